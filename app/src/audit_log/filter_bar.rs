@@ -1,0 +1,153 @@
+//! The filters: a plain GET form, so they work before (and without) the WASM. Once hydrated, a change to any
+//! control applies at once, the search box after a short pause, and the URL is updated without a reload.
+
+use leptos::{html, prelude::*, wasm_bindgen::JsCast};
+
+use super::{href_for, query_navigator, timers::Timeout};
+use crate::model::{AuditQuery, Facets, Outcome, query::PAGE_SIZES};
+
+const SEARCH_DEBOUNCE_MS: u32 = 300;
+
+#[component]
+pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
+    let form = NodeRef::<html::Form>::new();
+    let navigate = query_navigator();
+    let pending_search = StoredValue::new_local(None::<Timeout>);
+    let submit = move || {
+        if let Some(form) = form.get_untracked() {
+            let _ = form.request_submit();
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pending_search.set_value(None);
+        if let Some(form) = form.get_untracked() {
+            navigate(&form_query_string(&form));
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let is_search = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .is_some_and(|i| i.type_() == "search");
+        if !is_search {
+            submit();
+        }
+    };
+    let on_search_input = move |_| {
+        pending_search.set_value(Some(Timeout::new(SEARCH_DEBOUNCE_MS, submit)));
+    };
+
+    let selected_action = q.actions.first().cloned().unwrap_or_default();
+    let action_groups = facets
+        .categories
+        .iter()
+        .map(|c| {
+            let options = c
+                .actions
+                .iter()
+                .map(|a| {
+                    let selected = a.action == selected_action;
+                    view! { <option value=a.action.clone() selected=selected>{a.action.clone()}</option> }
+                })
+                .collect_view();
+            view! { <optgroup label=c.category.clone()>{options}</optgroup> }
+        })
+        .collect_view();
+    let target_type = q.target_type.clone().unwrap_or_default();
+    let target_options = facets
+        .target_types
+        .iter()
+        .map(|t| view! { <option value=t.clone() selected=*t == target_type>{t.clone()}</option> })
+        .collect_view();
+    let actor_options = facets
+        .actors
+        .iter()
+        .map(|a| view! { <option value=a.actor.clone()></option> })
+        .collect_view();
+    let outcome = q.outcome;
+    let date_of = |b: &Option<crate::model::query::TimeBound>| {
+        b.as_ref()
+            .map(|b| b.raw.chars().take(10).collect::<String>())
+            .unwrap_or_default()
+    };
+    let page_sizes = PAGE_SIZES
+        .iter()
+        .map(|s| view! { <option value=s.to_string() selected=*s == q.page_size>{s.to_string()}</option> })
+        .collect_view();
+    let cleared = AuditQuery {
+        page_size: q.page_size,
+        ..AuditQuery::new()
+    };
+
+    view! {
+        <form class="filters" method="get" node_ref=form on:submit=on_submit on:change=on_change>
+            <div class="field search-field">
+                <label for="audit-q">"Search"</label>
+                <input id="audit-q" type="search" name="q" value=q.q.clone().unwrap_or_default()
+                    placeholder="Search actions, people, targets, details…" autocomplete="off"
+                    on:input=on_search_input/>
+            </div>
+            <div class="field">
+                <label for="audit-action">"Action"</label>
+                <select id="audit-action" name="action">
+                    <option value="">"All actions"</option>
+                    {action_groups}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-actor">"Actor"</label>
+                <input id="audit-actor" type="text" name="actor" list="audit-actor-options"
+                    value=q.actor.clone().unwrap_or_default() placeholder="id, email or name" autocomplete="off"/>
+                <datalist id="audit-actor-options">{actor_options}</datalist>
+            </div>
+            <div class="field">
+                <label for="audit-target-type">"Target type"</label>
+                <select id="audit-target-type" name="target_type">
+                    <option value="">"All types"</option>
+                    {target_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-outcome">"Outcome"</label>
+                <select id="audit-outcome" name="outcome">
+                    <option value="" selected=outcome.is_none()>"All"</option>
+                    <option value="success" selected=outcome == Some(Outcome::Success)>"Success"</option>
+                    <option value="failure" selected=outcome == Some(Outcome::Failure)>"Failure"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-from">"From"</label>
+                <input id="audit-from" type="date" name="from" value=date_of(&q.from)/>
+            </div>
+            <div class="field">
+                <label for="audit-to">"To"</label>
+                <input id="audit-to" type="date" name="to" value=date_of(&q.to)/>
+            </div>
+            <div class="field">
+                <label for="audit-page-size">"Page size"</label>
+                <select id="audit-page-size" name="page_size">{page_sizes}</select>
+            </div>
+            <input type="hidden" name="sort" value=q.sort.as_str()/>
+            <input type="hidden" name="order" value=q.order.as_str()/>
+            <div class="filter-actions">
+                <button type="submit" class="apply">"Apply"</button>
+                <a role="button" class="button secondary" href=href_for(&cleared)>"Clear filters"</a>
+            </div>
+        </form>
+    }
+    .into_any()
+}
+
+/// The form's fields as a canonical query string (defaults and empty fields dropped).
+fn form_query_string(form: &web_sys::HtmlFormElement) -> String {
+    let raw = web_sys::FormData::new_with_form(form)
+        .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data))
+        .map(|params| String::from(params.to_string()))
+        .unwrap_or_default();
+    match AuditQuery::from_query_string(&raw) {
+        Ok(q) => q.to_query_string(),
+        // Let the server show which field is wrong.
+        Err(_) => raw,
+    }
+}

@@ -1,0 +1,147 @@
+//! The Audit Log tab: one self-contained module a host app mounts at a path of its choosing. All of its
+//! state lives in the URL's query string, so it never assumes it owns the page's path.
+
+mod event_detail;
+mod event_table;
+mod export;
+mod filter_bar;
+mod pager;
+mod timers;
+
+use leptos::prelude::*;
+use leptos_router::{NavigateOptions, hooks::use_location, hooks::use_navigate};
+
+use crate::{
+    api::{get_facets, list_events},
+    model::{AuditQuery, EventPage, Facets, page::thousands},
+};
+
+/// How often `Auto-refresh` reloads the table.
+const AUTO_REFRESH_MS: u32 = 10_000;
+
+/// The tab. Reads its state from the URL and renders it; every control changes the URL.
+#[component]
+pub fn AuditLogTab() -> impl IntoView {
+    let location = use_location();
+    let query = Memo::new(move |_| AuditQuery::from_query_string(&location.search.get()));
+    let page = Resource::new(
+        move || query.get(),
+        |q| async move {
+            match q {
+                Ok(q) => list_events(q).await.map_err(|e| error_text(&e)),
+                Err(e) => Err(e.to_string()),
+            }
+        },
+    );
+    let facets = Resource::new(
+        || (),
+        |_| async move { get_facets().await.unwrap_or_default() },
+    );
+    let pending = RwSignal::new(false);
+    let auto_refresh = RwSignal::new(false);
+    let refresh_timer = StoredValue::new_local(None::<timers::Interval>);
+    Effect::new(move |_| {
+        let timer = auto_refresh
+            .get()
+            .then(|| timers::Interval::new(AUTO_REFRESH_MS, move || page.refetch()));
+        refresh_timer.set_value(timer);
+    });
+
+    view! {
+        <section class="audit-log">
+            <div class="audit-log-head">
+                <h1>"Audit Log"</h1>
+                <label class="auto-refresh">
+                    <input type="checkbox" prop:checked=auto_refresh on:change=move |ev| auto_refresh.set(event_target_checked(&ev))/>
+                    "Auto-refresh"
+                </label>
+            </div>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=pending.write_only()>
+                {move || Suspend::new(async move {
+                    let facets = facets.await;
+                    let result = page.await;
+                    let q = query.get().unwrap_or_default();
+                    view! { <Results q facets result pending retry=move || page.refetch()/> }
+                })}
+            </Transition>
+            <event_detail::EventDetail query/>
+        </section>
+    }
+}
+
+/// The filters, the summary, the table and the pager for one loaded page (or its error).
+#[component]
+fn Results(
+    q: AuditQuery,
+    facets: Facets,
+    result: Result<EventPage, String>,
+    pending: RwSignal<bool>,
+    retry: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let body = match result {
+        Ok(page) => {
+            let summary = summary_text(&page);
+            view! {
+                <p role="status" class="summary">{summary}</p>
+                <event_table::EventTable q=q.clone() page=page.clone()/>
+                <pager::Pager q=q.clone() page/>
+            }
+            .into_any()
+        }
+        Err(message) => view! {
+            <div class="error" role="alert">
+                <p>"The audit log could not be loaded: " {message}</p>
+                <button type="button" on:click=move |_| retry()>"Retry"</button>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <filter_bar::FilterBar q=q.clone() facets/>
+        <export::ExportForm q/>
+        <div class="results" class:pending=move || pending.get()>{body}</div>
+    }
+    .into_any()
+}
+
+fn summary_text(page: &EventPage) -> String {
+    if page.total == 0 || page.entries.is_empty() {
+        return "No events match these filters".into();
+    }
+    let first = u64::from(page.page.saturating_sub(1)) * u64::from(page.page_size) + 1;
+    let last = first + page.entries.len() as u64 - 1;
+    format!(
+        "Showing {}–{} of {} events",
+        thousands(first),
+        thousands(last),
+        thousands(page.total)
+    )
+}
+
+fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        _ => "the server could not be reached".into(),
+    }
+}
+
+/// A function that navigates to this tab's own path with a new query string (the tab may be mounted
+/// anywhere). Call it while rendering; call what it returns from handlers.
+pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
+    let navigate = use_navigate();
+    let path = use_location().pathname;
+    move |qs: &str| {
+        let path = path.get_untracked();
+        let url = if qs.is_empty() {
+            path
+        } else {
+            format!("{path}?{qs}")
+        };
+        navigate(&url, NavigateOptions::default());
+    }
+}
+
+/// `?query` for a link that shows the given state.
+pub(crate) fn href_for(q: &AuditQuery) -> String {
+    format!("?{}", q.to_query_string())
+}

@@ -1,0 +1,25 @@
+//! Browser timers (gloo-timers). On the server, where handlers and effects never run, they are inert
+//! stand-ins, so the components compile unchanged for both.
+
+#[cfg(feature = "hydrate")]
+pub use gloo_timers::callback::{Interval, Timeout};
+
+#[cfg(not(feature = "hydrate"))]
+pub struct Interval;
+
+#[cfg(not(feature = "hydrate"))]
+impl Interval {
+    pub fn new<F: FnMut() + 'static>(_millis: u32, _callback: F) -> Self {
+        Interval
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub struct Timeout;
+
+#[cfg(not(feature = "hydrate"))]
+impl Timeout {
+    pub fn new<F: FnOnce() + 'static>(_millis: u32, _callback: F) -> Self {
+        Timeout
+    }
+}

@@ -1,0 +1,56 @@
+//! IP addresses: parsed on ingest (stored in canonical text form), masked for display and export.
+
+use std::net::IpAddr;
+
+/// Canonical text of a valid IPv4 or IPv6 address, or `None`.
+pub fn canonical(s: &str) -> Option<String> {
+    s.trim().parse::<IpAddr>().ok().map(|ip| ip.to_string())
+}
+
+/// IPv4 loses its last octet (`192.168.1.xxx`), IPv6 its last group (`2001:db8::xxxx`). Text that is not an
+/// address (which ingest never stores) is masked whole.
+pub fn mask(s: &str) -> String {
+    match s.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.xxx")
+        }
+        Ok(IpAddr::V6(v6)) => {
+            let text = v6.to_string();
+            match text.rfind(':') {
+                Some(i) => format!("{}xxxx", &text[..=i]),
+                None => "xxxx".into(),
+            }
+        }
+        Err(_) => "xxx".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_loses_its_last_octet() {
+        assert_eq!(mask("203.0.113.42"), "203.0.113.xxx");
+    }
+
+    #[test]
+    fn ipv6_loses_its_last_group() {
+        assert_eq!(
+            mask("2001:db8:85a3::8a2e:370:7334"),
+            "2001:db8:85a3::8a2e:370:xxxx"
+        );
+        assert_eq!(mask("2001:db8::1"), "2001:db8::xxxx");
+    }
+
+    #[test]
+    fn canonical_form_is_stored() {
+        assert_eq!(
+            canonical("2001:0db8:0000::0001").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(canonical("not-an-ip"), None);
+        assert_eq!(canonical("256.1.1.1"), None);
+    }
+}

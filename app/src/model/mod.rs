@@ -1,0 +1,15 @@
+//! Wire types shared by the server and the browser (they compile to WASM): the event, the query, a page of
+//! results, and the error shape of the API.
+
+pub mod error;
+pub mod event;
+pub mod ip;
+pub mod page;
+pub mod query;
+pub mod redact;
+pub mod time;
+
+pub use error::FieldError;
+pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
+pub use page::{EventPage, EventRow, Facets};
+pub use query::{AuditQuery, SortKey, SortOrder};

@@ -1,0 +1,111 @@
+//! What the list and the filter menus return.
+
+use serde::{Deserialize, Serialize};
+
+/// One row of the table: only the columns it shows. The details JSON is not read for a page of results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub id: String,
+    pub timestamp: String,
+    pub action: String,
+    pub outcome: String,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub target_name: Option<String>,
+    pub source: String,
+    /// Masked.
+    pub ip: Option<String>,
+    pub summary: String,
+}
+
+impl EventRow {
+    pub fn actor_label(&self) -> String {
+        self.actor_name
+            .clone()
+            .or_else(|| self.actor_email.clone())
+            .or_else(|| self.actor_id.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn target_label(&self) -> String {
+        let label = self.target_name.clone().or_else(|| self.target_id.clone());
+        match (&self.target_type, label) {
+            (Some(t), Some(l)) => format!("{t}: {l}"),
+            (Some(t), None) => t.clone(),
+            (None, Some(l)) => l,
+            (None, None) => String::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub entries: Vec<EventRow>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+    pub next_cursor: Option<String>,
+}
+
+impl EventPage {
+    pub fn page_count(&self) -> u64 {
+        self.total.div_ceil(u64::from(self.page_size.max(1))).max(1)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionCount {
+    pub action: String,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategoryFacet {
+    pub category: String,
+    pub actions: Vec<ActionCount>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActorFacet {
+    pub actor: String,
+    pub count: u64,
+}
+
+/// What the filter menus offer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facets {
+    pub categories: Vec<CategoryFacet>,
+    pub target_types: Vec<String>,
+    pub sources: Vec<String>,
+    pub actors: Vec<ActorFacet>,
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234), "1,234");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+    }
+}

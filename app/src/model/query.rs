@@ -1,0 +1,423 @@
+//! `AuditQuery`: the one query type of the list, the API, export and the viewer's URL. It is parsed from URL
+//! parameters (naming the bad one) and written back to them, so a URL is the whole state of a view.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{ActorType, FieldError, Outcome, event::parse_ulid, time};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 500;
+pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    #[default]
+    Timestamp,
+    Action,
+}
+
+impl SortKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Timestamp => "timestamp",
+            SortKey::Action => "action",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SortOrder {
+    #[default]
+    Desc,
+    Asc,
+}
+
+impl SortOrder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Desc => "desc",
+            SortOrder::Asc => "asc",
+        }
+    }
+
+    pub fn flipped(self) -> Self {
+        match self {
+            SortOrder::Desc => SortOrder::Asc,
+            SortOrder::Asc => SortOrder::Desc,
+        }
+    }
+}
+
+/// One end of a time range as the user wrote it (kept for the URL) and the instant it means.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TimeBound {
+    pub raw: String,
+    pub millis: i64,
+}
+
+/// Where a keyset walk continues: the sort value and id of the last row seen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    pub key: String,
+    pub millis: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}~{}~{}", self.millis, self.id, self.key)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let mut parts = s.splitn(3, '~');
+        let millis = parts.next()?.parse().ok()?;
+        let id = parse_ulid(parts.next()?)?;
+        let key = parts.next()?.to_string();
+        Some(Cursor { key, millis, id })
+    }
+}
+
+/// Serialized as its own query string, so it crosses any server-function encoding as one value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct AuditQuery {
+    pub q: Option<String>,
+    pub actions: Vec<String>,
+    pub category: Option<String>,
+    pub actor: Option<String>,
+    pub actor_type: Option<ActorType>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub source: Option<String>,
+    pub from: Option<TimeBound>,
+    pub to: Option<TimeBound>,
+    pub sort: SortKey,
+    pub order: SortOrder,
+    pub page: u32,
+    pub page_size: u32,
+    pub cursor: Option<Cursor>,
+    /// The viewer's open detail (`event=`): not a filter, but part of the URL state.
+    pub event: Option<String>,
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        AuditQuery {
+            q: None,
+            actions: Vec::new(),
+            category: None,
+            actor: None,
+            actor_type: None,
+            target_type: None,
+            target_id: None,
+            outcome: None,
+            source: None,
+            from: None,
+            to: None,
+            sort: SortKey::default(),
+            order: SortOrder::default(),
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+            cursor: None,
+            event: None,
+        }
+    }
+}
+
+impl AuditQuery {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses URL parameters. Empty values count as absent (an HTML form sends every field); anything else
+    /// malformed is an error naming the parameter. Unknown parameters are ignored, so a host can add its own.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, FieldError> {
+        let mut q = AuditQuery::new();
+        for (key, value) in pairs {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let text = || Some(value.to_string());
+            match key {
+                "q" => q.q = text(),
+                "action" => q.actions.push(value.to_string()),
+                "category" => q.category = text(),
+                "actor" => q.actor = text(),
+                "actor_type" => {
+                    q.actor_type = Some(ActorType::parse(value).ok_or_else(|| {
+                        FieldError::filter(key, "must be `user`, `api_token` or `system`")
+                    })?)
+                }
+                "target_type" => q.target_type = text(),
+                "target_id" => q.target_id = text(),
+                "outcome" => {
+                    q.outcome =
+                        Some(Outcome::parse(value).ok_or_else(|| {
+                            FieldError::filter(key, "must be `success` or `failure`")
+                        })?)
+                }
+                "source" => q.source = text(),
+                "from" => q.from = Some(parse_bound(key, value, false)?),
+                "to" => q.to = Some(parse_bound(key, value, true)?),
+                "sort" => {
+                    q.sort = match value {
+                        "timestamp" => SortKey::Timestamp,
+                        "action" => SortKey::Action,
+                        _ => {
+                            return Err(FieldError::filter(key, "must be `timestamp` or `action`"));
+                        }
+                    }
+                }
+                "order" => {
+                    q.order = match value {
+                        "desc" => SortOrder::Desc,
+                        "asc" => SortOrder::Asc,
+                        _ => return Err(FieldError::filter(key, "must be `asc` or `desc`")),
+                    }
+                }
+                "page" => {
+                    q.page =
+                        value.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                            FieldError::filter(key, "must be a whole number from 1")
+                        })?
+                }
+                "page_size" => {
+                    q.page_size = value
+                        .parse()
+                        .ok()
+                        .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
+                        .ok_or_else(|| {
+                            FieldError::filter(key, format!("must be from 1 to {MAX_PAGE_SIZE}"))
+                        })?
+                }
+                "cursor" => {
+                    q.cursor = Some(
+                        Cursor::decode(value)
+                            .ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?,
+                    )
+                }
+                "event" => {
+                    q.event = Some(
+                        parse_ulid(value)
+                            .ok_or_else(|| FieldError::filter(key, "must be an event id"))?,
+                    )
+                }
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(to)) = (&q.from, &q.to)
+            && from.millis > to.millis
+        {
+            return Err(FieldError::filter("from", "must not be after `to`"));
+        }
+        Ok(q)
+    }
+
+    /// Parses a query string (`a=1&b=2`, without the `?`).
+    pub fn from_query_string(qs: &str) -> Result<Self, FieldError> {
+        let pairs = decode_pairs(qs);
+        Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// The parameters that differ from the defaults, in a stable order.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut push = |k: &'static str, v: Option<&str>| {
+            if let Some(v) = v {
+                out.push((k, v.to_string()));
+            }
+        };
+        push("q", self.q.as_deref());
+        for a in &self.actions {
+            push("action", Some(a));
+        }
+        push("category", self.category.as_deref());
+        push("actor", self.actor.as_deref());
+        push("actor_type", self.actor_type.map(ActorType::as_str));
+        push("target_type", self.target_type.as_deref());
+        push("target_id", self.target_id.as_deref());
+        push("outcome", self.outcome.map(Outcome::as_str));
+        push("source", self.source.as_deref());
+        push("from", self.from.as_ref().map(|b| b.raw.as_str()));
+        push("to", self.to.as_ref().map(|b| b.raw.as_str()));
+        push(
+            "sort",
+            (self.sort != SortKey::default()).then_some(self.sort.as_str()),
+        );
+        push(
+            "order",
+            (self.order != SortOrder::default()).then_some(self.order.as_str()),
+        );
+        let page = self.page.to_string();
+        push("page", (self.page > 1).then_some(page.as_str()));
+        let size = self.page_size.to_string();
+        push(
+            "page_size",
+            (self.page_size != DEFAULT_PAGE_SIZE).then_some(size.as_str()),
+        );
+        let cursor = self.cursor.as_ref().map(Cursor::encode);
+        push("cursor", cursor.as_deref());
+        push("event", self.event.as_deref());
+        out
+    }
+
+    pub fn to_query_string(&self) -> String {
+        self.to_pairs()
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencoding::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The same filters without paging or the open detail: what an export or a total covers.
+    pub fn filters_only(&self) -> Self {
+        AuditQuery {
+            page: 1,
+            cursor: None,
+            event: None,
+            page_size: self.page_size,
+            ..self.clone()
+        }
+    }
+
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
+    }
+}
+
+impl From<AuditQuery> for String {
+    fn from(q: AuditQuery) -> String {
+        q.to_query_string()
+    }
+}
+
+impl TryFrom<String> for AuditQuery {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, FieldError> {
+        AuditQuery::from_query_string(&s)
+    }
+}
+
+/// Splits and percent-decodes `a=1&b=x+y`.
+pub fn decode_pairs(qs: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        urlencoding::decode(&s).map(|c| c.into_owned()).unwrap_or(s)
+    };
+    qs.trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// `from`/`to`: an RFC 3339 instant, or a whole UTC day (`from` its first millisecond, `to` its last).
+fn parse_bound(field: &str, value: &str, end_of_day: bool) -> Result<TimeBound, FieldError> {
+    let millis = if let Some(t) = time::parse_rfc3339(value) {
+        time::to_millis(t)
+    } else if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let t = if end_of_day {
+            day.and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or_default())
+        } else {
+            day.and_time(NaiveTime::MIN)
+        };
+        DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).timestamp_millis()
+    } else {
+        return Err(FieldError::filter(
+            field,
+            "must be a date (YYYY-MM-DD) or an RFC 3339 date-time",
+        ));
+    };
+    Ok(TimeBound {
+        raw: value.to_string(),
+        millis,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(qs: &str) -> Result<AuditQuery, FieldError> {
+        AuditQuery::from_query_string(qs)
+    }
+
+    #[test]
+    fn defaults_are_newest_first_fifty_a_page() {
+        let q = parse("").unwrap();
+        assert_eq!(
+            (q.sort, q.order, q.page, q.page_size),
+            (SortKey::Timestamp, SortOrder::Desc, 1, 50)
+        );
+        assert_eq!(q.to_query_string(), "");
+    }
+
+    #[test]
+    fn every_bad_value_names_its_parameter() {
+        for (qs, field) in [
+            ("sort=size", "sort"),
+            ("order=up", "order"),
+            ("page=0", "page"),
+            ("page=x", "page"),
+            ("page_size=0", "page_size"),
+            ("page_size=501", "page_size"),
+            ("from=2026-13-01", "from"),
+            ("to=tomorrow", "to"),
+            ("outcome=maybe", "outcome"),
+            ("actor_type=robot", "actor_type"),
+            ("cursor=zzz", "cursor"),
+            ("event=1", "event"),
+            ("from=2026-02-02&to=2026-02-01", "from"),
+        ] {
+            assert_eq!(parse(qs).expect_err(qs).field, field, "{qs}");
+        }
+    }
+
+    #[test]
+    fn a_day_covers_its_whole_utc_span_inclusive() {
+        let q = parse("from=2026-02-01&to=2026-02-01").unwrap();
+        assert_eq!(
+            time::format_millis(q.from.unwrap().millis),
+            "2026-02-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            time::format_millis(q.to.unwrap().millis),
+            "2026-02-01T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn round_trips_through_the_url() {
+        let qs = "q=caf%C3%A9%20%26%20co&action=a.b&action=c.d&outcome=failure&from=2026-01-01&sort=action&order=asc&page=3&page_size=10";
+        let q = parse(qs).unwrap();
+        assert_eq!(q.actions, vec!["a.b", "c.d"]);
+        assert_eq!(q.q.as_deref(), Some("café & co"));
+        assert_eq!(parse(&q.to_query_string()).unwrap(), q);
+    }
+
+    #[test]
+    fn empty_form_fields_are_absent() {
+        let q = parse("q=&action=&outcome=&page_size=25").unwrap();
+        assert_eq!(q.q, None);
+        assert!(q.actions.is_empty());
+        assert_eq!(q.page_size, 25);
+    }
+
+    #[test]
+    fn cursor_round_trips() {
+        let c = Cursor {
+            key: "user.create".into(),
+            millis: 1_700_000_000_000,
+            id: "01JB8Q4K7N2X5S3V9T0R1C6M2D".into(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+    }
+}

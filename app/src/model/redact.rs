@@ -1,0 +1,121 @@
+//! Secrets never land: values under secret-looking keys are replaced before anything is stored.
+
+use serde_json::{Map, Value};
+
+pub const REDACTED: &str = "[REDACTED]";
+
+const SECRET_MARKERS: [&str; 9] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "private_key",
+];
+
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_MARKERS.iter().any(|m| key.contains(m))
+}
+
+/// Redacts `details` in place, at any depth. Inside `changes`, a secret field keeps its `from`/`to` shape so the
+/// diff still shows that it changed, but both sides read `[REDACTED]`.
+pub fn redact_details(details: &mut Map<String, Value>) {
+    for (key, value) in details.iter_mut() {
+        if is_secret_key(key) {
+            *value = Value::String(REDACTED.into());
+        } else if key == "changes" {
+            if let Value::Object(changes) = value {
+                redact_changes(changes);
+            } else {
+                redact_value(value);
+            }
+        } else {
+            redact_value(value);
+        }
+    }
+}
+
+fn redact_changes(changes: &mut Map<String, Value>) {
+    for (field, change) in changes.iter_mut() {
+        match change {
+            Value::Object(sides) if is_secret_key(field) => {
+                // Every side of the diff (`from`, `to`, anything else a client sent) is the secret.
+                sides
+                    .values_mut()
+                    .for_each(|v| *v = Value::String(REDACTED.into()));
+            }
+            _ if is_secret_key(field) => *change = Value::String(REDACTED.into()),
+            other => redact_value(other),
+        }
+    }
+}
+
+fn redact_value(value: &mut Value) {
+    match value {
+        Value::Object(map) => redact_details(map),
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn redacted(v: Value) -> Value {
+        let Value::Object(mut map) = v else {
+            panic!("object expected")
+        };
+        redact_details(&mut map);
+        Value::Object(map)
+    }
+
+    #[test]
+    fn secret_keys_are_redacted_at_any_depth_and_case() {
+        let out = redacted(json!({
+            "user": {"name": "a", "Password": "hunter2", "nested": [{"API_KEY": "k"}, {"ok": 1}]},
+            "smtp_secret": {"x": 1},
+            "Authorization": "Bearer abc",
+            "session_cookie": "c",
+            "private_key_pem": "p",
+            "plain": "stays"
+        }));
+        assert_eq!(
+            out,
+            json!({
+                "user": {"name": "a", "Password": REDACTED, "nested": [{"API_KEY": REDACTED}, {"ok": 1}]},
+                "smtp_secret": REDACTED,
+                "Authorization": REDACTED,
+                "session_cookie": REDACTED,
+                "private_key_pem": REDACTED,
+                "plain": "stays"
+            })
+        );
+    }
+
+    #[test]
+    fn a_secret_field_in_changes_keeps_its_diff_shape() {
+        let out = redacted(json!({
+            "changes": {
+                "password": {"from": "old", "to": "new"},
+                "quota_mb": {"from": 1, "to": 2},
+                "meta": {"from": {"api_token": "t"}, "to": null}
+            }
+        }));
+        assert_eq!(
+            out,
+            json!({
+                "changes": {
+                    "password": {"from": REDACTED, "to": REDACTED},
+                    "quota_mb": {"from": 1, "to": 2},
+                    "meta": {"from": {"api_token": REDACTED}, "to": null}
+                }
+            })
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! Events: insert (idempotent, all or nothing), list (filtered, sorted, paged), get, facets, export stream.
+
+use serde_json::{Map, Value};
+use sqlx::{QueryBuilder, Row, Sqlite, sqlite::SqliteRow};
+use ulid::Generator;
+
+use super::{AuditStore, StoreError, now_millis};
+use crate::model::{
+    Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey,
+    SortOrder, Target, ValidEvent,
+    event::category_of,
+    ip,
+    page::{ActionCount, ActorFacet, CategoryFacet},
+    query::Cursor,
+    time,
+};
+
+/// What an insert did: how many rows are new, how many ids were already stored, and every id in input order.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct InsertOutcome {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub ids: Vec<String>,
+}
+
+const INSERT_HEAD: &str = "INSERT INTO events (id, ts, received_at, action, category, outcome, actor_type, \
+    actor_id, actor_name, actor_email, target_type, target_id, target_name, source, ip, user_agent, details, summary) ";
+/// Rows per INSERT statement, within SQLite's limit of 32,766 bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+const ROW_COLUMNS: &str = "id, ts, action, outcome, actor_type, actor_id, actor_name, actor_email, \
+    target_type, target_id, target_name, source, ip, summary";
+const FULL_COLUMNS: &str = "id, ts, received_at, action, outcome, actor_type, actor_id, actor_name, actor_email, \
+    target_type, target_id, target_name, source, ip, user_agent, details";
+
+impl AuditStore {
+    /// Validates and stores one event: the recorder a host app calls.
+    pub async fn record(&self, event: NewEvent) -> Result<InsertOutcome, StoreError> {
+        self.record_batch(vec![event]).await
+    }
+
+    /// Validates every event, then stores them all in one transaction, or none when one is invalid.
+    /// The error's field names the index: `events[3].actor.type`.
+    pub async fn record_batch(&self, events: Vec<NewEvent>) -> Result<InsertOutcome, StoreError> {
+        let valid = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                e.validate()
+                    .map_err(|err| err.under(&format!("events[{i}]")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.insert_valid(valid).await
+    }
+
+    /// Stores validated events in one transaction. An id that is already stored (or repeated in the batch)
+    /// is counted as a duplicate and not stored again. Returns only after the commit.
+    pub async fn insert_valid(&self, events: Vec<ValidEvent>) -> Result<InsertOutcome, StoreError> {
+        let received = now_millis();
+        let mut generator = Generator::new();
+        let ids: Vec<String> = events
+            .iter()
+            .map(|e| match &e.id {
+                Some(id) => id.clone(),
+                None => generator
+                    .generate()
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| ulid::Ulid::new().to_string()),
+            })
+            .collect();
+        let mut tx = self.write.begin().await?;
+        let mut accepted = 0;
+        for (chunk, chunk_ids) in events
+            .chunks(ROWS_PER_STATEMENT)
+            .zip(ids.chunks(ROWS_PER_STATEMENT))
+        {
+            let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(INSERT_HEAD);
+            b.push_values(chunk.iter().zip(chunk_ids), |mut row, (e, id)| {
+                let ts = e.timestamp.map(time::to_millis).unwrap_or(received);
+                let t = e.target.as_ref();
+                row.push_bind(id.as_str())
+                    .push_bind(ts)
+                    .push_bind(received)
+                    .push_bind(e.action.as_str())
+                    .push_bind(e.action.category())
+                    .push_bind(e.outcome.as_str())
+                    .push_bind(e.actor.kind.as_str())
+                    .push_bind(e.actor.id.as_deref())
+                    .push_bind(e.actor.name.as_deref())
+                    .push_bind(e.actor.email.as_deref())
+                    .push_bind(t.map(|t| t.kind.as_str()))
+                    .push_bind(t.and_then(|t| t.id.as_deref()))
+                    .push_bind(t.and_then(|t| t.name.as_deref()))
+                    .push_bind(e.source.as_str())
+                    .push_bind(e.ip.as_deref())
+                    .push_bind(e.user_agent.as_deref())
+                    .push_bind(e.details_json.as_str())
+                    .push_bind(e.summary.as_str());
+            });
+            b.push(" ON CONFLICT (id) DO NOTHING");
+            accepted += b.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        let total = ids.len() as u64;
+        Ok(InsertOutcome {
+            accepted,
+            duplicates: total - accepted,
+            ids,
+        })
+    }
+
+    /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
+    pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
+        let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events"));
+        push_filters(&mut b, q);
+        if let Some(c) = &q.cursor {
+            push_after_cursor(&mut b, q, c);
+        }
+        push_order(&mut b, q);
+        b.push(" LIMIT ").push_bind(i64::from(q.page_size));
+        if q.cursor.is_none() && q.page > 1 {
+            b.push(" OFFSET ").push_bind(q.offset() as i64);
+        }
+        let rows = b.build().fetch_all(&self.read).await?;
+        let next_cursor = match rows.last() {
+            Some(last) if rows.len() == q.page_size as usize => Some(cursor_of(q, last)?.encode()),
+            _ => None,
+        };
+        let entries: Vec<EventRow> = rows.iter().map(row_from).collect::<Result<_, _>>()?;
+        let total = self.count(q).await?;
+        Ok(EventPage {
+            entries,
+            total,
+            page: q.page,
+            page_size: q.page_size,
+            next_cursor,
+        })
+    }
+
+    /// How many events match the filters.
+    pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
+        let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
+        push_filters(&mut b, q);
+        let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+        Ok(n as u64)
+    }
+
+    /// One event, whole.
+    pub async fn get(&self, id: &str) -> Result<Event, StoreError> {
+        let sql = format!("SELECT {FULL_COLUMNS} FROM events WHERE id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        event_from(&row)
+    }
+
+    /// The next `limit` whole events matching the filters, in the list's order, after `after` (keyset).
+    /// Export walks the result in such chunks: memory stays flat and no read transaction stays open for long.
+    pub async fn export_chunk(
+        &self,
+        q: &AuditQuery,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<(Vec<Event>, Option<Cursor>), StoreError> {
+        let mut b = QueryBuilder::new(format!("SELECT {FULL_COLUMNS} FROM events"));
+        push_filters(&mut b, q);
+        if let Some(c) = after {
+            push_after_cursor(&mut b, q, c);
+        }
+        push_order(&mut b, q);
+        b.push(" LIMIT ").push_bind(i64::from(limit));
+        let rows = b.build().fetch_all(&self.read).await?;
+        let next = match rows.last() {
+            Some(last) if rows.len() == limit as usize => Some(cursor_of(q, last)?),
+            _ => None,
+        };
+        let events = rows.iter().map(event_from).collect::<Result<Vec<_>, _>>()?;
+        Ok((events, next))
+    }
+
+    /// What the filter menus offer: actions by category with counts, target types, sources, busiest actors.
+    pub async fn facets(&self) -> Result<Facets, StoreError> {
+        let actions: Vec<(String, i64)> =
+            sqlx::query_as("SELECT action, COUNT(*) FROM events GROUP BY action ORDER BY action")
+                .fetch_all(&self.read)
+                .await?;
+        let mut categories: Vec<CategoryFacet> = Vec::new();
+        for (action, count) in actions {
+            let category = category_of(&action).to_string();
+            let entry = ActionCount {
+                action,
+                count: count as u64,
+            };
+            match categories.last_mut() {
+                Some(c) if c.category == category => c.actions.push(entry),
+                _ => categories.push(CategoryFacet {
+                    category,
+                    actions: vec![entry],
+                }),
+            }
+        }
+        categories.sort_by(|a, b| a.category.cmp(&b.category));
+        let target_types = sqlx::query_scalar(
+            "SELECT DISTINCT target_type FROM events WHERE target_type IS NOT NULL ORDER BY target_type",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let sources = sqlx::query_scalar("SELECT DISTINCT source FROM events ORDER BY source")
+            .fetch_all(&self.read)
+            .await?;
+        let actors: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT COALESCE(actor_email, actor_name, actor_id) AS who, COUNT(*) AS n FROM events \
+             GROUP BY who ORDER BY n DESC, who LIMIT 50",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let actors = actors
+            .into_iter()
+            .map(|(actor, n)| ActorFacet {
+                actor,
+                count: n as u64,
+            })
+            .collect();
+        Ok(Facets {
+            categories,
+            target_types,
+            sources,
+            actors,
+        })
+    }
+}
+
+/// `WHERE` for every filter of the query, all bound, combined with AND.
+fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
+    b.push(" WHERE 1 = 1");
+    if !q.actions.is_empty() {
+        b.push(" AND action IN (");
+        let mut list = b.separated(", ");
+        for a in &q.actions {
+            list.push_bind(a.clone());
+        }
+        b.push(")");
+    }
+    if let Some(c) = &q.category {
+        b.push(" AND category = ").push_bind(c.clone());
+    }
+    if let Some(a) = &q.actor {
+        b.push(" AND (actor_id = ").push_bind(a.clone());
+        b.push(" OR actor_email = ").push_bind(a.clone());
+        b.push(" OR actor_name = ").push_bind(a.clone()).push(")");
+    }
+    if let Some(t) = q.actor_type {
+        b.push(" AND actor_type = ").push_bind(t.as_str());
+    }
+    if let Some(t) = &q.target_type {
+        b.push(" AND target_type = ").push_bind(t.clone());
+    }
+    if let Some(t) = &q.target_id {
+        b.push(" AND target_id = ").push_bind(t.clone());
+    }
+    if let Some(o) = q.outcome {
+        b.push(" AND outcome = ").push_bind(o.as_str());
+    }
+    if let Some(s) = &q.source {
+        b.push(" AND source = ").push_bind(s.clone());
+    }
+    if let Some(f) = &q.from {
+        b.push(" AND ts >= ").push_bind(f.millis);
+    }
+    if let Some(t) = &q.to {
+        b.push(" AND ts <= ").push_bind(t.millis);
+    }
+    if let Some(text) = &q.q {
+        let pattern = format!("%{}%", escape_like(text));
+        b.push(" AND (");
+        for (i, col) in [
+            "action",
+            "actor_id",
+            "actor_name",
+            "actor_email",
+            "target_type",
+            "target_id",
+            "target_name",
+            "source",
+            "ip",
+            "details",
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                b.push(" OR ");
+            }
+            b.push(*col)
+                .push(" LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\'");
+        }
+        b.push(")");
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Keyset continuation: rows strictly after the cursor in the current order.
+fn push_after_cursor(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery, c: &Cursor) {
+    let op = match q.order {
+        SortOrder::Desc => " < ",
+        SortOrder::Asc => " > ",
+    };
+    match q.sort {
+        SortKey::Timestamp => {
+            b.push(" AND (ts, id)")
+                .push(op)
+                .push("(")
+                .push_bind(c.millis)
+                .push(", ")
+                .push_bind(c.id.clone())
+                .push(")");
+        }
+        SortKey::Action => {
+            b.push(" AND (action, ts, id)")
+                .push(op)
+                .push("(")
+                .push_bind(c.key.clone());
+            b.push(", ")
+                .push_bind(c.millis)
+                .push(", ")
+                .push_bind(c.id.clone())
+                .push(")");
+        }
+    }
+}
+
+/// Sort columns come from the enum, never from the request's text.
+fn push_order(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
+    let dir = match q.order {
+        SortOrder::Desc => "DESC",
+        SortOrder::Asc => "ASC",
+    };
+    match q.sort {
+        SortKey::Timestamp => b.push(format!(" ORDER BY ts {dir}, id {dir}")),
+        SortKey::Action => b.push(format!(" ORDER BY action {dir}, ts {dir}, id {dir}")),
+    };
+}
+
+fn cursor_of(q: &AuditQuery, r: &SqliteRow) -> Result<Cursor, StoreError> {
+    let key = match q.sort {
+        SortKey::Timestamp => String::new(),
+        SortKey::Action => r.try_get("action")?,
+    };
+    Ok(Cursor {
+        key,
+        millis: r.try_get("ts")?,
+        id: r.try_get("id")?,
+    })
+}
+
+fn row_from(r: &SqliteRow) -> Result<EventRow, StoreError> {
+    Ok(EventRow {
+        id: r.try_get("id")?,
+        timestamp: time::format_millis(r.try_get("ts")?),
+        action: r.try_get("action")?,
+        outcome: r.try_get("outcome")?,
+        actor_type: r.try_get("actor_type")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_name: r.try_get("actor_name")?,
+        actor_email: r.try_get("actor_email")?,
+        target_type: r.try_get("target_type")?,
+        target_id: r.try_get("target_id")?,
+        target_name: r.try_get("target_name")?,
+        source: r.try_get("source")?,
+        ip: r.try_get::<Option<String>, _>("ip")?.map(|s| ip::mask(&s)),
+        summary: r.try_get("summary")?,
+    })
+}
+
+fn event_from(r: &SqliteRow) -> Result<Event, StoreError> {
+    let target_type: Option<String> = r.try_get("target_type")?;
+    let details: String = r.try_get("details")?;
+    let details: Map<String, Value> = serde_json::from_str(&details).unwrap_or_default();
+    let actor_type: String = r.try_get("actor_type")?;
+    let outcome: String = r.try_get("outcome")?;
+    Ok(Event {
+        id: r.try_get("id")?,
+        timestamp: time::format_millis(r.try_get("ts")?),
+        received_at: time::format_millis(r.try_get("received_at")?),
+        action: r.try_get("action")?,
+        outcome: Outcome::parse(&outcome).unwrap_or_default(),
+        actor: Actor {
+            kind: ActorType::parse(&actor_type).unwrap_or(ActorType::System),
+            id: r.try_get("actor_id")?,
+            name: r.try_get("actor_name")?,
+            email: r.try_get("actor_email")?,
+        },
+        target: match target_type {
+            Some(kind) => Some(Target {
+                kind,
+                id: r.try_get("target_id")?,
+                name: r.try_get("target_name")?,
+            }),
+            None => None,
+        },
+        source: r.try_get("source")?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+        details,
+    })
+}

@@ -1,0 +1,319 @@
+//! Export: every event matching an `AuditQuery`, as CSV or JSONL, produced chunk by chunk so memory stays
+//! flat. The same `Exporter` feeds the HTTP response and `auditlog export`.
+//!
+//! A client that disconnects drops the stream, and with it the walk: no further chunk is read. A database
+//! error mid-stream writes a last line saying the export is incomplete, then fails the transfer, so the file
+//! can never pass for complete.
+
+use app::{
+    model::{
+        Actor, AuditQuery, Event, NewEvent, Outcome, Target, ip, query::Cursor, query::decode_pairs,
+    },
+    store::{AuditStore, Scope, StoreError},
+};
+use axum::{
+    body::{Body, Bytes},
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Map, json};
+
+use crate::{auth::authorize, config::ExportFormat, error::ApiError, state::AppState};
+
+/// Rows read per query.
+const CHUNK_ROWS: u32 = 2_000;
+
+pub const CSV_HEADER: [&str; 15] = [
+    "id",
+    "timestamp",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "target_type",
+    "target_id",
+    "target_name",
+    "source",
+    "ip",
+    "user_agent",
+    "details",
+];
+
+/// Walks the result and renders it.
+pub struct Exporter {
+    store: AuditStore,
+    query: AuditQuery,
+    format: ExportFormat,
+    cursor: Option<Cursor>,
+    started: bool,
+    done: bool,
+    pub rows: u64,
+}
+
+impl Exporter {
+    pub fn new(store: AuditStore, query: AuditQuery, format: ExportFormat) -> Self {
+        Exporter {
+            store,
+            query: query.filters_only(),
+            format,
+            cursor: None,
+            started: false,
+            done: false,
+            rows: 0,
+        }
+    }
+
+    /// The next piece of the file, or `None` at the end. The first piece holds at least the header.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out: Vec<u8> = Vec::with_capacity(256 * 1024);
+        if !self.started {
+            self.started = true;
+            if self.format == ExportFormat::Csv {
+                out.extend_from_slice("\u{feff}".as_bytes());
+                write_csv_record(&mut out, CSV_HEADER.iter().map(|s| s.to_string()));
+            }
+        }
+        let (events, next) = self
+            .store
+            .export_chunk(&self.query, self.cursor.as_ref(), CHUNK_ROWS)
+            .await?;
+        self.rows += events.len() as u64;
+        for event in &events {
+            match self.format {
+                ExportFormat::Csv => write_csv_record(&mut out, csv_cells(event)),
+                ExportFormat::Jsonl => {
+                    serde_json::to_writer(&mut out, event)
+                        .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
+                    out.push(b'\n');
+                }
+            }
+        }
+        self.done = next.is_none();
+        self.cursor = next;
+        Ok(Some(Bytes::from(out)))
+    }
+
+    /// The line that ends a file whose export failed part-way.
+    pub fn failure_marker(&self) -> Bytes {
+        let message = format!(
+            "EXPORT INCOMPLETE: the export failed after {} rows; this file is not complete",
+            self.rows
+        );
+        match self.format {
+            ExportFormat::Csv => {
+                let mut out = Vec::new();
+                write_csv_record(&mut out, std::iter::once(message));
+                Bytes::from(out)
+            }
+            ExportFormat::Jsonl => Bytes::from(format!(
+                "{}\n",
+                json!({"error": {"code": "export_incomplete", "message": message}})
+            )),
+        }
+    }
+}
+
+/// One CSV record (RFC 4180 quoting, CRLF), every cell neutralised against formula injection.
+fn write_csv_record(out: &mut Vec<u8>, cells: impl IntoIterator<Item = String>) {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    // Writing to a Vec cannot fail.
+    let _ = writer.write_record(cells.into_iter().map(neutralise_formula));
+    let _ = writer.flush();
+}
+
+/// A cell that a spreadsheet would run as a formula gets a leading `'`.
+pub fn neutralise_formula(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
+fn csv_cells(e: &Event) -> Vec<String> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let target = e.target.as_ref();
+    vec![
+        e.id.clone(),
+        e.timestamp.clone(),
+        e.action.clone(),
+        e.outcome.as_str().to_string(),
+        e.actor.kind.as_str().to_string(),
+        opt(&e.actor.id),
+        opt(&e.actor.name),
+        opt(&e.actor.email),
+        target.map(|t| t.kind.clone()).unwrap_or_default(),
+        target.and_then(|t| t.id.clone()).unwrap_or_default(),
+        target.and_then(|t| t.name.clone()).unwrap_or_default(),
+        e.source.clone(),
+        e.ip.as_deref().map(ip::mask).unwrap_or_default(),
+        opt(&e.user_agent),
+        serde_json::to_string(&e.details).unwrap_or_default(),
+    ]
+}
+
+/// The `audit.export` event: who exported, in which format, with which filters, how many rows, and
+/// whether the export finished.
+pub fn export_event(
+    actor: Actor,
+    format: ExportFormat,
+    query: &AuditQuery,
+    rows: u64,
+    completed: bool,
+) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("format".into(), json!(format.as_str()));
+    details.insert(
+        "filters".into(),
+        json!(query.filters_only().to_query_string()),
+    );
+    details.insert("rows".into(), json!(rows));
+    details.insert("completed".into(), json!(completed));
+    NewEvent {
+        action: "audit.export".into(),
+        outcome: if completed {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+        actor: Some(actor),
+        target: Some(Target {
+            kind: "audit_log".into(),
+            id: None,
+            name: Some("Audit log".into()),
+        }),
+        source: Some("auditlog".into()),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+/// One HTTP export in flight. When dropped before it finished (the client went away), it records the
+/// export as incomplete.
+struct Run {
+    exporter: Exporter,
+    actor: Actor,
+    query: AuditQuery,
+    format: ExportFormat,
+    recorded: bool,
+}
+
+enum Phase {
+    Running(Box<Run>),
+    /// The failure marker was sent; what remains is to fail the transfer.
+    Failing,
+    Done,
+}
+
+async fn step(phase: Phase) -> Option<(Result<Bytes, std::io::Error>, Phase)> {
+    let mut run = match phase {
+        Phase::Running(run) => run,
+        Phase::Failing => return Some((Err(std::io::Error::other("export failed")), Phase::Done)),
+        Phase::Done => return None,
+    };
+    match run.exporter.next_chunk().await {
+        Ok(Some(bytes)) => Some((Ok(bytes), Phase::Running(run))),
+        Ok(None) => {
+            run.record(true).await;
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, rows = run.exporter.rows, "export failed mid-stream");
+            run.record(false).await;
+            Some((Ok(run.exporter.failure_marker()), Phase::Failing))
+        }
+    }
+}
+
+impl Run {
+    async fn record(&mut self, completed: bool) {
+        self.recorded = true;
+        let event = export_event(
+            self.actor.clone(),
+            self.format,
+            &self.query,
+            self.exporter.rows,
+            completed,
+        );
+        if let Err(e) = self.exporter.store.record(event).await {
+            tracing::error!(error = %e, "could not record audit.export");
+        }
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if !self.recorded {
+            let store = self.exporter.store.clone();
+            let event = export_event(
+                self.actor.clone(),
+                self.format,
+                &self.query,
+                self.exporter.rows,
+                false,
+            );
+            tracing::info!(rows = self.exporter.rows, "export ended before completion");
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    if let Err(e) = store.record(event).await {
+                        tracing::error!(error = %e, "could not record audit.export");
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// `GET /api/v1/events/export?format=csv|jsonl&<list filters>`.
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let principal = authorize(&state, &headers, Scope::Read).await?;
+    let pairs = decode_pairs(raw.as_deref().unwrap_or(""));
+    let format = match pairs
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("") => ExportFormat::Csv,
+        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_filter",
+                "format",
+                "format: must be `csv` or `jsonl`",
+            )
+        })?,
+    };
+    let query = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let run = Run {
+        exporter: Exporter::new(state.store.clone(), query.clone(), format),
+        actor: principal.actor(),
+        query,
+        format,
+        recorded: false,
+    };
+    let body = Body::from_stream(futures::stream::unfold(Phase::Running(Box::new(run)), step));
+    let date = chrono::Utc::now().format("%Y-%m-%d");
+    let (content_type, ext) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::Jsonl => ("application/x-ndjson", "jsonl"),
+    };
+    let disposition = format!("attachment; filename=\"audit-log-{date}.{ext}\"");
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -3,7 +3,6 @@
 use app::{model::NewEvent, store::Scope};
 use axum::{
     Json,
-    body::Body,
     extract::State,
     http::{HeaderMap, StatusCode},
     response::IntoResponse,
@@ -18,7 +17,7 @@ pub const MAX_BATCH: usize = 1_000;
 pub async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Body,
+    body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&state, &headers, Scope::Ingest).await?;
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
@@ -37,13 +36,20 @@ pub async fn ingest(
             format!("the body is not valid JSON: {e}"),
         )
     })?;
-    let events = parse_body(&value)?;
-    let outcome = state.store.record_batch(events).await?;
+    let outcome = match parse_body(&value)? {
+        Events::One(event) => state.store.record(event).await?,
+        Events::Batch(events) => state.store.record_batch(events).await?,
+    };
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
+pub enum Events {
+    One(NewEvent),
+    Batch(Vec<NewEvent>),
+}
+
 /// One event, or a batch under `events`. Errors name the field, with the index inside a batch.
-pub fn parse_body(value: &Value) -> Result<Vec<NewEvent>, ApiError> {
+pub fn parse_body(value: &Value) -> Result<Events, ApiError> {
     match value.get("events") {
         Some(Value::Array(items)) => {
             if items.is_empty() {
@@ -69,13 +75,14 @@ pub fn parse_body(value: &Value) -> Result<Vec<NewEvent>, ApiError> {
                 .map(|(i, item)| {
                     NewEvent::from_json(item).map_err(|e| e.under(&format!("events[{i}]")).into())
                 })
-                .collect()
+                .collect::<Result<_, ApiError>>()
+                .map(Events::Batch)
         }
         Some(_) => Err(ApiError::bad_request(
             "invalid_event",
             "events",
             "events: must be an array",
         )),
-        None => Ok(vec![NewEvent::from_json(value)?]),
+        None => Ok(Events::One(NewEvent::from_json(value)?)),
     }
 }

@@ -33,9 +33,9 @@ const FULL_COLUMNS: &str = "id, ts, received_at, action, outcome, actor_type, ac
     target_type, target_id, target_name, source, ip, user_agent, details";
 
 impl AuditStore {
-    /// Validates and stores one event: the recorder a host app calls.
+    /// Validates and stores one event: the recorder a host app calls. Errors name the field (`actor.type`).
     pub async fn record(&self, event: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.record_batch(vec![event]).await
+        self.insert_valid(vec![event.validate()?]).await
     }
 
     /// Validates every event, then stores them all in one transaction, or none when one is invalid.

@@ -1,0 +1,298 @@
+//! The real server over HTTP: health, the tab's HTML, ingestion, the read API, and their errors.
+
+mod common;
+
+use common::{TestApp, event};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn health_answers_ok_and_the_tab_renders_on_the_server() {
+    let app = TestApp::start().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    let token = app.token("ingest").await;
+    let (status, _) = app
+        .post_events(&token, &event("mailbox.create", "Zoë <b>bold</b>"))
+        .await;
+    assert_eq!(status, 201);
+    let html = app
+        .client
+        .get(app.url("/admin/audit-log"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"aria-label="Audit log""#), "table present");
+    for header in [
+        "Timestamp",
+        "Action",
+        "Actor",
+        "Target",
+        "Details",
+        "IP address",
+    ] {
+        assert!(html.contains(&format!(">{header}<")), "header {header}");
+    }
+    assert!(html.contains("Showing 1–1 of 1 events"));
+    // Values are text, never markup.
+    assert!(html.contains("Zoë &lt;b&gt;bold&lt;/b&gt;") && !html.contains("<b>bold</b>"));
+}
+
+#[tokio::test]
+async fn root_leads_to_the_panel() {
+    let app = TestApp::start().await;
+    let resp = app.client.get(app.url("/")).send().await.unwrap();
+    assert!(resp.status().is_redirection());
+    assert_eq!(resp.headers()["location"], "/admin");
+}
+
+#[tokio::test]
+async fn ingest_requires_a_token_with_the_ingest_scope() {
+    let app = TestApp::start().await;
+    let body = event("user.create", "1");
+    let no_token = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 401);
+    let err: Value = no_token.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "unauthorized");
+
+    let (status, _) = app.post_events("alk_not-a-real-token", &body).await;
+    assert_eq!(status, 401);
+    let read_only = app.token("read").await;
+    let (status, err) = app.post_events(&read_only, &body).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+
+    let created = app
+        .store
+        .create_token("revoked", &app::store::Scopes::parse("ingest").unwrap())
+        .await
+        .unwrap();
+    app.store.revoke_token(&created.token.id).await.unwrap();
+    let (status, _) = app.post_events(&created.plaintext, &body).await;
+    assert_eq!(status, 401);
+
+    let admin = app.token("admin").await;
+    let (status, _) = app.post_events(&admin, &body).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn one_event_is_stored_whole_and_returned_canonically() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    let input = json!({
+        "id": "01JB8Q4K7N2X5S3V9T0R1C6M2D",
+        "timestamp": "2026-06-24T12:22:11.123+02:00",
+        "action": "mailbox.create",
+        "outcome": "success",
+        "actor": {"type": "user", "id": "42", "name": "Aisha Karim", "email": "aisha@acme.com"},
+        "target": {"type": "mailbox", "id": "17", "name": "info@acme.com"},
+        "source": "mail-manager",
+        "ip": "203.0.113.42",
+        "user_agent": "Mozilla/5.0",
+        "details": {"quota_mb": 2048, "changes": {"quota_mb": {"from": 1024, "to": 2048}}, "password": "x"}
+    });
+    let (status, body) = app.post_events(&token, &input).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body,
+        json!({"accepted": 1, "duplicates": 0, "ids": ["01JB8Q4K7N2X5S3V9T0R1C6M2D"]})
+    );
+
+    let (status, got) = app
+        .get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2D")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(got["timestamp"], "2026-06-24T10:22:11.123Z");
+    assert_eq!(got["ip"], "203.0.113.42");
+    assert_eq!(got["details"]["password"], "[REDACTED]");
+    assert_eq!(got["target"], input["target"]);
+    assert!(got["received_at"].as_str().unwrap().ends_with('Z'));
+
+    let (status, err) = app
+        .get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2E")
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn a_batch_is_all_or_nothing_and_names_the_bad_index() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    let batch = json!({"events": [event("a.b", "1"), event("a.c", "2"), {"action": "a.d", "actor": {"type": "robot", "id": "3"}}]});
+    let (status, err) = app.post_events(&token, &batch).await;
+    assert_eq!(status, 400);
+    assert_eq!(err["error"]["field"], "events[2].actor.type");
+    assert_eq!(
+        app.store.count(&Default::default()).await.unwrap(),
+        0,
+        "nothing of the batch is stored"
+    );
+
+    let good =
+        json!({"events": (0..1000).map(|i| event("a.b", &i.to_string())).collect::<Vec<_>>()});
+    let (status, body) = app.post_events(&token, &good).await;
+    assert_eq!((status, body["accepted"].as_u64()), (201, Some(1000)));
+
+    let too_many =
+        json!({"events": (0..1001).map(|i| event("a.b", &i.to_string())).collect::<Vec<_>>()});
+    let (status, err) = app.post_events(&token, &too_many).await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (400, Some("events"))
+    );
+}
+
+#[tokio::test]
+async fn a_resent_id_is_a_duplicate_not_a_second_row() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest").await;
+    let mut e = event("user.update", "7");
+    e["id"] = json!("01JB8Q4K7N2X5S3V9T0R1C6M2D");
+    let (_, first) = app.post_events(&token, &e).await;
+    assert_eq!(
+        (first["accepted"].as_u64(), first["duplicates"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let (status, again) = app
+        .post_events(&token, &json!({"events": [e.clone(), e]}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(app.store.count(&Default::default()).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_4xx_naming_the_problem() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest").await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "invalid_json");
+
+    let big = "x".repeat(5 * 1024 * 1024 + 10);
+    let resp = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&token)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+
+    let (status, err) = app.post_events(&token, &json!({"events": "nope"})).await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (400, Some("events"))
+    );
+    let (status, err) = app
+        .post_events(
+            &token,
+            &json!({"action": "x.y", "actor": {"type": "user", "id": "1"}, "ip": "1.2.3"}),
+        )
+        .await;
+    assert_eq!((status, err["error"]["field"].as_str()), (400, Some("ip")));
+}
+
+#[tokio::test]
+async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    let events: Vec<Value> = (0..30)
+        .map(|i| {
+            let mut e = event(
+                if i % 3 == 0 {
+                    "user.delete"
+                } else {
+                    "mailbox.create"
+                },
+                &format!("u{}", i % 2),
+            );
+            e["timestamp"] = json!(format!("2026-01-{:02}T12:00:00Z", i + 1));
+            e
+        })
+        .collect();
+    app.post_events(&token, &json!({ "events": events })).await;
+
+    let (status, page) = app
+        .get_json(&token, "/api/v1/events?action=user.delete&page_size=4")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], 10);
+    assert_eq!(page["entries"].as_array().unwrap().len(), 4);
+    assert_eq!(page["entries"][0]["timestamp"], "2026-01-28T12:00:00.000Z");
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    let (_, next) = app
+        .get_json(
+            &token,
+            &format!(
+                "/api/v1/events?action=user.delete&page_size=4&cursor={}",
+                urlencoding::encode(&cursor)
+            ),
+        )
+        .await;
+    assert_eq!(next["entries"][0]["timestamp"], "2026-01-16T12:00:00.000Z");
+
+    let (_, day) = app
+        .get_json(&token, "/api/v1/events?from=2026-01-05&to=2026-01-05")
+        .await;
+    assert_eq!(day["total"], 1);
+    let (_, asc) = app
+        .get_json(&token, "/api/v1/events?sort=action&order=asc&page_size=1")
+        .await;
+    assert_eq!(asc["entries"][0]["action"], "mailbox.create");
+
+    for (qs, field) in [
+        ("sort=size", "sort"),
+        ("page_size=0", "page_size"),
+        ("from=2026-02-30", "from"),
+        ("from=2026-02-02&to=2026-02-01", "from"),
+    ] {
+        let (status, err) = app.get_json(&token, &format!("/api/v1/events?{qs}")).await;
+        assert_eq!(status, 400, "{qs}");
+        assert_eq!(err["error"]["field"], field, "{qs}");
+        assert_eq!(err["error"]["code"], "invalid_filter");
+    }
+    let ingest_only = app.token("ingest").await;
+    assert_eq!(app.get_json(&ingest_only, "/api/v1/events").await.0, 403);
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/events"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    let (status, facets) = app.get_json(&token, "/api/v1/facets").await;
+    assert_eq!(status, 200);
+    assert_eq!(facets["categories"][0]["category"], "mailbox");
+}

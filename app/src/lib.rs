@@ -19,6 +19,8 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    api::guard::expose_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,15 +42,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: browser tests wait for this mark.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/auditlog.css"/>
         <Title text="Admin · auditlog"/>
         <Router>
             <Routes fallback=panel::NotFound>
-                <ParentRoute path=path!("/admin") view=panel::AdminLayout>
-                    <Route path=path!("") view=panel::Overview/>
-                    <Route path=path!("users") view=panel::Users/>
-                    <Route path=path!("settings") view=panel::Settings/>
+                <Route path=path!("/login") view=panel::Login ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/admin") view=panel::AdminLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=panel::Overview ssr=SsrMode::Async/>
+                    <Route path=path!("users") view=panel::Users ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=panel::Settings ssr=SsrMode::Async/>
                     // Async: the server renders the whole tab, data included, so it works before (or without) the WASM.
                     <Route path=path!("audit-log") view=audit_log::AuditLogTab ssr=SsrMode::Async/>
                 </ParentRoute>

@@ -3,29 +3,127 @@
 use std::{io::Write, process::ExitCode};
 
 use app::{
-    model::{Actor, AuditQuery, NewEvent, Target},
+    model::{Actor, AuditQuery, NewEvent, Role, Target, User},
     store::{ApiToken, AuditStore, Scopes},
 };
+use clap::Parser;
+use rand::Rng;
 use serde_json::{Map, json};
 
 use crate::{
-    config::{Cli, Command, ExportArgs, ServeArgs, TokenCommand},
+    config::{Cli, Command, ExportArgs, ServeArgs, ServeDefaults, TokenCommand, UserCommand},
     demo, export, import,
 };
 
 pub type CliResult = Result<ExitCode, Box<dyn std::error::Error + Send + Sync>>;
 
 pub async fn run(cli: Cli) -> CliResult {
-    match cli.command {
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["auditlog"]).args))
+    {
         Command::Serve(args) => serve(&cli.database_url, args).await,
         Command::Token(cmd) => token(&cli.database_url, cmd).await,
         Command::Import(args) => import::run(&cli.database_url, args).await,
         Command::Export(args) => export_to_stdout(&cli.database_url, args).await,
+        Command::User(cmd) => user(&cli.database_url, cmd).await,
+    }
+}
+
+const GENERATED_ADMIN: &str = "admin@localhost";
+
+/// With AUDITLOG_ADMIN_EMAIL and AUDITLOG_ADMIN_PASSWORD, that admin exists (its password set). With
+/// neither and no admin yet, `admin@localhost` gets a generated password, printed this once. Returns the
+/// line that tells how to sign in.
+async fn ensure_admin(
+    store: &AuditStore,
+    args: &ServeArgs,
+) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    match (&args.admin_email, &args.admin_password) {
+        (Some(email), Some(password)) => {
+            store.ensure_user(email, Role::Admin, &password.0).await?;
+            Ok(format!(
+                "Sign in as {email} with the password in AUDITLOG_ADMIN_PASSWORD."
+            ))
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            Err("set both AUDITLOG_ADMIN_EMAIL and AUDITLOG_ADMIN_PASSWORD, or neither".into())
+        }
+        (None, None) if !store.admin_exists().await? => {
+            let password: String = rand::thread_rng()
+                .sample_iter(&rand::distributions::Alphanumeric)
+                .take(20)
+                .map(char::from)
+                .collect();
+            store
+                .create_user(GENERATED_ADMIN, "Administrator", Role::Admin, &password)
+                .await?;
+            Ok(format!(
+                "First start: sign in as {GENERATED_ADMIN} with password {password} (shown only this once)."
+            ))
+        }
+        (None, None) => Ok("Sign in with an admin account (create one with `auditlog user create`).".into()),
+    }
+}
+
+async fn user(database_url: &str, cmd: UserCommand) -> CliResult {
+    let store = AuditStore::open(database_url).await?;
+    match cmd {
+        UserCommand::Create { email, role, name } => {
+            let role = Role::parse(&role).ok_or("role must be admin or viewer")?;
+            let password = match std::env::var("AUDITLOG_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let user = store.create_user(&email, &name, role, &password).await?;
+            store
+                .record(user_event("user.create", cli_actor(), &user, None))
+                .await?;
+            eprintln!("Created {} user {} ({}).", user.role.as_str(), user.email, user.id);
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A `user.*` event; with `before`, a `changes` diff of name and role.
+pub fn user_event(action: &str, actor: Actor, user: &User, before: Option<&User>) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("role".into(), json!(user.role.as_str()));
+    if let Some(before) = before {
+        let mut changes = Map::new();
+        if before.name != user.name {
+            changes.insert("name".into(), json!({"from": before.name, "to": user.name}));
+        }
+        if before.role != user.role {
+            changes.insert(
+                "role".into(),
+                json!({"from": before.role.as_str(), "to": user.role.as_str()}),
+            );
+        }
+        details.insert("changes".into(), serde_json::Value::Object(changes));
+    }
+    NewEvent {
+        action: action.into(),
+        actor: Some(actor),
+        target: Some(Target {
+            kind: "user".into(),
+            id: Some(user.id.clone()),
+            name: Some(user.email.clone()),
+        }),
+        source: Some("auditlog".into()),
+        details,
+        ..NewEvent::default()
     }
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
-    let state = crate::build_state(database_url).await?;
+    let state = crate::build_state(database_url, &args.security).await?;
+    let sign_in = ensure_admin(&state.store, &args).await?;
     if args.demo {
         let added = demo::seed_if_empty(&state.store).await?;
         if added > 0 {
@@ -35,6 +133,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     println!("auditlog is serving http://{addr}/admin/audit-log (database {database_url})");
+    println!("{sign_in}");
     crate::serve(listener, state).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -85,11 +184,7 @@ async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
                 "ID", "NAME", "SCOPES", "PREFIX"
             );
             for t in store.list_tokens().await? {
-                let status = if t.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
                 println!(
                     "{:<26}  {:<24}  {:<18}  {:<10}  {status}",
                     t.id,

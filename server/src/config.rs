@@ -8,17 +8,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auditlog.db";
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "auditlog",
-    version,
-    about = "The audit log an admin panel embeds as a tab."
-)]
+#[command(name = "auditlog", version, about = "The audit log an admin panel embeds as a tab.")]
 pub struct Cli {
     /// SQLite database URL; the file (and its folder) is created when missing.
     #[arg(long, global = true, env = "AUDITLOG_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+    /// What to do; `serve` when omitted.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +30,22 @@ pub enum Command {
     Import(ImportArgs),
     /// Write every event matching the filters to standard output.
     Export(ExportArgs),
+    /// Manage panel users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password comes from AUDITLOG_PASSWORD or standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["admin", "viewer"])]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -43,6 +56,67 @@ pub struct ServeArgs {
     /// Fill an empty database with about 5,000 realistic demo events.
     #[arg(long, env = "AUDITLOG_DEMO")]
     pub demo: bool,
+    /// Make sure this admin exists at start (with AUDITLOG_ADMIN_PASSWORD).
+    #[arg(long, env = "AUDITLOG_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    #[arg(long, env = "AUDITLOG_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+    #[command(flatten)]
+    pub security: SecurityArgs,
+}
+
+/// Access-control settings of the server.
+#[derive(Debug, Clone, Args)]
+pub struct SecurityArgs {
+    /// Peers whose `X-Forwarded-For` is believed (comma-separated IPs). Otherwise the socket's address counts.
+    #[arg(long, env = "AUDITLOG_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins that may frame the panel (CSP `frame-ancestors`), e.g. `https://panel.example.com`.
+    #[arg(
+        long,
+        env = "AUDITLOG_FRAME_ANCESTORS",
+        value_delimiter = ',',
+        default_value = "'self'"
+    )]
+    pub frame_ancestors: Vec<String>,
+    /// Failed sign-ins from one IP that block it.
+    #[arg(long, env = "AUDITLOG_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// The window in which those failures count, in minutes.
+    #[arg(long, env = "AUDITLOG_LOGIN_WINDOW_MINUTES", default_value_t = 10)]
+    pub login_window_minutes: i64,
+    /// How long a blocked IP stays blocked, in minutes.
+    #[arg(long, env = "AUDITLOG_LOGIN_BLOCK_MINUTES", default_value_t = 60)]
+    pub login_block_minutes: i64,
+}
+
+impl Default for SecurityArgs {
+    fn default() -> Self {
+        SecurityArgs {
+            trusted_proxies: Vec::new(),
+            frame_ancestors: vec!["'self'".into()],
+            login_max_failures: 5,
+            login_window_minutes: 10,
+            login_block_minutes: 60,
+        }
+    }
+}
+
+/// A secret from the command line or environment: its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,4 +174,11 @@ pub struct ExportArgs {
     /// Filters as the API takes them, e.g. `action=user.create&from=2026-01-01`.
     #[arg(long, default_value = "")]
     pub filter: String,
+}
+
+/// `serve`'s flags alone, for when no subcommand is given (defaults and `AUDITLOG_*` still apply).
+#[derive(Debug, Parser)]
+pub struct ServeDefaults {
+    #[command(flatten)]
+    pub args: ServeArgs,
 }

@@ -66,13 +66,7 @@ const TOKENS: [(&str, &str); 2] = [
     ("01JB00000000000000000TOKN1", "ci-deploy"),
     ("01JB00000000000000000TOKN2", "billing-sync"),
 ];
-const DOMAINS: [&str; 5] = [
-    "acme.com",
-    "acme.cn",
-    "acme.es",
-    "example.org",
-    "bücher.example",
-];
+const DOMAINS: [&str; 5] = ["acme.com", "acme.cn", "acme.es", "example.org", "bücher.example"];
 const IPS: [&str; 8] = [
     "203.0.113.42",
     "198.51.100.7",
@@ -106,10 +100,7 @@ pub async fn seed_if_empty(store: &AuditStore) -> Result<usize, StoreError> {
 /// `n` demo events, oldest first.
 pub fn generate(n: usize) -> Vec<NewEvent> {
     let mut rng = StdRng::seed_from_u64(0x5eed_a0d1);
-    let today = Utc::now()
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
+    let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
     let end = Utc.from_utc_datetime(&today);
     let start = end - Duration::days(DAYS);
     let span_ms = (end - start).num_milliseconds();
@@ -119,13 +110,10 @@ pub fn generate(n: usize) -> Vec<NewEvent> {
         .into_iter()
         .enumerate()
         .map(|(i, offset)| {
-            let mut e = one(&mut rng, i);
+            let mut e = sample(&mut rng, i);
             let ts = start + Duration::milliseconds(offset);
             e.timestamp = Some(ts);
-            e.id = Some(
-                ulid::Ulid::from_parts(ts.timestamp_millis() as u64, rng.r#gen::<u128>())
-                    .to_string(),
-            );
+            e.id = Some(ulid::Ulid::from_parts(ts.timestamp_millis() as u64, rng.r#gen::<u128>()).to_string());
             e
         })
         .collect()
@@ -150,28 +138,18 @@ fn changes(pairs: &[(&str, Value, Value)]) -> Map<String, Value> {
     details
 }
 
-fn one(rng: &mut StdRng, i: usize) -> NewEvent {
+/// One realistic event (without id and time); `i` varies the choices.
+pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
     let person = PEOPLE.choose(rng).unwrap_or(&PEOPLE[0]);
     let domain = *DOMAINS.choose(rng).unwrap_or(&DOMAINS[0]);
     let ip = IPS.choose(rng).map(|s| s.to_string());
     let ua = AGENTS.choose(rng).map(|s| s.to_string());
-    let mailbox = format!(
-        "{}@{domain}",
-        ["info", "sales", "support", "ops", "hr", "ceo"][i % 6]
-    );
+    let mailbox = format!("{}@{domain}", ["info", "sales", "support", "ops", "hr", "ceo"][i % 6]);
     let mut e = NewEvent {
         actor: Some(person_actor(person)),
         ip,
         user_agent: ua,
-        source: Some(
-            [
-                "mail-manager",
-                "mail-manager",
-                "proxy-manager",
-                "newsletter",
-            ][i % 4]
-                .into(),
-        ),
+        source: Some(["mail-manager", "mail-manager", "proxy-manager", "newsletter"][i % 4].into()),
         ..NewEvent::default()
     };
     let roll: u32 = rng.gen_range(0..100);
@@ -209,28 +187,12 @@ fn one(rng: &mut StdRng, i: usize) -> NewEvent {
             d.insert("quota_mb".into(), json!(from * 2));
             ("mailbox.update", Some(target("mailbox", i, &mailbox)), d)
         }
-        61..=64 => (
-            "mailbox.delete",
-            Some(target("mailbox", i, &mailbox)),
-            Map::new(),
-        ),
-        65..=67 => (
-            "domain.create",
-            Some(target("domain", i, domain)),
-            Map::new(),
-        ),
-        68 => (
-            "domain.delete",
-            Some(target("domain", i, domain)),
-            Map::new(),
-        ),
+        61..=64 => ("mailbox.delete", Some(target("mailbox", i, &mailbox)), Map::new()),
+        65..=67 => ("domain.create", Some(target("domain", i, domain)), Map::new()),
+        68 => ("domain.delete", Some(target("domain", i, domain)), Map::new()),
         69..=72 => {
             let d = changes(&[
-                (
-                    "mx",
-                    json!(format!("mx1.{domain}")),
-                    json!(format!("mx2.{domain}")),
-                ),
+                ("mx", json!(format!("mx1.{domain}")), json!(format!("mx2.{domain}"))),
                 ("ttl", json!(3600), json!(300)),
             ]);
             ("dns.update", Some(target("domain", i, domain)), d)
@@ -242,11 +204,7 @@ fn one(rng: &mut StdRng, i: usize) -> NewEvent {
         76..=78 => {
             let other = PEOPLE[(i + 1) % PEOPLE.len()].name;
             let d = changes(&[
-                (
-                    "display_name",
-                    json!(other),
-                    json!(format!("{other} (ops)")),
-                ),
+                ("display_name", json!(other), json!(format!("{other} (ops)"))),
                 ("note", json!(null), json!("שלום — right-to-left note")),
             ]);
             ("user.update", Some(target("user", i, other)), d)
@@ -286,18 +244,10 @@ fn one(rng: &mut StdRng, i: usize) -> NewEvent {
         ),
         86..=88 => {
             let d = changes(&[
-                (
-                    "smtp_relay",
-                    json!("relay1.acme.com"),
-                    json!("relay2.acme.com"),
-                ),
+                ("smtp_relay", json!("relay1.acme.com"), json!("relay2.acme.com")),
                 ("smtp_password", json!("a"), json!("b")),
             ]);
-            (
-                "settings.update",
-                Some(target("settings", i, "Mail delivery")),
-                d,
-            )
+            ("settings.update", Some(target("settings", i, "Mail delivery")), d)
         }
         89..=92 => {
             e.actor = Some(Actor::system("backup-scheduler"));
@@ -305,11 +255,7 @@ fn one(rng: &mut StdRng, i: usize) -> NewEvent {
             e.user_agent = None;
             let mut d = Map::new();
             d.insert("size_mb".into(), json!(100 + (i % 900)));
-            (
-                "backup.create",
-                Some(target("backup", i, &format!("nightly-{i}"))),
-                d,
-            )
+            ("backup.create", Some(target("backup", i, &format!("nightly-{i}"))), d)
         }
         93 => (
             "backup.delete",
@@ -348,11 +294,7 @@ fn one(rng: &mut StdRng, i: usize) -> NewEvent {
             let mut d = Map::new();
             d.insert("deleted".into(), json!(i * 3));
             d.insert("older_than_days".into(), json!(365));
-            (
-                "audit.retention_purge",
-                Some(target("audit_log", i, "Audit log")),
-                d,
-            )
+            ("audit.retention_purge", Some(target("audit_log", i, "Audit log")), d)
         }
     };
     e.action = action.into();

@@ -6,20 +6,18 @@
 //! can never pass for complete.
 
 use app::{
-    model::{
-        Actor, AuditQuery, Event, NewEvent, Outcome, Target, ip, query::Cursor, query::decode_pairs,
-    },
+    model::{Actor, AuditQuery, Event, NewEvent, Outcome, Target, ip, query::Cursor, query::decode_pairs},
     store::{AuditStore, Scope, StoreError},
 };
 use axum::{
     body::{Body, Bytes},
     extract::{RawQuery, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use serde_json::{Map, json};
 
-use crate::{auth::authorize, config::ExportFormat, error::ApiError, state::AppState};
+use crate::{auth::Caller, config::ExportFormat, error::ApiError, state::AppState};
 
 /// Rows read per query.
 const CHUNK_ROWS: u32 = 2_000;
@@ -161,28 +159,15 @@ fn csv_cells(e: &Event) -> Vec<String> {
 
 /// The `audit.export` event: who exported, in which format, with which filters, how many rows, and
 /// whether the export finished.
-pub fn export_event(
-    actor: Actor,
-    format: ExportFormat,
-    query: &AuditQuery,
-    rows: u64,
-    completed: bool,
-) -> NewEvent {
+pub fn export_event(actor: Actor, format: ExportFormat, query: &AuditQuery, rows: u64, completed: bool) -> NewEvent {
     let mut details = Map::new();
     details.insert("format".into(), json!(format.as_str()));
-    details.insert(
-        "filters".into(),
-        json!(query.filters_only().to_query_string()),
-    );
+    details.insert("filters".into(), json!(query.filters_only().to_query_string()));
     details.insert("rows".into(), json!(rows));
     details.insert("completed".into(), json!(completed));
     NewEvent {
         action: "audit.export".into(),
-        outcome: if completed {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        },
+        outcome: if completed { Outcome::Success } else { Outcome::Failure },
         actor: Some(actor),
         target: Some(Target {
             kind: "audit_log".into(),
@@ -252,13 +237,7 @@ impl Drop for Run {
     fn drop(&mut self) {
         if !self.recorded {
             let store = self.exporter.store.clone();
-            let event = export_event(
-                self.actor.clone(),
-                self.format,
-                &self.query,
-                self.exporter.rows,
-                false,
-            );
+            let event = export_event(self.actor.clone(), self.format, &self.query, self.exporter.rows, false);
             tracing::info!(rows = self.exporter.rows, "export ended before completion");
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
@@ -274,24 +253,15 @@ impl Drop for Run {
 /// `GET /api/v1/events/export?format=csv|jsonl&<list filters>`.
 pub async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let principal = authorize(&state, &headers, Scope::Read).await?;
+    let principal = caller.require(Scope::Read)?;
     let pairs = decode_pairs(raw.as_deref().unwrap_or(""));
-    let format = match pairs
-        .iter()
-        .find(|(k, _)| k == "format")
-        .map(|(_, v)| v.as_str())
-    {
+    let format = match pairs.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
         None | Some("") => ExportFormat::Csv,
-        Some(f) => ExportFormat::parse(f).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_filter",
-                "format",
-                "format: must be `csv` or `jsonl`",
-            )
-        })?,
+        Some(f) => ExportFormat::parse(f)
+            .ok_or_else(|| ApiError::bad_request("invalid_filter", "format", "format: must be `csv` or `jsonl`"))?,
     };
     let query = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let run = Run {

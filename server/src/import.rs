@@ -138,9 +138,15 @@ pub fn parse_line(text: &str, default_source: &str) -> Result<ValidEvent, String
     if event.source.is_none() {
         event.source = Some(default_source.to_string());
     }
+    // Our own export carries `received_at`: restore it, so an archive comes back as it was.
+    if let Some(Value::String(r)) = value.get("received_at") {
+        event.received_at = time::parse_rfc3339(r);
+    }
     if event.id.is_none() {
         let Some(ts) = event.timestamp else {
-            return Err("timestamp: is required for a line without an id (so that importing twice stores it once)".into());
+            return Err(
+                "timestamp: is required for a line without an id (so that importing twice stores it once)".into(),
+            );
         };
         event.id = Some(derived_id(time::to_millis(ts), text));
     }
@@ -159,12 +165,10 @@ fn daily_line(v: &Value) -> Result<NewEvent, FieldError> {
     let raw_action = text("action")?.ok_or_else(|| FieldError::invalid("action", "is required"))?;
     let action = normalise_action(&raw_action);
     let timestamp = match text("timestamp")? {
-        Some(s) => Some(parse_loose_time(&s).ok_or_else(|| {
-            FieldError::invalid(
-                "timestamp",
-                "must be RFC 3339 or `YYYY-MM-DD HH:MM:SS` (UTC)",
-            )
-        })?),
+        Some(s) => Some(
+            parse_loose_time(&s)
+                .ok_or_else(|| FieldError::invalid("timestamp", "must be RFC 3339 or `YYYY-MM-DD HH:MM:SS` (UTC)"))?,
+        ),
         None => None,
     };
     let category = action.split('.').next().unwrap_or("event").to_string();
@@ -219,8 +223,7 @@ fn normalise_action(raw: &str) -> String {
         .map(str::to_string)
         .collect();
     const VERBS: [&str; 10] = [
-        "create", "add", "update", "edit", "delete", "remove", "login", "logout", "change",
-        "restore",
+        "create", "add", "update", "edit", "delete", "remove", "login", "logout", "change", "restore",
     ];
     // `created`, `deleted`, `added`: the verb's base form.
     let base = |w: &str| {
@@ -230,10 +233,7 @@ fn normalise_action(raw: &str) -> String {
             .find(|c| VERBS.contains(c))
             .map(str::to_string)
     };
-    let verb = words
-        .iter()
-        .enumerate()
-        .find_map(|(i, w)| base(w).map(|v| (i, v)));
+    let verb = words.iter().enumerate().find_map(|(i, w)| base(w).map(|v| (i, v)));
     match verb {
         Some((i, verb)) if words.len() >= 2 => {
             let noun: Vec<&str> = words
@@ -291,11 +291,7 @@ mod tests {
 
     #[test]
     fn a_line_without_id_or_time_is_rejected() {
-        let err = parse_line(
-            r#"{"action":"a.b","actor":{"type":"user","id":"1"}}"#,
-            "import",
-        )
-        .unwrap_err();
+        let err = parse_line(r#"{"action":"a.b","actor":{"type":"user","id":"1"}}"#, "import").unwrap_err();
         assert!(err.starts_with("timestamp"), "{err}");
     }
 }

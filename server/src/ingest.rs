@@ -1,41 +1,29 @@
 //! `POST /api/v1/events`: one event or `{"events": [...]}` (at most 1,000), all or nothing, idempotent by id.
 
 use app::{model::NewEvent, store::Scope};
-use axum::{
-    Json,
-    extract::State,
-    http::{HeaderMap, StatusCode},
-    response::IntoResponse,
-};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde_json::Value;
 
-use crate::{auth::authorize, error::ApiError, state::AppState};
+use crate::{auth::Caller, error::ApiError, state::AppState};
 
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_BATCH: usize = 1_000;
 
 pub async fn ingest(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, Scope::Ingest).await?;
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is over 5 MiB",
-            )
-        })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_json",
-            "body",
-            format!("the body is not valid JSON: {e}"),
+    caller.require(Scope::Ingest)?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is over 5 MiB",
         )
     })?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
     let outcome = match parse_body(&value)? {
         Events::One(event) => state.store.record(event).await?,
         Events::Batch(events) => state.store.record_batch(events).await?,
@@ -63,18 +51,13 @@ pub fn parse_body(value: &Value) -> Result<Events, ApiError> {
                 return Err(ApiError::bad_request(
                     "invalid_event",
                     "events",
-                    format!(
-                        "events: at most {MAX_BATCH} events per request ({} sent)",
-                        items.len()
-                    ),
+                    format!("events: at most {MAX_BATCH} events per request ({} sent)", items.len()),
                 ));
             }
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| {
-                    NewEvent::from_json(item).map_err(|e| e.under(&format!("events[{i}]")).into())
-                })
+                .map(|(i, item)| NewEvent::from_json(item).map_err(|e| e.under(&format!("events[{i}]")).into()))
                 .collect::<Result<_, ApiError>>()
                 .map(Events::Batch)
         }

@@ -1,6 +1,7 @@
 //! The auditlog server: HTTP API, the server-rendered panel, and the command line.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -9,28 +10,35 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod ingest;
+pub mod login;
 pub mod read;
 pub mod router;
 pub mod state;
 pub mod telemetry;
+
+use std::{net::SocketAddr, sync::Arc};
 
 use app::store::AuditStore;
 use tokio::net::TcpListener;
 
 pub use state::AppState;
 
+use crate::{config::SecurityArgs, state::Security};
+
 /// The state of a server over the database at `database_url`.
-pub async fn build_state(database_url: &str) -> Result<AppState, app::store::StoreError> {
+pub async fn build_state(database_url: &str, security: &SecurityArgs) -> Result<AppState, app::store::StoreError> {
     let store = AuditStore::open(database_url).await?;
     Ok(AppState {
         leptos_options: state::leptos_options(),
         store,
+        security: Arc::new(Security::from(security)),
     })
 }
 
-/// Serves until the process ends (or, with graceful shutdown, until ctrl-c).
+/// Serves until ctrl-c. The peer address of each connection is kept (brute-force protection counts by IP).
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router::router(state))
+    let app = router::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -4,40 +4,34 @@ use app::{model::AuditQuery, store::Scope};
 use axum::{
     Json,
     extract::{Path, RawQuery, State},
-    http::HeaderMap,
     response::IntoResponse,
 };
 
-use crate::{auth::authorize, error::ApiError, state::AppState};
+use crate::{auth::Caller, error::ApiError, state::AppState};
 
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
+    caller.require(Scope::Read)?;
     let query = AuditQuery::from_query_string(raw.as_deref().unwrap_or(""))?;
     Ok(Json(state.store.list(&query).await?))
 }
 
 pub async fn get_one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
+    caller.require(Scope::Read)?;
     match state.store.get(&id.to_ascii_uppercase()).await {
-        Err(app::store::StoreError::NotFound) => {
-            Err(ApiError::not_found(format!("no event with id {id}")))
-        }
+        Err(app::store::StoreError::NotFound) => Err(ApiError::not_found(format!("no event with id {id}"))),
         other => Ok(Json(other?)),
     }
 }
 
-pub async fn facets(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, Scope::Read).await?;
+pub async fn facets(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Read)?;
     Ok(Json(state.store.facets().await?))
 }

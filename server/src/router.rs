@@ -4,27 +4,60 @@ use app::{App, shell};
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
+    http::{Method, StatusCode},
     response::Redirect,
-    routing::{get, post},
+    routing::{MethodRouter, get, post},
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
-use crate::{export, ingest, read, state::AppState};
+use crate::{access, export, ingest, login, read, state::AppState};
+
+/// The plain HTTP routes, one entry per method and path. The router is built from this list, and so is
+/// `inventory`, which the access test walks.
+pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::GET, "/", get(|| async { Redirect::to("/admin") })),
+        (Method::GET, "/healthz", get(health)),
+        (Method::POST, "/login", post(login::login)),
+        (Method::POST, "/logout", post(login::logout)),
+        (Method::POST, "/api/v1/events", post(ingest::ingest)),
+        (Method::GET, "/api/v1/events", get(read::list)),
+        (Method::GET, "/api/v1/events/export", get(export::export)),
+        (Method::GET, "/api/v1/events/{id}", get(read::get_one)),
+        (Method::GET, "/api/v1/facets", get(read::facets)),
+    ]
+}
+
+/// Every route the server answers: the plain routes, the pages of the app, and the server functions.
+pub fn inventory() -> Vec<(Method, String)> {
+    let mut all: Vec<(Method, String)> = http_routes().into_iter().map(|(m, p, _)| (m, p.to_string())).collect();
+    all.extend(
+        generate_route_list(App)
+            .iter()
+            .map(|r| (Method::GET, r.path().to_string())),
+    );
+    all.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, m)| (m, p.to_string())));
+    all
+}
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let store = state.store.clone();
     let options = state.leptos_options.clone();
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/admin") }))
-        .route("/healthz", get(health))
-        .route("/api/v1/events", post(ingest::ingest).get(read::list))
-        .route("/api/v1/events/export", get(export::export))
-        .route("/api/v1/events/{id}", get(read::get_one))
-        .route("/api/v1/facets", get(read::facets))
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for (_, path, handler) in http_routes() {
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
+            None => by_path.push((path, handler)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router
         .leptos_routes_with_context(
             &state,
             routes,
@@ -32,6 +65,11 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,13 +1,40 @@
 //! What every handler shares, wired in one place.
 
-use app::store::AuditStore;
+use std::{net::IpAddr, sync::Arc};
+
+use app::store::{AuditStore, BruteForcePolicy};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+
+use crate::config::SecurityArgs;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: AuditStore,
+    pub security: Arc<Security>,
+}
+
+/// Access-control settings, fixed at start.
+#[derive(Debug, Clone)]
+pub struct Security {
+    pub trusted_proxies: Vec<IpAddr>,
+    pub frame_ancestors: String,
+    pub brute_force: BruteForcePolicy,
+}
+
+impl From<&SecurityArgs> for Security {
+    fn from(a: &SecurityArgs) -> Self {
+        Security {
+            trusted_proxies: a.trusted_proxies.clone(),
+            frame_ancestors: a.frame_ancestors.join(" "),
+            brute_force: BruteForcePolicy {
+                max_failures: a.login_max_failures.max(1),
+                window_ms: a.login_window_minutes.max(1) * 60_000,
+                block_ms: a.login_block_minutes.max(1) * 60_000,
+            },
+        }
+    }
 }
 
 /// Site settings: what cargo-leptos built in (or `LEPTOS_*` variables), with the output name defaulted so a

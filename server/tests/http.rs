@@ -17,9 +17,11 @@ async fn health_answers_ok_and_the_tab_renders_on_the_server() {
         .post_events(&token, &event("mailbox.create", "Zoë <b>bold</b>"))
         .await;
     assert_eq!(status, 201);
+    let admin = app.session(app::model::Role::Admin).await;
     let html = app
         .client
         .get(app.url("/admin/audit-log"))
+        .header("cookie", admin)
         .send()
         .await
         .unwrap()
@@ -27,14 +29,7 @@ async fn health_answers_ok_and_the_tab_renders_on_the_server() {
         .await
         .unwrap();
     assert!(html.contains(r#"aria-label="Audit log""#), "table present");
-    for header in [
-        "Timestamp",
-        "Action",
-        "Actor",
-        "Target",
-        "Details",
-        "IP address",
-    ] {
+    for header in ["Timestamp", "Action", "Actor", "Target", "Details", "IP address"] {
         assert!(html.contains(&format!(">{header}<")), "header {header}");
     }
     assert!(html.contains("Showing 1–1 of 1 events"));
@@ -69,10 +64,7 @@ async fn ingest_requires_a_token_with_the_ingest_scope() {
     assert_eq!(status, 401);
     let read_only = app.token("read").await;
     let (status, err) = app.post_events(&read_only, &body).await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (403, Some("forbidden"))
-    );
+    assert_eq!((status, err["error"]["code"].as_str()), (403, Some("forbidden")));
 
     let created = app
         .store
@@ -111,9 +103,7 @@ async fn one_event_is_stored_whole_and_returned_canonically() {
         json!({"accepted": 1, "duplicates": 0, "ids": ["01JB8Q4K7N2X5S3V9T0R1C6M2D"]})
     );
 
-    let (status, got) = app
-        .get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2D")
-        .await;
+    let (status, got) = app.get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2D").await;
     assert_eq!(status, 200);
     assert_eq!(got["timestamp"], "2026-06-24T10:22:11.123Z");
     assert_eq!(got["ip"], "203.0.113.42");
@@ -121,13 +111,8 @@ async fn one_event_is_stored_whole_and_returned_canonically() {
     assert_eq!(got["target"], input["target"]);
     assert!(got["received_at"].as_str().unwrap().ends_with('Z'));
 
-    let (status, err) = app
-        .get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2E")
-        .await;
-    assert_eq!(
-        (status, err["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
+    let (status, err) = app.get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2E").await;
+    assert_eq!((status, err["error"]["code"].as_str()), (404, Some("not_found")));
 }
 
 #[tokio::test]
@@ -144,18 +129,13 @@ async fn a_batch_is_all_or_nothing_and_names_the_bad_index() {
         "nothing of the batch is stored"
     );
 
-    let good =
-        json!({"events": (0..1000).map(|i| event("a.b", &i.to_string())).collect::<Vec<_>>()});
+    let good = json!({"events": (0..1000).map(|i| event("a.b", &i.to_string())).collect::<Vec<_>>()});
     let (status, body) = app.post_events(&token, &good).await;
     assert_eq!((status, body["accepted"].as_u64()), (201, Some(1000)));
 
-    let too_many =
-        json!({"events": (0..1001).map(|i| event("a.b", &i.to_string())).collect::<Vec<_>>()});
+    let too_many = json!({"events": (0..1001).map(|i| event("a.b", &i.to_string())).collect::<Vec<_>>()});
     let (status, err) = app.post_events(&token, &too_many).await;
-    assert_eq!(
-        (status, err["error"]["field"].as_str()),
-        (400, Some("events"))
-    );
+    assert_eq!((status, err["error"]["field"].as_str()), (400, Some("events")));
 }
 
 #[tokio::test]
@@ -169,9 +149,7 @@ async fn a_resent_id_is_a_duplicate_not_a_second_row() {
         (first["accepted"].as_u64(), first["duplicates"].as_u64()),
         (Some(1), Some(0))
     );
-    let (status, again) = app
-        .post_events(&token, &json!({"events": [e.clone(), e]}))
-        .await;
+    let (status, again) = app.post_events(&token, &json!({"events": [e.clone(), e]})).await;
     assert_eq!(status, 201);
     assert_eq!(
         (again["accepted"].as_u64(), again["duplicates"].as_u64()),
@@ -208,10 +186,7 @@ async fn malformed_bodies_are_4xx_naming_the_problem() {
     assert_eq!(resp.status(), 413);
 
     let (status, err) = app.post_events(&token, &json!({"events": "nope"})).await;
-    assert_eq!(
-        (status, err["error"]["field"].as_str()),
-        (400, Some("events"))
-    );
+    assert_eq!((status, err["error"]["field"].as_str()), (400, Some("events")));
     let (status, err) = app
         .post_events(
             &token,
@@ -228,11 +203,7 @@ async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
     let events: Vec<Value> = (0..30)
         .map(|i| {
             let mut e = event(
-                if i % 3 == 0 {
-                    "user.delete"
-                } else {
-                    "mailbox.create"
-                },
+                if i % 3 == 0 { "user.delete" } else { "mailbox.create" },
                 &format!("u{}", i % 2),
             );
             e["timestamp"] = json!(format!("2026-01-{:02}T12:00:00Z", i + 1));
@@ -283,12 +254,7 @@ async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
     let ingest_only = app.token("ingest").await;
     assert_eq!(app.get_json(&ingest_only, "/api/v1/events").await.0, 403);
     assert_eq!(
-        app.client
-            .get(app.url("/api/v1/events"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.client.get(app.url("/api/v1/events")).send().await.unwrap().status(),
         401
     );
 

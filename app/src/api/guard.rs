@@ -1,15 +1,71 @@
-//! The one place where a server function checks that its caller may read the audit log, and where store
-//! errors become what the browser may see.
+//! The one place where a server function learns who calls it and whether they may, and where store errors
+//! become what the browser may see. (The server's access middleware applies the same table first.)
 
 use leptos::prelude::*;
 
-use crate::store::{AuditStore, StoreError};
+use crate::{
+    model::{NewEvent, User},
+    store::{AuditStore, StoreError},
+};
 
-/// The store, when the caller may read the audit log.
+/// The signed-in user of a request: the server's session middleware puts it in the request's extensions.
+#[derive(Clone, Debug, Default)]
+pub struct SessionUser(pub Option<User>);
+
+/// Where a request came from (client IP as the server's proxy settings decide, user agent), put in the
+/// request's extensions by the server's middleware.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Records an event the panel caused, from the current request's IP and user agent. A failure to record is
+/// logged loudly.
+pub async fn record(store: &AuditStore, mut event: NewEvent) {
+    if let Some(meta) =
+        use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<RequestMeta>().cloned())
+    {
+        event.ip = event.ip.or(meta.ip);
+        event.user_agent = event.user_agent.or(meta.user_agent);
+    }
+    event.source = event.source.or_else(|| Some("admin-panel".into()));
+    if let Err(e) = store.record(event).await {
+        tracing::error!(error = %e, "could not record a panel event");
+    }
+}
+
+/// The signed-in user of the current request, if any.
+pub fn session_user() -> Option<User> {
+    use_context::<axum::http::request::Parts>()?
+        .extensions
+        .get::<SessionUser>()?
+        .0
+        .clone()
+}
+
+fn store() -> Result<AuditStore, ServerFnError> {
+    use_context::<AuditStore>().ok_or_else(|| ServerFnError::new("audit store is not configured"))
+}
+
+/// Any signed-in user, with the store.
+pub fn signed_in() -> Result<(AuditStore, User), ServerFnError> {
+    let user = session_user().ok_or_else(|| ServerFnError::new("sign in first"))?;
+    Ok((store()?, user))
+}
+
+/// A signed-in admin, with the store.
+pub fn admin() -> Result<(AuditStore, User), ServerFnError> {
+    let (store, user) = signed_in()?;
+    if !user.is_admin() {
+        return Err(ServerFnError::new("this is for admins only"));
+    }
+    Ok((store, user))
+}
+
+/// The store, when the caller may read the audit log (admins only).
 pub async fn audit_reader() -> Result<AuditStore, ServerFnError> {
-    let store = use_context::<AuditStore>()
-        .ok_or_else(|| ServerFnError::new("audit store is not configured"))?;
-    Ok(store)
+    admin().map(|(store, _)| store)
 }
 
 /// Validation and not-found errors are shown as they are; a database error is logged with its cause and
@@ -22,5 +78,19 @@ pub fn opaque(e: StoreError) -> ServerFnError {
             tracing::error!(error = %other, "audit store failed");
             ServerFnError::new("the audit log is unavailable right now")
         }
+    }
+}
+
+/// Hands the page's script nonce to the server's security-header middleware (as a response header that
+/// the middleware removes), so the `Content-Security-Policy` can allow exactly the page's own scripts.
+pub fn expose_nonce() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&nonce) {
+        response.insert_header(axum::http::HeaderName::from_static("x-auditlog-nonce"), value);
     }
 }

@@ -1,12 +1,21 @@
 //! Server functions: one per file, each a thin shim over the store behind the audit access check.
 
+mod current_user;
 mod get_event;
 mod get_facets;
 mod list_events;
+mod settings;
+mod users;
 
+pub use current_user::{CurrentUser, current_user};
 pub use get_event::{GetEvent, get_event};
 pub use get_facets::{GetFacets, get_facets};
 pub use list_events::{ListEvents, list_events};
+pub use settings::{
+    CreateToken, ListSettings, ListTokens, RevokeToken, UpdateSetting, create_token, list_settings, list_tokens,
+    revoke_token, update_setting,
+};
+pub use users::{CreateUser, DeleteUser, ListUsers, UpdateUser, create_user, delete_user, list_users, update_user};
 
 #[cfg(feature = "ssr")]
 pub mod guard;

@@ -80,9 +80,7 @@ fn Dialog(event: Event, close_href: String) -> impl IntoView {
         }
     });
     let target = event.target.clone();
-    let field = |name: &'static str, value: Option<String>| {
-        value.map(|v| view! { <dt>{name}</dt><dd>{v}</dd> })
-    };
+    let field = |name: &'static str, value: Option<String>| value.map(|v| view! { <dt>{name}</dt><dd>{v}</dd> });
     view! {
         <div class="dialog-backdrop">
             <div role="dialog" aria-modal="true" aria-labelledby="event-details-title" class="dialog">

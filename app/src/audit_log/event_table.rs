@@ -23,9 +23,7 @@ pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
                     // A click on the row's own link or button is handled by that element.
                     let on_control = ev
                         .target()
-                        .and_then(|t| {
-                            leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()
-                        })
+                        .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
                         .is_some_and(|el| el.closest("a, button").ok().flatten().is_some());
                     if !on_control {
                         navigate(&detail_qs);
@@ -57,20 +55,11 @@ pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
 }
 
 #[component]
-fn Row(
-    row: EventRow,
-    detail_href: String,
-    on_click: impl FnMut(leptos::ev::MouseEvent) + 'static,
-) -> impl IntoView {
+fn Row(row: EventRow, detail_href: String, on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
     let actor = row.actor_label();
-    let actor_title = [
-        row.actor_type.clone(),
-        row.actor_email.clone().unwrap_or_default(),
-    ]
-    .join(" · ");
+    let actor_title = [row.actor_type.clone(), row.actor_email.clone().unwrap_or_default()].join(" · ");
     let target = row.target_label();
-    let when =
-        time::parse_rfc3339(&row.timestamp).map(|t| time::display_millis(time::to_millis(t)));
+    let when = time::parse_rfc3339(&row.timestamp).map(|t| time::display_millis(time::to_millis(t)));
     view! {
         <tr on:click=on_click class="event-row">
             <td class="ts"><time datetime=row.timestamp.clone() title=row.timestamp.clone()>{when}</time></td>
@@ -96,11 +85,7 @@ fn SortHeader(q: AuditQuery, key: SortKey, label: &'static str) -> impl IntoView
         (true, SortOrder::Asc) => "ascending",
         (true, SortOrder::Desc) => "descending",
     };
-    let next_order = if active {
-        q.order.flipped()
-    } else {
-        SortOrder::Desc
-    };
+    let next_order = if active { q.order.flipped() } else { SortOrder::Desc };
     let next = AuditQuery {
         sort: key,
         order: next_order,
@@ -133,10 +118,7 @@ pub fn badge_class(action: &str, outcome: &str) -> &'static str {
         "badge badge-red"
     } else if ["create", "add", "enroll"].iter().any(|v| verb.contains(v)) {
         "badge badge-green"
-    } else if ["update", "change", "edit", "restore"]
-        .iter()
-        .any(|v| verb.contains(v))
-    {
+    } else if ["update", "change", "edit", "restore"].iter().any(|v| verb.contains(v)) {
         "badge badge-yellow"
     } else {
         "badge badge-accent"
@@ -149,18 +131,9 @@ mod tests {
 
     #[test]
     fn badges_are_coloured_by_verb_and_failure() {
-        assert_eq!(
-            badge_class("mailbox.create", "success"),
-            "badge badge-green"
-        );
-        assert_eq!(
-            badge_class("user.role_change", "success"),
-            "badge badge-yellow"
-        );
-        assert_eq!(
-            badge_class("api_token.revoke", "success"),
-            "badge badge-red"
-        );
+        assert_eq!(badge_class("mailbox.create", "success"), "badge badge-green");
+        assert_eq!(badge_class("user.role_change", "success"), "badge badge-yellow");
+        assert_eq!(badge_class("api_token.revoke", "success"), "badge badge-red");
         assert_eq!(badge_class("auth.login", "failure"), "badge badge-red");
         assert_eq!(badge_class("auth.login", "success"), "badge badge-accent");
     }

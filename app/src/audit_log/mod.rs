@@ -33,10 +33,7 @@ pub fn AuditLogTab() -> impl IntoView {
             }
         },
     );
-    let facets = Resource::new(
-        || (),
-        |_| async move { get_facets().await.unwrap_or_default() },
-    );
+    let facets = Resource::new(|| (), |_| async move { get_facets().await.unwrap_or_default() });
     let pending = RwSignal::new(false);
     let auto_refresh = RwSignal::new(false);
     let refresh_timer = StoredValue::new_local(None::<timers::Interval>);
@@ -132,11 +129,7 @@ pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
     let path = use_location().pathname;
     move |qs: &str| {
         let path = path.get_untracked();
-        let url = if qs.is_empty() {
-            path
-        } else {
-            format!("{path}?{qs}")
-        };
+        let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
         navigate(&url, NavigateOptions::default());
     }
 }

@@ -191,9 +191,7 @@ pub fn category_of(action: &str) -> &str {
 pub fn parse_ulid(s: &str) -> Option<String> {
     const ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let upper = s.to_ascii_uppercase();
-    let ok = upper.len() == 26
-        && upper.chars().all(|c| ALPHABET.contains(c))
-        && upper.as_bytes()[0] <= b'7';
+    let ok = upper.len() == 26 && upper.chars().all(|c| ALPHABET.contains(c)) && upper.as_bytes()[0] <= b'7';
     ok.then_some(upper)
 }
 
@@ -202,6 +200,9 @@ pub fn parse_ulid(s: &str) -> Option<String> {
 pub struct NewEvent {
     pub id: Option<String>,
     pub timestamp: Option<DateTime<Utc>>,
+    /// Only an import of this product's own export sets it (to restore an archive as it was); the API
+    /// never reads it from the wire, the server sets it.
+    pub received_at: Option<DateTime<Utc>>,
     pub action: String,
     pub outcome: Outcome,
     pub actor: Option<Actor>,
@@ -217,6 +218,7 @@ pub struct NewEvent {
 pub struct ValidEvent {
     pub id: Option<String>,
     pub timestamp: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
     pub action: ActionKey,
     pub outcome: Outcome,
     pub actor: Actor,
@@ -230,16 +232,11 @@ pub struct ValidEvent {
     pub summary: String,
 }
 
-fn check_text(
-    field: &str,
-    value: &Option<String>,
-    max: usize,
-) -> Result<Option<String>, FieldError> {
+fn check_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, FieldError> {
     match value {
-        Some(v) if v.chars().count() > max => Err(FieldError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        )),
+        Some(v) if v.chars().count() > max => {
+            Err(FieldError::invalid(field, format!("must be at most {max} characters")))
+        }
         Some(v) if v.trim().is_empty() => Ok(None),
         other => Ok(other.clone()),
     }
@@ -263,16 +260,11 @@ fn check_key(field: &str, value: &str) -> Result<(), FieldError> {
 impl NewEvent {
     pub fn validate(self) -> Result<ValidEvent, FieldError> {
         let id = match self.id {
-            Some(id) => {
-                Some(parse_ulid(&id).ok_or_else(|| FieldError::invalid("id", "must be a ULID"))?)
-            }
+            Some(id) => Some(parse_ulid(&id).ok_or_else(|| FieldError::invalid("id", "must be a ULID"))?),
             None => None,
         };
-        let action =
-            ActionKey::parse(&self.action).map_err(|m| FieldError::invalid("action", m))?;
-        let actor = self
-            .actor
-            .ok_or_else(|| FieldError::invalid("actor", "is required"))?;
+        let action = ActionKey::parse(&self.action).map_err(|m| FieldError::invalid("action", m))?;
+        let actor = self.actor.ok_or_else(|| FieldError::invalid("actor", "is required"))?;
         let actor = Actor {
             kind: actor.kind,
             id: check_text("actor.id", &actor.id, MAX_TEXT_LEN)?,
@@ -280,10 +272,7 @@ impl NewEvent {
             email: check_text("actor.email", &actor.email, MAX_TEXT_LEN)?,
         };
         if actor.id.is_none() && actor.name.is_none() && actor.email.is_none() {
-            return Err(FieldError::invalid(
-                "actor",
-                "needs at least one of id, name, email",
-            ));
+            return Err(FieldError::invalid("actor", "needs at least one of id, name, email"));
         }
         let target = match self.target {
             Some(t) => {
@@ -301,10 +290,9 @@ impl NewEvent {
             None => "default".into(),
         };
         let ip = match self.ip.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(raw) => Some(
-                ip::canonical(raw)
-                    .ok_or_else(|| FieldError::invalid("ip", "must be an IPv4 or IPv6 address"))?,
-            ),
+            Some(raw) => {
+                Some(ip::canonical(raw).ok_or_else(|| FieldError::invalid("ip", "must be an IPv4 or IPv6 address"))?)
+            }
             None => None,
         };
         let user_agent = check_text("user_agent", &self.user_agent, MAX_USER_AGENT_LEN)?;
@@ -312,17 +300,13 @@ impl NewEvent {
         redact::redact_details(&mut details);
         let details_json = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
         if details_json.len() > MAX_DETAILS_BYTES {
-            return Err(FieldError::invalid(
-                "details",
-                "must be at most 64 KiB when serialized",
-            ));
+            return Err(FieldError::invalid("details", "must be at most 64 KiB when serialized"));
         }
         let summary = summarize(&details);
         Ok(ValidEvent {
             id,
-            timestamp: self
-                .timestamp
-                .map(|t| time::from_millis(time::to_millis(t))),
+            timestamp: self.timestamp.map(|t| time::from_millis(time::to_millis(t))),
+            received_at: self.received_at.map(|t| time::from_millis(time::to_millis(t))),
             action,
             outcome: self.outcome,
             actor,
@@ -353,8 +337,9 @@ impl NewEvent {
             None => None,
         };
         let outcome = match text("outcome")? {
-            Some(s) => Outcome::parse(&s)
-                .ok_or_else(|| FieldError::invalid("outcome", "must be `success` or `failure`"))?,
+            Some(s) => {
+                Outcome::parse(&s).ok_or_else(|| FieldError::invalid("outcome", "must be `success` or `failure`"))?
+            }
             None => Outcome::Success,
         };
         let actor = match obj.get("actor") {
@@ -373,6 +358,7 @@ impl NewEvent {
         Ok(NewEvent {
             id: text("id")?,
             timestamp,
+            received_at: None,
             action: text("action")?.unwrap_or_default(),
             outcome,
             actor,
@@ -400,9 +386,8 @@ fn actor_from_json(v: &Value) -> Result<Actor, FieldError> {
         .ok_or_else(|| FieldError::invalid("", "must be an object with `type`"))?;
     let field = |f: &str| opt_string(obj.get(f)).map_err(|m| FieldError::invalid(f, m));
     let kind = match field("type")? {
-        Some(t) => ActorType::parse(&t).ok_or_else(|| {
-            FieldError::invalid("type", "must be `user`, `api_token` or `system`")
-        })?,
+        Some(t) => ActorType::parse(&t)
+            .ok_or_else(|| FieldError::invalid("type", "must be `user`, `api_token` or `system`"))?,
         None => return Err(FieldError::invalid("type", "is required")),
     };
     Ok(Actor {
@@ -514,17 +499,11 @@ mod tests {
             "x1.y2_z",
             "auth.2fa_enroll",
         ] {
-            assert!(
-                ActionKey::parse(good).is_ok(),
-                "{good:?} should be accepted"
-            );
+            assert!(ActionKey::parse(good).is_ok(), "{good:?} should be accepted");
         }
         assert!(ActionKey::parse(&format!("a.{}", "b".repeat(98))).is_ok());
         assert!(ActionKey::parse(&format!("a.{}", "b".repeat(99))).is_err());
-        assert_eq!(
-            ActionKey::parse("dns.record.update").unwrap().category(),
-            "dns"
-        );
+        assert_eq!(ActionKey::parse("dns.record.update").unwrap().category(), "dns");
     }
 
     #[test]
@@ -534,17 +513,11 @@ mod tests {
             (with("action", json!(5)), "action"),
             (json!({"actor": {"type": "user", "id": "1"}}), "action"),
             (json!({"action": "a.b"}), "actor"),
-            (
-                with("actor", json!({"type": "robot", "id": "1"})),
-                "actor.type",
-            ),
+            (with("actor", json!({"type": "robot", "id": "1"})), "actor.type"),
             (with("actor", json!({"id": "1"})), "actor.type"),
             (with("actor", json!({"type": "user"})), "actor"),
             (with("actor", json!("bob")), "actor"),
-            (
-                with("actor", json!({"type": "user", "name": ["x"]})),
-                "actor.name",
-            ),
+            (with("actor", json!({"type": "user", "name": ["x"]})), "actor.name"),
             (
                 with("actor", json!({"type": "user", "id": "x".repeat(501)})),
                 "actor.id",
@@ -556,10 +529,7 @@ mod tests {
             (with("ip", json!("localhost")), "ip"),
             (with("user_agent", json!("u".repeat(1001))), "user_agent"),
             (with("details", json!([1, 2])), "details"),
-            (
-                with("details", json!({"blob": "x".repeat(70_000)})),
-                "details",
-            ),
+            (with("details", json!({"blob": "x".repeat(70_000)})), "details"),
             (with("timestamp", json!("yesterday")), "timestamp"),
             (with("id", json!("not-a-ulid")), "id"),
             (with("id", json!("81JB8Q4K7N2X5S3V9T0R1C6M2D")), "id"),
@@ -596,9 +566,7 @@ mod tests {
     #[test]
     fn summary_lists_changes_first() {
         let d = json!({"quota_mb": 2048, "changes": {"quota_mb": {"from": 1024, "to": 2048}}});
-        let Value::Object(map) = d else {
-            unreachable!()
-        };
+        let Value::Object(map) = d else { unreachable!() };
         assert_eq!(summarize(&map), "quota_mb: 1024 → 2048, quota_mb: 2048");
     }
 }

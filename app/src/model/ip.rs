@@ -37,19 +37,13 @@ mod tests {
 
     #[test]
     fn ipv6_loses_its_last_group() {
-        assert_eq!(
-            mask("2001:db8:85a3::8a2e:370:7334"),
-            "2001:db8:85a3::8a2e:370:xxxx"
-        );
+        assert_eq!(mask("2001:db8:85a3::8a2e:370:7334"), "2001:db8:85a3::8a2e:370:xxxx");
         assert_eq!(mask("2001:db8::1"), "2001:db8::xxxx");
     }
 
     #[test]
     fn canonical_form_is_stored() {
-        assert_eq!(
-            canonical("2001:0db8:0000::0001").as_deref(),
-            Some("2001:db8::1")
-        );
+        assert_eq!(canonical("2001:0db8:0000::0001").as_deref(), Some("2001:db8::1"));
         assert_eq!(canonical("not-an-ip"), None);
         assert_eq!(canonical("256.1.1.1"), None);
     }

@@ -8,8 +8,11 @@ pub mod page;
 pub mod query;
 pub mod redact;
 pub mod time;
+pub mod token;
+pub mod user;
 
 pub use error::FieldError;
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
 pub use page::{EventPage, EventRow, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
+pub use user::{Role, User};

@@ -133,9 +133,7 @@ impl AuditQuery {
 
     /// Parses URL parameters. Empty values count as absent (an HTML form sends every field); anything else
     /// malformed is an error naming the parameter. Unknown parameters are ignored, so a host can add its own.
-    pub fn from_pairs<'a>(
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, FieldError> {
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, FieldError> {
         let mut q = AuditQuery::new();
         for (key, value) in pairs {
             let value = value.trim();
@@ -149,17 +147,18 @@ impl AuditQuery {
                 "category" => q.category = text(),
                 "actor" => q.actor = text(),
                 "actor_type" => {
-                    q.actor_type = Some(ActorType::parse(value).ok_or_else(|| {
-                        FieldError::filter(key, "must be `user`, `api_token` or `system`")
-                    })?)
+                    q.actor_type = Some(
+                        ActorType::parse(value)
+                            .ok_or_else(|| FieldError::filter(key, "must be `user`, `api_token` or `system`"))?,
+                    )
                 }
                 "target_type" => q.target_type = text(),
                 "target_id" => q.target_id = text(),
                 "outcome" => {
-                    q.outcome =
-                        Some(Outcome::parse(value).ok_or_else(|| {
-                            FieldError::filter(key, "must be `success` or `failure`")
-                        })?)
+                    q.outcome = Some(
+                        Outcome::parse(value)
+                            .ok_or_else(|| FieldError::filter(key, "must be `success` or `failure`"))?,
+                    )
                 }
                 "source" => q.source = text(),
                 "from" => q.from = Some(parse_bound(key, value, false)?),
@@ -181,31 +180,25 @@ impl AuditQuery {
                     }
                 }
                 "page" => {
-                    q.page =
-                        value.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                            FieldError::filter(key, "must be a whole number from 1")
-                        })?
+                    q.page = value
+                        .parse()
+                        .ok()
+                        .filter(|p| *p >= 1)
+                        .ok_or_else(|| FieldError::filter(key, "must be a whole number from 1"))?
                 }
                 "page_size" => {
                     q.page_size = value
                         .parse()
                         .ok()
                         .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
-                        .ok_or_else(|| {
-                            FieldError::filter(key, format!("must be from 1 to {MAX_PAGE_SIZE}"))
-                        })?
+                        .ok_or_else(|| FieldError::filter(key, format!("must be from 1 to {MAX_PAGE_SIZE}")))?
                 }
                 "cursor" => {
-                    q.cursor = Some(
-                        Cursor::decode(value)
-                            .ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?,
-                    )
+                    q.cursor =
+                        Some(Cursor::decode(value).ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?)
                 }
                 "event" => {
-                    q.event = Some(
-                        parse_ulid(value)
-                            .ok_or_else(|| FieldError::filter(key, "must be an event id"))?,
-                    )
+                    q.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
                 }
                 _ => {}
             }
@@ -245,10 +238,7 @@ impl AuditQuery {
         push("source", self.source.as_deref());
         push("from", self.from.as_ref().map(|b| b.raw.as_str()));
         push("to", self.to.as_ref().map(|b| b.raw.as_str()));
-        push(
-            "sort",
-            (self.sort != SortKey::default()).then_some(self.sort.as_str()),
-        );
+        push("sort", (self.sort != SortKey::default()).then_some(self.sort.as_str()));
         push(
             "order",
             (self.order != SortOrder::default()).then_some(self.order.as_str()),
@@ -384,14 +374,8 @@ mod tests {
     #[test]
     fn a_day_covers_its_whole_utc_span_inclusive() {
         let q = parse("from=2026-02-01&to=2026-02-01").unwrap();
-        assert_eq!(
-            time::format_millis(q.from.unwrap().millis),
-            "2026-02-01T00:00:00.000Z"
-        );
-        assert_eq!(
-            time::format_millis(q.to.unwrap().millis),
-            "2026-02-01T23:59:59.999Z"
-        );
+        assert_eq!(time::format_millis(q.from.unwrap().millis), "2026-02-01T00:00:00.000Z");
+        assert_eq!(time::format_millis(q.to.unwrap().millis), "2026-02-01T23:59:59.999Z");
     }
 
     #[test]

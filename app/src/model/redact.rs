@@ -44,9 +44,7 @@ fn redact_changes(changes: &mut Map<String, Value>) {
         match change {
             Value::Object(sides) if is_secret_key(field) => {
                 // Every side of the diff (`from`, `to`, anything else a client sent) is the secret.
-                sides
-                    .values_mut()
-                    .for_each(|v| *v = Value::String(REDACTED.into()));
+                sides.values_mut().for_each(|v| *v = Value::String(REDACTED.into()));
             }
             _ if is_secret_key(field) => *change = Value::String(REDACTED.into()),
             other => redact_value(other),

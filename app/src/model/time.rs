@@ -17,9 +17,7 @@ pub fn format_millis(ms: i64) -> String {
 
 /// Parses RFC 3339 with any offset, converted to UTC and cut to whole milliseconds.
 pub fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
-    let t = DateTime::parse_from_rfc3339(s.trim())
-        .ok()?
-        .with_timezone(&Utc);
+    let t = DateTime::parse_from_rfc3339(s.trim()).ok()?.with_timezone(&Utc);
     Some(from_millis(t.timestamp_millis()))
 }
 

@@ -1,21 +1,45 @@
-//! The demo host panel around the audit log: navigation and the other tabs.
+//! The demo host panel around the audit log: sign-in, navigation, and tabs that really change data.
+
+mod login;
+mod settings;
+mod users;
+
+pub use login::Login;
+pub use settings::Settings;
+pub use users::Users;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-/// Navigation and the current tab.
+use crate::api::current_user;
+
+/// Navigation (the `Audit Log` link only for admins), who is signed in, and the current tab.
 #[component]
 pub fn AdminLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| async move { current_user().await.ok().flatten() });
     view! {
         <div class="panel">
             <header class="panel-header">
                 <span class="brand">"Acme Mail Admin"</span>
-                <nav aria-label="Admin">
-                    <A href="/admin" exact=true>"Overview"</A>
-                    <A href="/admin/users">"Users"</A>
-                    <A href="/admin/settings">"Settings"</A>
-                    <A href="/admin/audit-log">"Audit Log"</A>
-                </nav>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let user = user.await;
+                        let is_admin = user.as_ref().is_some_and(|u| u.is_admin());
+                        let who = user.map(|u| format!("{} ({})", u.email, u.role.as_str())).unwrap_or_default();
+                        view! {
+                            <nav aria-label="Admin">
+                                <A href="/admin" exact=true>"Overview"</A>
+                                <A href="/admin/users">"Users"</A>
+                                <A href="/admin/settings">"Settings"</A>
+                                {is_admin.then(|| view! { <A href="/admin/audit-log">"Audit Log"</A> })}
+                            </nav>
+                            <form class="signed-in" method="post" action="/logout">
+                                <span>{who}</span>
+                                <button type="submit" class="secondary">"Sign out"</button>
+                            </form>
+                        }
+                    })}
+                </Suspense>
             </header>
             <main class="panel-main">
                 <Outlet/>
@@ -29,22 +53,6 @@ pub fn Overview() -> impl IntoView {
     view! {
         <h1>"Overview"</h1>
         <p>"Welcome to the admin panel. Every administrative action is recorded in the Audit Log."</p>
-    }
-}
-
-#[component]
-pub fn Users() -> impl IntoView {
-    view! {
-        <h1>"Users"</h1>
-        <p>"User management of the host panel."</p>
-    }
-}
-
-#[component]
-pub fn Settings() -> impl IntoView {
-    view! {
-        <h1>"Settings"</h1>
-        <p>"Settings of the host panel."</p>
     }
 }
 

@@ -6,8 +6,8 @@ use ulid::Generator;
 
 use super::{AuditStore, StoreError, now_millis};
 use crate::model::{
-    Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey,
-    SortOrder, Target, ValidEvent,
+    Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey, SortOrder, Target,
+    ValidEvent,
     event::category_of,
     ip,
     page::{ActionCount, ActorFacet, CategoryFacet},
@@ -44,10 +44,7 @@ impl AuditStore {
         let valid = events
             .into_iter()
             .enumerate()
-            .map(|(i, e)| {
-                e.validate()
-                    .map_err(|err| err.under(&format!("events[{i}]")))
-            })
+            .map(|(i, e)| e.validate().map_err(|err| err.under(&format!("events[{i}]"))))
             .collect::<Result<Vec<_>, _>>()?;
         self.insert_valid(valid).await
     }
@@ -69,17 +66,14 @@ impl AuditStore {
             .collect();
         let mut tx = self.write.begin().await?;
         let mut accepted = 0;
-        for (chunk, chunk_ids) in events
-            .chunks(ROWS_PER_STATEMENT)
-            .zip(ids.chunks(ROWS_PER_STATEMENT))
-        {
+        for (chunk, chunk_ids) in events.chunks(ROWS_PER_STATEMENT).zip(ids.chunks(ROWS_PER_STATEMENT)) {
             let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(INSERT_HEAD);
             b.push_values(chunk.iter().zip(chunk_ids), |mut row, (e, id)| {
                 let ts = e.timestamp.map(time::to_millis).unwrap_or(received);
                 let t = e.target.as_ref();
                 row.push_bind(id.as_str())
                     .push_bind(ts)
-                    .push_bind(received)
+                    .push_bind(e.received_at.map(time::to_millis).unwrap_or(received))
                     .push_bind(e.action.as_str())
                     .push_bind(e.action.category())
                     .push_bind(e.outcome.as_str())
@@ -217,10 +211,7 @@ impl AuditStore {
         .await?;
         let actors = actors
             .into_iter()
-            .map(|(actor, n)| ActorFacet {
-                actor,
-                count: n as u64,
-            })
+            .map(|(actor, n)| ActorFacet { actor, count: n as u64 })
             .collect();
         Ok(Facets {
             categories,
@@ -302,9 +293,7 @@ fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Keyset continuation: rows strictly after the cursor in the current order.

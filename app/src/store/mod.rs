@@ -5,6 +5,7 @@
 
 mod events;
 mod tokens;
+mod users;
 
 use std::{str::FromStr, time::Duration};
 
@@ -17,6 +18,7 @@ use crate::model::FieldError;
 
 pub use events::InsertOutcome;
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
+pub use users::{BruteForcePolicy, SESSION_TTL_MS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -2,97 +2,18 @@
 //! tool; passwords, which are guessable, use Argon2id). The plaintext exists once, in `NewToken`.
 
 use rand::{Rng, distributions::Alphanumeric};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use super::{AuditStore, StoreError, now_millis};
 use crate::model::FieldError;
+pub use crate::model::token::{ApiToken, Scope, Scopes};
 
 const TOKEN_PREFIX: &str = "alk_";
 const TOKEN_RANDOM_LEN: usize = 40;
 /// `last_used_at` is refreshed at most this often, so a busy ingest token does not write on every request.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Ingest,
-    Read,
-    Admin,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Ingest => "ingest",
-            Scope::Read => "read",
-            Scope::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "ingest" => Some(Scope::Ingest),
-            "read" => Some(Scope::Read),
-            "admin" => Some(Scope::Admin),
-            _ => None,
-        }
-    }
-}
-
-/// A set of scopes; `admin` includes the others.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scopes(pub Vec<Scope>);
-
-impl Scopes {
-    /// `ingest,read` → scopes; an unknown or missing scope is an error naming `scope`.
-    pub fn parse(list: &str) -> Result<Self, FieldError> {
-        let mut scopes = Vec::new();
-        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let s = Scope::parse(part).ok_or_else(|| {
-                FieldError::invalid(
-                    "scope",
-                    format!("unknown scope `{part}` (use ingest, read, admin)"),
-                )
-            })?;
-            if !scopes.contains(&s) {
-                scopes.push(s);
-            }
-        }
-        if scopes.is_empty() {
-            return Err(FieldError::invalid(
-                "scope",
-                "at least one scope is required (ingest, read, admin)",
-            ));
-        }
-        Ok(Scopes(scopes))
-    }
-
-    pub fn allows(&self, needed: Scope) -> bool {
-        self.0.contains(&needed) || self.0.contains(&Scope::Admin)
-    }
-
-    pub fn to_list(&self) -> String {
-        self.0
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-}
-
-/// A token as listed: never the token itself.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ApiToken {
-    pub id: String,
-    pub name: String,
-    pub prefix: String,
-    pub scopes: Scopes,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
 
 /// A token just created: the only moment its plaintext exists.
 #[derive(Clone, Serialize)]
@@ -192,31 +113,24 @@ impl AuditStore {
             .bind(id)
             .execute(&self.write)
             .await?;
-        let row: TokenRow = sqlx::query_as(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.write)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row: TokenRow = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok(row.into())
     }
 
     /// The token a bearer string belongs to, whether revoked or not (the caller decides), marking it used.
     pub async fn find_token(&self, plaintext: &str) -> Result<Option<ApiToken>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"
-        ))
-        .bind(hash(plaintext))
-        .fetch_optional(&self.read)
-        .await?;
+        let row: Option<TokenRow> =
+            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"))
+                .bind(hash(plaintext))
+                .fetch_optional(&self.read)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let now = now_millis();
-        if row.revoked_at.is_none()
-            && row
-                .last_used_at
-                .is_none_or(|t| now - t > LAST_USED_RESOLUTION_MS)
-        {
+        if row.revoked_at.is_none() && row.last_used_at.is_none_or(|t| now - t > LAST_USED_RESOLUTION_MS) {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
                 .bind(now)
                 .bind(&row.id)
@@ -224,20 +138,5 @@ impl AuditStore {
                 .await?;
         }
         Ok(Some(row.into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scopes_parse_and_admin_includes_all() {
-        let s = Scopes::parse("ingest, read,ingest").unwrap();
-        assert_eq!(s.to_list(), "ingest,read");
-        assert!(s.allows(Scope::Read) && !s.allows(Scope::Admin));
-        assert!(Scopes::parse("admin").unwrap().allows(Scope::Ingest));
-        assert_eq!(Scopes::parse("write").unwrap_err().field, "scope");
-        assert_eq!(Scopes::parse("").unwrap_err().field, "scope");
     }
 }

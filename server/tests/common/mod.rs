@@ -17,16 +17,15 @@ impl TestApp {
     pub async fn start() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("audit.db").display());
-        let state = server::build_state(&url).await.expect("state");
-        let store = state.store.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let state = server::build_state(&url, &server::config::SecurityArgs::default())
             .await
-            .expect("bind");
+            .expect("state");
+        let store = state.store.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
-            axum::serve(listener, server::router::router(state))
-                .await
-                .expect("serve");
+            let app = server::router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.expect("serve");
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -43,6 +42,23 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A session cookie (`Cookie` header value) of a new user with this role.
+    pub async fn session(&self, role: app::model::Role) -> String {
+        let email = format!("{}-{}@example.com", role.as_str(), ulid::Ulid::new());
+        let user = self
+            .store
+            .create_user(&email, "Test User", role, "correct-horse-battery")
+            .await
+            .expect("user");
+        let token = self.store.create_session(&user.id, 60_000).await.expect("session");
+        format!("auditlog_session={token}")
+    }
+
+    /// The `Origin` this server accepts for state-changing requests.
+    pub fn origin(&self) -> String {
+        self.base.clone()
     }
 
     pub async fn token(&self, scopes: &str) -> String {

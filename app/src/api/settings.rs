@@ -1,0 +1,86 @@
+//! The demo panel's Settings tab: panel settings (any signed-in user) and API tokens (admins). Every change
+//! is recorded: `settings.update` with a diff, `api_token.create` / `api_token.revoke`.
+
+use leptos::prelude::*;
+
+use crate::model::token::ApiToken;
+#[cfg(feature = "ssr")]
+use crate::model::{NewEvent, Target};
+
+#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
+pub async fn list_settings() -> Result<Vec<(String, String)>, ServerFnError> {
+    let (store, _) = super::guard::signed_in()?;
+    store.settings().await.map_err(super::guard::opaque)
+}
+
+#[server(prefix = "/api/fn", endpoint = "update_setting")]
+pub async fn update_setting(key: String, value: String) -> Result<(), ServerFnError> {
+    use serde_json::json;
+    let (store, by) = super::guard::signed_in()?;
+    let value = value.trim().to_string();
+    if value.is_empty() || value.chars().count() > 200 {
+        return Err(ServerFnError::new("value: must be 1 to 200 characters"));
+    }
+    let before = store.update_setting(&key, &value).await.map_err(super::guard::opaque)?;
+    if before == value {
+        return Ok(());
+    }
+    let mut details = serde_json::Map::new();
+    details.insert("changes".into(), json!({ key.clone(): {"from": before, "to": value} }));
+    let event = NewEvent {
+        action: "settings.update".into(),
+        actor: Some(by.actor()),
+        target: Some(Target {
+            kind: "settings".into(),
+            id: Some(key.clone()),
+            name: Some(key),
+        }),
+        details,
+        ..NewEvent::default()
+    };
+    super::guard::record(&store, event).await;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn token_event(action: &str, by: &crate::model::User, token: &ApiToken) -> NewEvent {
+    let mut details = serde_json::Map::new();
+    details.insert("scopes".into(), serde_json::json!(token.scopes.to_list()));
+    details.insert("prefix".into(), serde_json::json!(token.prefix));
+    NewEvent {
+        action: action.into(),
+        actor: Some(by.actor()),
+        target: Some(Target {
+            kind: "api_token".into(),
+            id: Some(token.id.clone()),
+            name: Some(token.name.clone()),
+        }),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
+    let (store, _) = super::guard::admin()?;
+    store.list_tokens().await.map_err(super::guard::opaque)
+}
+
+/// Creates a token and returns it: the only time it is shown.
+#[server(prefix = "/api/fn", endpoint = "create_token")]
+pub async fn create_token(name: String, scopes: String) -> Result<String, ServerFnError> {
+    use crate::model::token::Scopes;
+    let (store, by) = super::guard::admin()?;
+    let scopes = Scopes::parse(&scopes).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let created = store.create_token(&name, &scopes).await.map_err(super::guard::opaque)?;
+    super::guard::record(&store, token_event("api_token.create", &by, &created.token)).await;
+    Ok(created.plaintext)
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+    let (store, by) = super::guard::admin()?;
+    let token = store.revoke_token(&id).await.map_err(super::guard::opaque)?;
+    super::guard::record(&store, token_event("api_token.revoke", &by, &token)).await;
+    Ok(())
+}

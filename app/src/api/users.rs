@@ -1,0 +1,87 @@
+//! The demo panel's Users tab: list for everyone signed in; create, update and delete for admins. Every
+//! change is recorded, updates with a `changes` diff.
+
+use leptos::prelude::*;
+
+use crate::model::User;
+#[cfg(feature = "ssr")]
+use crate::model::{NewEvent, Target};
+
+#[cfg(feature = "ssr")]
+fn user_event(action: &str, by: &User, user: &User, changes: Option<serde_json::Value>) -> NewEvent {
+    let mut details = serde_json::Map::new();
+    details.insert("role".into(), serde_json::json!(user.role.as_str()));
+    if let Some(changes) = changes {
+        details.insert("changes".into(), changes);
+    }
+    NewEvent {
+        action: action.into(),
+        actor: Some(by.actor()),
+        target: Some(Target {
+            kind: "user".into(),
+            id: Some(user.id.clone()),
+            name: Some(user.email.clone()),
+        }),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<User>, ServerFnError> {
+    let (store, _) = super::guard::signed_in()?;
+    store.list_users().await.map_err(super::guard::opaque)
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_user")]
+pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<User, ServerFnError> {
+    use crate::model::Role;
+    let (store, by) = super::guard::admin()?;
+    let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("role: must be admin or viewer"))?;
+    let user = store
+        .create_user(&email, &name, role, &password)
+        .await
+        .map_err(super::guard::opaque)?;
+    super::guard::record(&store, user_event("user.create", &by, &user, None)).await;
+    Ok(user)
+}
+
+#[server(prefix = "/api/fn", endpoint = "update_user")]
+pub async fn update_user(id: String, name: String, role: String) -> Result<(), ServerFnError> {
+    use crate::model::Role;
+    use serde_json::json;
+    let (store, by) = super::guard::admin()?;
+    let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("role: must be admin or viewer"))?;
+    let (before, after) = store
+        .update_user(&id, &name, role)
+        .await
+        .map_err(super::guard::opaque)?;
+    let mut changes = serde_json::Map::new();
+    if before.name != after.name {
+        changes.insert("name".into(), json!({"from": before.name, "to": after.name}));
+    }
+    if before.role != after.role {
+        changes.insert(
+            "role".into(),
+            json!({"from": before.role.as_str(), "to": after.role.as_str()}),
+        );
+    }
+    let action = if before.role != after.role {
+        "user.role_change"
+    } else {
+        "user.update"
+    };
+    super::guard::record(&store, user_event(action, &by, &after, Some(changes.into()))).await;
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete_user")]
+pub async fn delete_user(id: String) -> Result<(), ServerFnError> {
+    let (store, by) = super::guard::admin()?;
+    if by.id == id {
+        return Err(ServerFnError::new("you cannot delete yourself"));
+    }
+    let user = store.delete_user(&id).await.map_err(super::guard::opaque)?;
+    super::guard::record(&store, user_event("user.delete", &by, &user, None)).await;
+    Ok(())
+}

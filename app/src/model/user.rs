@@ -1,0 +1,56 @@
+//! Panel users as the browser sees them.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, ActorType};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees and exports the audit log.
+    Admin,
+    /// A delegated user of the larger panel: never sees the audit log.
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// A panel user; never the password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// How this user appears in the events they cause.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: ActorType::User,
+            id: Some(self.id.clone()),
+            name: (!self.name.is_empty()).then(|| self.name.clone()),
+            email: Some(self.email.clone()),
+        }
+    }
+}

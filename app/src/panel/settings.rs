@@ -1,0 +1,130 @@
+//! The Settings tab: panel settings (each change recorded as `settings.update` with a diff) and, for
+//! admins, API tokens (created and shown once, listed, revoked).
+
+use leptos::{form::ActionForm, prelude::*};
+
+use crate::{
+    api::{CreateToken, RevokeToken, UpdateSetting, current_user, list_settings, list_tokens},
+    model::{time, token::ApiToken},
+};
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let update = ServerAction::<UpdateSetting>::new();
+    let settings = Resource::new(
+        move || update.version().get(),
+        |_| async move { list_settings().await.unwrap_or_default() },
+    );
+    let me = Resource::new(|| (), |_| async move { current_user().await.ok().flatten() });
+    let update_error = move || {
+        update
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })
+    };
+    view! {
+        <h1>"Settings"</h1>
+        {update_error}
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let rows = settings
+                    .await
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let input_id = format!("setting-{key}");
+                        view! {
+                            <tr>
+                                <th scope="row"><label for=input_id.clone()>{key.clone()}</label></th>
+                                <td>
+                                    <ActionForm action=update attr:class="inline">
+                                        <input type="hidden" name="key" value=key.clone()/>
+                                        <input id=input_id type="text" name="value" value=value/>
+                                        <button type="submit" class="secondary">{format!("Save {key}")}</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                let admin = me.await.is_some_and(|u| u.is_admin());
+                view! {
+                    <table class="simple" aria-label="Settings"><tbody>{rows}</tbody></table>
+                    {admin.then(|| view! { <Tokens/> })}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| async move { list_tokens().await.unwrap_or_default() },
+    );
+    let created = move || {
+        create.value().get().map(|r| match r {
+            Ok(token) => view! {
+                <div class="notice" role="status">
+                    <p>"New token (shown only this once; store it now):"</p>
+                    <code class="token">{token}</code>
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <h2>"API tokens"</h2>
+        {created}
+        <ActionForm action=create attr:class="inline" attr:aria-label="Create an API token">
+            <label for="token-name">"Token name"</label>
+            <input id="token-name" type="text" name="name" required/>
+            <label for="token-scopes">"Scopes"</label>
+            <select id="token-scopes" name="scopes">
+                <option value="ingest">"ingest"</option>
+                <option value="read">"read"</option>
+                <option value="ingest,read">"ingest, read"</option>
+                <option value="admin">"admin"</option>
+            </select>
+            <button type="submit">"Create token"</button>
+        </ActionForm>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let rows = tokens.await.into_iter().map(|t| view! { <TokenRow token=t revoke/> }).collect_view();
+                view! {
+                    <table class="simple" aria-label="API tokens">
+                        <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Prefix"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TokenRow(token: ApiToken, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    let revoked = token.revoked_at.is_some();
+    let name = token.name.clone();
+    view! {
+        <tr>
+            <td>{token.name.clone()}</td>
+            <td>{token.scopes.to_list()}</td>
+            <td><code>{token.prefix.clone()}"…"</code></td>
+            <td>{time::display_millis(token.created_at)}</td>
+            <td>{if revoked { "revoked" } else { "active" }}</td>
+            <td>
+                {(!revoked).then(|| view! {
+                    <ActionForm action=revoke attr:class="inline">
+                        <input type="hidden" name="id" value=token.id.clone()/>
+                        <button type="submit" class="secondary">{format!("Revoke {name}")}</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}

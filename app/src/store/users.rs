@@ -1,0 +1,352 @@
+//! Panel users (Argon2id password hashes), sessions (only a hash of the cookie value is stored), sign-in
+//! failures and IP blocks, and the demo panel's settings.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use rand::{Rng, distributions::Alphanumeric};
+use sha2::{Digest, Sha256};
+use sqlx::FromRow;
+
+use super::{AuditStore, StoreError, now_millis};
+use crate::model::{FieldError, Role, User};
+
+/// How long a session lasts.
+pub const SESSION_TTL_MS: i64 = 8 * 60 * 60 * 1000;
+
+/// Brute-force protection: `max_failures` failed sign-ins from one IP within `window_ms` block sign-in from
+/// that IP for `block_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BruteForcePolicy {
+    pub max_failures: u32,
+    pub window_ms: i64,
+    pub block_ms: i64,
+}
+
+impl Default for BruteForcePolicy {
+    fn default() -> Self {
+        BruteForcePolicy {
+            max_failures: 5,
+            window_ms: 10 * 60 * 1000,
+            block_ms: 60 * 60 * 1000,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+        }
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+fn check_email(email: &str) -> Result<String, FieldError> {
+    let email = email.trim();
+    let ok = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && !email.chars().any(char::is_whitespace);
+    if ok {
+        Ok(email.to_string())
+    } else {
+        Err(FieldError::invalid("email", "must be an email address"))
+    }
+}
+
+fn check_password(password: &str) -> Result<(), FieldError> {
+    if password.chars().count() < 8 {
+        return Err(FieldError::invalid("password", "must be at least 8 characters"));
+    }
+    Ok(())
+}
+
+/// Argon2id with a random salt. CPU-heavy: runs off the async workers.
+async fn hash_password(password: String) -> Result<String, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
+    .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e.to_string()))))
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A real hash to verify against when the email is unknown, so that an unknown email and a wrong password
+/// take the same time.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn dummy_hash() -> String {
+    DUMMY_HASH
+        .get_or_init(|| async { hash_password("not a real password".into()).await.unwrap_or_default() })
+        .await
+        .clone()
+}
+
+impl AuditStore {
+    pub async fn create_user(&self, email: &str, name: &str, role: Role, password: &str) -> Result<User, StoreError> {
+        let email = check_email(email)?;
+        check_password(password)?;
+        let hash = hash_password(password.to_string()).await?;
+        let user = User {
+            id: ulid::Ulid::new().to_string(),
+            email,
+            name: name.trim().to_string(),
+            role,
+        };
+        let now = now_millis();
+        let result = sqlx::query(
+            "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(role.as_str())
+        .bind(hash)
+        .bind(now)
+        .bind(now)
+        .execute(&self.write)
+        .await;
+        match result {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(FieldError::invalid("email", "a user with this email already exists").into())
+            }
+            other => other.map(|_| user).map_err(StoreError::from),
+        }
+    }
+
+    /// Sets the password (and role) of the user with this email, creating the user when missing.
+    pub async fn ensure_user(&self, email: &str, role: Role, password: &str) -> Result<User, StoreError> {
+        match self.user_by_email(email).await? {
+            Some(user) => {
+                check_password(password)?;
+                let hash = hash_password(password.to_string()).await?;
+                sqlx::query("UPDATE users SET password_hash = ?, role = ?, updated_at = ? WHERE id = ?")
+                    .bind(hash)
+                    .bind(role.as_str())
+                    .bind(now_millis())
+                    .bind(&user.id)
+                    .execute(&self.write)
+                    .await?;
+                Ok(User { role, ..user })
+            }
+            None => self.create_user(email, "", role, password).await,
+        }
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users WHERE email = ?")
+            .bind(email.trim())
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(row.map(User::from))
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(User::from).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users ORDER BY email")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+
+    pub async fn admin_exists(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+            .fetch_one(&self.write)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Changes name and role; returns the user before and after.
+    pub async fn update_user(&self, id: &str, name: &str, role: Role) -> Result<(User, User), StoreError> {
+        let before = self.user(id).await?;
+        sqlx::query("UPDATE users SET name = ?, role = ?, updated_at = ? WHERE id = ?")
+            .bind(name.trim())
+            .bind(role.as_str())
+            .bind(now_millis())
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        let after = User {
+            name: name.trim().to_string(),
+            role,
+            ..before.clone()
+        };
+        Ok((before, after))
+    }
+
+    pub async fn delete_user(&self, id: &str) -> Result<User, StoreError> {
+        let user = self.user(id).await?;
+        sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(user)
+    }
+
+    /// The user whose email and password these are. Unknown email and wrong password look the same.
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?")
+            .bind(email.trim())
+            .fetch_optional(&self.write)
+            .await?;
+        let (id, hash) = match row {
+            Some(row) => row,
+            None => (String::new(), dummy_hash().await),
+        };
+        let ok = verify_password(password.to_string(), hash).await;
+        if ok && !id.is_empty() {
+            Ok(Some(self.user(&id).await?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A new session for the user; returns the cookie value (stored only as a hash).
+    pub async fn create_session(&self, user_id: &str, ttl_ms: i64) -> Result<String, StoreError> {
+        let token: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(43)
+            .map(char::from)
+            .collect();
+        let now = now_millis();
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(sha256_hex(&token))
+            .bind(user_id)
+            .bind(now)
+            .bind(now + ttl_ms)
+            .execute(&self.write)
+            .await?;
+        Ok(token)
+    }
+
+    /// The user of an unexpired session.
+    pub async fn session_user(&self, token: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT u.id, u.email, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ?",
+        )
+        .bind(sha256_hex(token))
+        .bind(now_millis())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(User::from))
+    }
+
+    pub async fn delete_session(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires_at <= ?")
+            .bind(sha256_hex(token))
+            .bind(now_millis())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Until when (Unix ms) sign-in from this IP is blocked, if it is.
+    pub async fn ip_blocked_until(&self, ip: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        let until: Option<i64> = sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
+            .bind(ip)
+            .bind(now)
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(until)
+    }
+
+    /// Counts a failed sign-in; returns `Some(until)` when this failure blocks the IP.
+    pub async fn record_login_failure(
+        &self,
+        ip: &str,
+        now: i64,
+        policy: BruteForcePolicy,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE at <= ?")
+            .bind(now - policy.window_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (ip, at) VALUES (?, ?)")
+            .bind(ip)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?")
+            .bind(ip)
+            .bind(now - policy.window_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+        let blocked = if n >= i64::from(policy.max_failures) {
+            let until = now + policy.block_ms;
+            sqlx::query(
+                "INSERT INTO ip_blocks (ip, until) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET until = excluded.until",
+            )
+            .bind(ip)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM login_failures WHERE ip = ?")
+                .bind(ip)
+                .execute(&mut *tx)
+                .await?;
+            Some(until)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(blocked)
+    }
+
+    pub async fn settings(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
+            .fetch_all(&self.read)
+            .await?)
+    }
+
+    /// Changes a setting; returns the value before.
+    pub async fn update_setting(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        let before: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.write)
+            .await?;
+        let before = before.ok_or_else(|| FieldError::invalid("key", format!("unknown setting `{key}`")))?;
+        sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
+            .bind(value)
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(before)
+    }
+}

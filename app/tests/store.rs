@@ -1,0 +1,286 @@
+//! The store against a real SQLite file per test: filters alone and combined, sorting, paging, keyset
+//! cursors, inclusive UTC day bounds, idempotency, and SQL injection through every text parameter.
+#![cfg(feature = "ssr")]
+
+use app::{
+    model::{Actor, ActorType, AuditQuery, NewEvent, Outcome, Target, time},
+    store::AuditStore,
+};
+use serde_json::json;
+
+async fn open() -> (AuditStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AuditStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+fn ev(action: &str, actor: &str, ts: &str) -> NewEvent {
+    NewEvent {
+        action: action.into(),
+        actor: Some(Actor {
+            kind: ActorType::User,
+            id: Some(actor.into()),
+            name: Some(format!("Name {actor}")),
+            email: Some(format!("{actor}@x.org")),
+        }),
+        timestamp: time::parse_rfc3339(ts),
+        ..NewEvent::default()
+    }
+}
+
+fn q(qs: &str) -> AuditQuery {
+    AuditQuery::from_query_string(qs).unwrap()
+}
+
+/// Twelve events on 2026-03-01..12 at noon, with varied fields.
+async fn seeded() -> (AuditStore, tempfile::TempDir) {
+    let (store, dir) = open().await;
+    let mut events = Vec::new();
+    for day in 1..=12 {
+        let action = ["mailbox.create", "mailbox.delete", "auth.login", "user.update"][day % 4];
+        let mut e = ev(action, &format!("u{}", day % 3), &format!("2026-03-{day:02}T12:00:00Z"));
+        e.outcome = if day % 5 == 0 {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        e.source = Some(if day % 2 == 0 { "mail" } else { "proxy" }.into());
+        e.target = (day % 3 != 0).then(|| Target {
+            kind: "mailbox".into(),
+            id: Some(day.to_string()),
+            name: Some(format!("box{day}@acme.com")),
+        });
+        if day == 7 {
+            e.actor = Some(Actor {
+                kind: ActorType::ApiToken,
+                id: Some("tok".into()),
+                name: Some("ci-deploy".into()),
+                email: None,
+            });
+            e.details = json!({"note": "Ünïcode café 100% done"}).as_object().unwrap().clone();
+        }
+        events.push(e);
+    }
+    store.record_batch(events).await.unwrap();
+    (store, dir)
+}
+
+async fn days(store: &AuditStore, qs: &str) -> Vec<u32> {
+    store
+        .list(&q(qs))
+        .await
+        .unwrap()
+        .entries
+        .iter()
+        .map(|r| r.timestamp[8..10].parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn newest_first_by_default() {
+    let (store, _d) = seeded().await;
+    assert_eq!(days(&store, "").await, (1..=12).rev().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn each_filter_alone() {
+    let (store, _d) = seeded().await;
+    assert_eq!(days(&store, "action=auth.login").await, vec![10, 6, 2]);
+    assert_eq!(
+        days(&store, "action=auth.login&action=user.update").await,
+        vec![11, 10, 7, 6, 3, 2]
+    );
+    assert_eq!(days(&store, "category=mailbox").await, vec![12, 9, 8, 5, 4, 1]);
+    assert_eq!(days(&store, "actor=u1").await, vec![10, 4, 1], "by id");
+    assert_eq!(days(&store, "actor=u1@x.org").await, vec![10, 4, 1], "by email");
+    assert_eq!(days(&store, "actor=Name u1").await, vec![10, 4, 1], "by name");
+    assert_eq!(days(&store, "actor_type=api_token").await, vec![7]);
+    assert_eq!(days(&store, "target_type=mailbox").await.len(), 8);
+    assert_eq!(days(&store, "target_id=5").await, vec![5]);
+    assert_eq!(days(&store, "outcome=failure").await, vec![10, 5]);
+    assert_eq!(days(&store, "source=mail").await, vec![12, 10, 8, 6, 4, 2]);
+    assert_eq!(days(&store, "q=café").await, vec![7], "details");
+    assert_eq!(
+        days(&store, "q=BOX3@ACME").await,
+        Vec::<u32>::new(),
+        "day 3 has no target"
+    );
+    assert_eq!(days(&store, "q=box4@ACME").await, vec![4], "case-insensitive");
+    assert_eq!(days(&store, "q=100%").await, vec![7], "% is literal");
+    assert_eq!(days(&store, "q=ci-deploy").await, vec![7], "actor name");
+}
+
+#[tokio::test]
+async fn filters_combine_with_and() {
+    let (store, _d) = seeded().await;
+    assert_eq!(days(&store, "category=mailbox&source=mail").await, vec![12, 8, 4]);
+    assert_eq!(
+        days(&store, "category=mailbox&source=mail&outcome=success&from=2026-03-05").await,
+        vec![12, 8]
+    );
+    assert_eq!(
+        store.count(&q("category=mailbox&actor=u0")).await.unwrap(),
+        2,
+        "days 9 and 12"
+    );
+}
+
+#[tokio::test]
+async fn day_bounds_are_inclusive_utc() {
+    let (store, _d) = open().await;
+    store
+        .record_batch(vec![
+            ev("a.b", "1", "2026-03-01T23:59:59.999Z"),
+            ev("a.b", "1", "2026-03-02T00:00:00.000Z"),
+            ev("a.b", "1", "2026-03-02T23:59:59.999Z"),
+            ev("a.b", "1", "2026-03-03T00:00:00.000Z"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.count(&q("from=2026-03-02&to=2026-03-02")).await.unwrap(), 2);
+    assert_eq!(store.count(&q("from=2026-03-02T00:00:00Z")).await.unwrap(), 3);
+    assert_eq!(store.count(&q("to=2026-03-01T23:59:59.999Z")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn sorting_by_action_breaks_ties_by_time_then_id() {
+    let (store, _d) = seeded().await;
+    let page = store.list(&q("sort=action&order=asc")).await.unwrap();
+    let actions: Vec<&str> = page.entries.iter().map(|r| r.action.as_str()).collect();
+    let mut sorted = actions.clone();
+    sorted.sort();
+    assert_eq!(actions, sorted);
+    assert_eq!(
+        days(&store, "sort=action&order=asc&action=auth.login").await,
+        vec![2, 6, 10]
+    );
+    assert_eq!(
+        days(&store, "sort=action&order=desc&action=auth.login").await,
+        vec![10, 6, 2]
+    );
+    assert_eq!(days(&store, "order=asc").await, (1..=12).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn pages_and_cursors_walk_the_same_rows() {
+    let (store, _d) = seeded().await;
+    for sort in ["sort=timestamp", "sort=action", "sort=action&order=asc", "order=asc"] {
+        let mut by_pages = Vec::new();
+        for p in 1..=3 {
+            by_pages.extend(
+                store
+                    .list(&q(&format!("{sort}&page_size=5&page={p}")))
+                    .await
+                    .unwrap()
+                    .entries,
+            );
+        }
+        let mut by_cursor = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let qs = match &cursor {
+                Some(c) => format!("{sort}&page_size=5&cursor={}", urlencoding::encode(c)),
+                None => format!("{sort}&page_size=5"),
+            };
+            let page = store.list(&q(&qs)).await.unwrap();
+            by_cursor.extend(page.entries);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(by_pages.len(), 12, "{sort}");
+        assert_eq!(by_pages, by_cursor, "{sort}");
+    }
+    let last = store.list(&q("page_size=5&page=3")).await.unwrap();
+    assert_eq!((last.entries.len(), last.total, last.page_count()), (2, 12, 3));
+    assert_eq!(store.list(&q("page_size=5&page=9")).await.unwrap().entries.len(), 0);
+}
+
+#[tokio::test]
+async fn list_rows_mask_ip_and_skip_details() {
+    let (store, _d) = open().await;
+    let mut e = ev("user.update", "1", "2026-03-01T10:00:00Z");
+    e.ip = Some("203.0.113.42".into());
+    e.details = json!({"changes": {"role": {"from": "viewer", "to": "admin"}}})
+        .as_object()
+        .unwrap()
+        .clone();
+    store.record(e).await.unwrap();
+    let row = &store.list(&q("")).await.unwrap().entries[0];
+    assert_eq!(row.ip.as_deref(), Some("203.0.113.xxx"));
+    assert_eq!(row.summary, "role: viewer → admin");
+    let whole = store.get(&row.id).await.unwrap();
+    assert_eq!(whole.ip.as_deref(), Some("203.0.113.42"), "stored whole");
+}
+
+#[tokio::test]
+async fn events_cannot_be_edited() {
+    let (store, dir) = seeded().await;
+    let id = store.list(&q("")).await.unwrap().entries[0].id.clone();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let err = sqlx::query("UPDATE events SET action = 'x.y' WHERE id = ?")
+        .bind(&id)
+        .execute(&pool)
+        .await;
+    assert!(err.unwrap_err().to_string().contains("append-only"));
+}
+
+#[tokio::test]
+async fn sql_injection_through_every_text_parameter_is_just_text() {
+    let (store, _d) = seeded().await;
+    let attacks = [
+        "' OR '1'='1",
+        "x'); DROP TABLE events; --",
+        "\" OR 1=1 --",
+        "%' OR 1=1 --",
+        "\\",
+        "_",
+    ];
+    for param in ["q", "action", "category", "actor", "target_type", "target_id", "source"] {
+        for attack in attacks {
+            let qs = format!("{param}={}", urlencoding::encode(attack));
+            let page = store.list(&q(&qs)).await.unwrap_or_else(|e| panic!("{qs}: {e}"));
+            assert_eq!(page.total, 0, "{qs} matched rows");
+        }
+    }
+    assert_eq!(store.count(&q("")).await.unwrap(), 12, "table intact");
+}
+
+#[tokio::test]
+async fn concurrent_writers_never_see_database_is_locked() {
+    let (store, _d) = open().await;
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..50 {
+                store
+                    .record(ev("a.b", &format!("{w}-{i}"), "2026-03-01T00:00:00Z"))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.count(&q("")).await.unwrap(), 800);
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn facets_group_actions_by_category() {
+    let (store, _d) = seeded().await;
+    let f = store.facets().await.unwrap();
+    let cats: Vec<&str> = f.categories.iter().map(|c| c.category.as_str()).collect();
+    assert_eq!(cats, vec!["auth", "mailbox", "user"]);
+    let mailbox: u64 = f.categories[1].actions.iter().map(|a| a.count).sum();
+    assert_eq!(mailbox, 6);
+    assert_eq!(f.target_types, vec!["mailbox"]);
+    assert_eq!(f.sources, vec!["mail", "proxy"]);
+}

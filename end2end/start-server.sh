@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Starts the built server for the browser tests on a fresh database: an admin user, an admin API token for the
+# tests to ingest their own events (written to .tmp/token), no demo data. Playwright runs this as its webServer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=end2end/.tmp
+rm -rf "$tmp" && mkdir -p "$tmp"
+bin=${AUDITLOG_BIN:-${CARGO_TARGET_DIR:-target}/debug/auditlog}
+export AUDITLOG_DATABASE_URL="sqlite://$tmp/e2e.db"
+export AUDITLOG_ADMIN_EMAIL=admin@example.com AUDITLOG_ADMIN_PASSWORD=correct-horse-battery
+export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site}
+"$bin" token create --name e2e --scope admin > "$tmp/token"
+exec "$bin" serve --addr "127.0.0.1:${AUDITLOG_E2E_PORT:-3100}"

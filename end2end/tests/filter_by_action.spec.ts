@@ -1,0 +1,22 @@
+import { expect, test } from '@playwright/test';
+import { AuditLogPage, ingest, marker } from './fixtures/audit_log_page';
+
+test('filtering by action shows only that action, grouped by category in the menu', async ({ page, request }) => {
+  const source = marker('src');
+  await ingest(request, [
+    ...Array.from({ length: 4 }, () => ({ action: 'webhook.create', source, actor: { type: 'system', name: 'hooks' } })),
+    ...Array.from({ length: 3 }, () => ({ action: 'webhook.delete', source, actor: { type: 'system', name: 'hooks' } })),
+  ]);
+  const tab = new AuditLogPage(page);
+  await tab.goto(`source=${source}`);
+  await tab.waitForHydration();
+  await expect(tab.status).toHaveText('Showing 1–7 of 7 events');
+  await expect(tab.action.locator('option').first()).toHaveText('All actions');
+  await expect(tab.action.locator('optgroup[label="webhook"] option')).toHaveText(['webhook.create', 'webhook.delete']);
+  await tab.action.selectOption('webhook.delete');
+  await expect(tab.status).toHaveText('Showing 1–3 of 3 events');
+  await expect(tab.rows).toHaveCount(3);
+  await expect(page).toHaveURL(/action=webhook\.delete/);
+  await tab.clearFilters.click();
+  await expect(page).not.toHaveURL(/source=/);
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building and testing auditlog needs, skipping whatever is already there.
+# Source it (`. scripts/setup.sh [--browser]`) so that PATH and build variables stay set for the caller.
+# Needs: Rust (rustup), Node 20+ with npm, and Debian's package manager (as root, or with sudo).
+
+_auditlog_setup() {
+  local want_browser=0
+  [ "${1:-}" = "--browser" ] && want_browser=1
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
+
+  if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null; then
+    echo "setup: installing Debian's chromium (browsers cannot be downloaded by the test tools here)"
+    $sudo apt-get update -q && $sudo apt-get install -y -q chromium || return 1
+  fi
+  if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+    echo "setup: adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown || return 1
+  fi
+  # 0.3.11 needs a newer rustc under --locked; 0.3.10 is the verified one (about 25 minutes, once per machine).
+  if ! cargo leptos --version 2>/dev/null | grep -q ' 0\.3\.10'; then
+    echo "setup: installing cargo-leptos 0.3.10 (about 25 minutes on 2 cores, once)"
+    cargo install cargo-leptos --version 0.3.10 --locked || return 1
+  fi
+  # Must match the wasm-bindgen crate pinned in Cargo.toml. --locked fails for this CLI; unlocked works.
+  if ! wasm-bindgen --version 2>/dev/null | grep -q ' 0\.2\.130'; then
+    echo "setup: installing wasm-bindgen-cli 0.2.130"
+    cargo install wasm-bindgen-cli --version 0.2.130 || return 1
+  fi
+  if [ ! -x "$root/end2end/node_modules/.bin/playwright" ] || [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ]; then
+    echo "setup: installing the end2end npm packages (Playwright, binaryen)"
+    (cd "$root/end2end" && npm ci --no-audit --no-fund) || return 1
+  fi
+  # wasm-opt from npm's binaryen 132 (never Debian's v108: its output does not hydrate).
+  export PATH="$root/end2end/node_modules/.bin:$PATH"
+  # What cargo-leptos builds the server with in debug; `cargo test` and `cargo clippy` get the same (see
+  # test.sh) so that they share its artifacts. Not exported as RUSTFLAGS: cargo-leptos would add its own
+  # flag to it a second time, and nothing would be shared.
+  export AUDITLOG_RUSTFLAGS="--cfg erase_components"
+  export LEPTOS_OUTPUT_NAME=auditlog
+}
+
+_auditlog_setup "$@"

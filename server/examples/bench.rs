@@ -1,0 +1,388 @@
+//! The benchmark: the release `auditlog` binary as a child process on a real port, over a real SQLite file.
+//!
+//! cargo run --release -p server --example bench -- [--events 1000000] [--skip-ingest] [--skip-import]
+//!
+//! 1. Ingest over HTTP into a fresh database: 1,000-event batches, then single events from 8 clients.
+//! 2. A dataset of N events (generated once, cached under target/bench/), then every query shape of the
+//!    list over HTTP (the store code path the page's server function uses), p50/p95 each.
+//! 3. CSV export of everything over HTTP: rows/s and the server's peak resident memory above idle.
+//! 4. `auditlog import` of a 1M-line JSONL file: lines/s.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use app::{
+    model::{NewEvent, ValidEvent},
+    store::{AuditStore, Scopes},
+};
+use rand::{SeedableRng, rngs::StdRng};
+use serde_json::json;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct Args {
+    events: usize,
+    skip_ingest: bool,
+    skip_import: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        events: 1_000_000,
+        skip_ingest: false,
+        skip_import: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--events" => {
+                a.events = it
+                    .next()
+                    .and_then(|v| v.replace('_', "").parse().ok())
+                    .expect("--events N")
+            }
+            "--skip-ingest" => a.skip_ingest = true,
+            "--skip-import" => a.skip_import = true,
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    // target/release/examples/bench -> target/release/auditlog
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("auditlog"))
+        .expect("auditlog next to examples/")
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(db: &Path, port: u16) -> Result<Server> {
+        let child = Command::new(binary())
+            .args([
+                "--database-url",
+                &format!("sqlite://{}", db.display()),
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("AUDITLOG_ADMIN_EMAIL", "bench@example.com")
+            .env("AUDITLOG_ADMIN_PASSWORD", "bench-password")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(Server { child, base });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err("server did not start".into())
+    }
+
+    fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn synthetic(rng: &mut StdRng, i: usize, start_ms: i64, step_ms: i64) -> NewEvent {
+    let mut e = server::demo::sample(rng, i);
+    let ts = start_ms + i as i64 * step_ms;
+    e.timestamp = app::model::time::parse_rfc3339(&app::model::time::format_millis(ts));
+    e.id = Some(ulid::Ulid::from_parts(ts as u64, rand::Rng::r#gen::<u128>(rng)).to_string());
+    e
+}
+
+/// A database of `n` events over the last 400 days, generated once and kept.
+async fn dataset(n: usize) -> Result<(PathBuf, String)> {
+    let dir = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())).join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join(format!("bench-{n}.db"));
+    let url = format!("sqlite://{}", db.display());
+    let store = AuditStore::open(&url).await?;
+    let have = store.count(&Default::default()).await? as usize;
+    if have < n {
+        let t = Instant::now();
+        let mut rng = StdRng::seed_from_u64(7);
+        let span_ms: i64 = 400 * 86_400_000;
+        let step = (span_ms / n as i64).max(1);
+        let start = chrono::Utc::now().timestamp_millis() - span_ms;
+        for chunk_start in (have..n).step_by(10_000) {
+            let end = (chunk_start + 10_000).min(n);
+            let batch: Vec<ValidEvent> = (chunk_start..end)
+                .map(|i| synthetic(&mut rng, i, start, step).validate().expect("valid"))
+                .collect();
+            store.insert_valid(batch).await?;
+        }
+        println!("generated {n} events in {:.1}s", t.elapsed().as_secs_f64());
+    }
+    let token = store.create_token("bench", &Scopes::parse("admin")?).await?.plaintext;
+    store.close().await;
+    Ok((db, token))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn time_query(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    qs: &str,
+    runs: usize,
+) -> Result<(f64, f64, u64)> {
+    let url = format!("{base}/api/v1/events?{qs}");
+    let mut times = Vec::with_capacity(runs);
+    let mut total = 0;
+    for i in 0..runs + 3 {
+        let t = Instant::now();
+        let resp = client.get(&url).bearer_auth(token).send().await?;
+        if !resp.status().is_success() {
+            return Err(format!("{qs}: {}", resp.status()).into());
+        }
+        let body: serde_json::Value = resp.json().await?;
+        total = body["total"].as_u64().unwrap_or(0);
+        if i >= 3 {
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    Ok((percentile(&times, 0.5), percentile(&times, 0.95), total))
+}
+
+async fn bench_ingest() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("ingest.db");
+    let store = AuditStore::open(&format!("sqlite://{}", db.display())).await?;
+    let token = store.create_token("bench", &Scopes::parse("ingest")?).await?.plaintext;
+    store.close().await;
+    let server = Server::start(&db, 3901).await?;
+    let client = reqwest::Client::new();
+    let mut rng = StdRng::seed_from_u64(1);
+    let start = chrono::Utc::now().timestamp_millis() - 86_400_000;
+    let batches: Vec<serde_json::Value> = (0..100)
+        .map(|b| {
+            let events: Vec<serde_json::Value> = (0..1000)
+                .map(|i| to_json(&synthetic(&mut rng, b * 1000 + i, start, 1)))
+                .collect();
+            json!({ "events": events })
+        })
+        .collect();
+    let bodies: Vec<Vec<u8>> = batches.iter().map(|b| serde_json::to_vec(b).expect("json")).collect();
+    let t = Instant::now();
+    for body in bodies {
+        let resp = client
+            .post(format!("{}/api/v1/events", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        assert_eq!(resp.status(), 201);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "| ingest, 1,000-event batches over HTTP | {:.0} events/s | 100,000 events in {secs:.2}s |",
+        100_000.0 / secs
+    );
+
+    let per_client = 2_000;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let (client, token, base) = (client.clone(), token.clone(), server.base.clone());
+        let events: Vec<Vec<u8>> = (0..per_client)
+            .map(|i| {
+                serde_json::to_vec(&to_json(&synthetic(&mut rng, 200_000 + c * per_client + i, start, 1)))
+                    .expect("json")
+            })
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            for body in events {
+                let resp = client
+                    .post(format!("{base}/api/v1/events"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("post");
+                assert_eq!(resp.status(), 201);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let n = 8 * per_client;
+    println!(
+        "| ingest, single events, 8 concurrent clients | {:.0} requests/s | {n} requests in {secs:.2}s |",
+        n as f64 / secs
+    );
+    Ok(())
+}
+
+fn to_json(e: &NewEvent) -> serde_json::Value {
+    let actor = e.actor.as_ref().map(|a| serde_json::to_value(a).expect("actor"));
+    json!({
+        "id": e.id, "timestamp": e.timestamp.map(|t| t.to_rfc3339()), "action": e.action,
+        "outcome": e.outcome.as_str(), "actor": actor,
+        "target": e.target.as_ref().map(|t| serde_json::to_value(t).expect("target")),
+        "source": e.source, "ip": e.ip, "user_agent": e.user_agent, "details": e.details,
+    })
+}
+
+async fn bench_queries(n: usize, db: &Path, token: &str) -> Result<()> {
+    let server = Server::start(db, 3902).await?;
+    let client = reqwest::Client::new();
+    let shapes = [
+        ("first page", ""),
+        ("page 2,000", "page=2000"),
+        ("sort by action", "sort=action&order=asc"),
+        ("sort by action, page 2,000", "sort=action&page=2000"),
+        ("action", "action=mailbox.update"),
+        ("category", "category=backup"),
+        ("actor", "actor=zoe@acme.com"),
+        ("actor type", "actor_type=api_token"),
+        ("target type", "target_type=domain"),
+        ("outcome", "outcome=failure"),
+        ("source", "source=newsletter"),
+        ("date range (30 days)", &date_range()),
+        (
+            "combined",
+            &format!("category=mailbox&outcome=success&source=mail-manager&{}", date_range()),
+        ),
+        (
+            "combined, page 100",
+            &format!("category=auth&actor=zoe@acme.com&{}&page=100", date_range()),
+        ),
+        ("q, common term", "q=acme"),
+        ("q, no match", "q=zzzznotthere"),
+    ];
+    println!("\n{n} events; GET /api/v1/events over HTTP, 30 runs each\n");
+    println!("| query | p50 ms | p95 ms | total |");
+    println!("|---|---|---|---|");
+    for (name, qs) in shapes {
+        let runs = if qs.starts_with("q=") { 10 } else { 30 };
+        match time_query(&client, &server.base, token, qs, runs).await {
+            Ok((p50, p95, total)) => println!("| {name} | {p50:.1} | {p95:.1} | {total} |"),
+            Err(e) => println!("| {name} | error: {e} | | |"),
+        }
+    }
+
+    // Export: every row as CSV, with the server's resident memory sampled while it streams.
+    let idle = server.rss_kb();
+    let t = Instant::now();
+    let mut resp = client
+        .get(format!("{}/api/v1/events/export?format=csv", server.base))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let (mut bytes, mut lines, mut peak) = (0u64, 0u64, idle);
+    let mut last_sample = Instant::now();
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len() as u64;
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        if last_sample.elapsed() > Duration::from_millis(20) {
+            peak = peak.max(server.rss_kb());
+            last_sample = Instant::now();
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let rows = lines.saturating_sub(1);
+    println!(
+        "\n| CSV export over HTTP | {:.0} rows/s | {rows} rows, {:.0} MB in {secs:.2}s | peak RSS {:.1} MB above idle ({:.1} MB idle) |",
+        rows as f64 / secs,
+        bytes as f64 / 1e6,
+        (peak.saturating_sub(idle)) as f64 / 1024.0,
+        idle as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn date_range() -> String {
+    let to = chrono::Utc::now().date_naive() - chrono::Duration::days(60);
+    let from = to - chrono::Duration::days(30);
+    format!("from={from}&to={to}")
+}
+
+async fn bench_import(n: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("events.jsonl");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        let mut rng = StdRng::seed_from_u64(3);
+        let start = chrono::Utc::now().timestamp_millis() - 86_400_000 * 30;
+        for i in 0..n {
+            serde_json::to_writer(&mut w, &to_json(&synthetic(&mut rng, i, start, 1)))?;
+            w.write_all(b"\n")?;
+        }
+    }
+    let db = dir.path().join("import.db");
+    let t = Instant::now();
+    let status = Command::new(binary())
+        .args(["--database-url", &format!("sqlite://{}", db.display()), "import"])
+        .arg(&file)
+        .env("RUST_LOG", "warn")
+        .status()?;
+    let secs = t.elapsed().as_secs_f64();
+    assert!(status.success(), "import failed");
+    println!(
+        "| import of a {n}-line JSONL file | {:.0} lines/s | {secs:.2}s |",
+        n as f64 / secs
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let a = args();
+    println!(
+        "auditlog benchmark on {} cores\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    println!("| what | rate | detail |\n|---|---|---|");
+    if !a.skip_ingest {
+        bench_ingest().await?;
+    }
+    if !a.skip_import {
+        bench_import(a.events.min(1_000_000)).await?;
+    }
+    let (db, token) = dataset(a.events).await?;
+    bench_queries(a.events, &db, &token).await?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The access table (what every route needs) and the middleware that enforces it for pages and server
+//! functions; the JSON API checks scopes in its handlers through `auth::Caller`. Also: CSRF (unsafe methods
+//! with a session cookie must carry a matching `Origin`) and the security headers of every response.
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+
+use app::api::guard::RequestMeta;
+
+use crate::{
+    auth::{SessionUser, client_ip, peer, session_cookie},
+    error::ApiError,
+    state::AppState,
+};
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// Any signed-in user of the panel.
+    SignedIn,
+    /// A signed-in admin.
+    Admin,
+    /// The JSON API: a token with the right scope, or an admin session (checked by the handler).
+    Api,
+}
+
+/// Server functions and who may call them. A server function missing here is refused to all but admins.
+pub const SERVER_FNS: &[(&str, Access)] = &[
+    ("list_events", Access::Admin),
+    ("get_event", Access::Admin),
+    ("get_facets", Access::Admin),
+    ("current_user", Access::SignedIn),
+    ("list_users", Access::SignedIn),
+    ("create_user", Access::Admin),
+    ("update_user", Access::Admin),
+    ("delete_user", Access::Admin),
+    ("list_settings", Access::SignedIn),
+    ("update_setting", Access::SignedIn),
+    ("list_tokens", Access::Admin),
+    ("create_token", Access::Admin),
+    ("revoke_token", Access::Admin),
+];
+
+pub const SERVER_FN_PREFIX: &str = "/api/fn/";
+
+/// The access a path needs.
+pub fn access_for(path: &str) -> Access {
+    if let Some(name) = path.strip_prefix(SERVER_FN_PREFIX) {
+        return SERVER_FNS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(Access::Admin, |(_, a)| *a);
+    }
+    if path.starts_with("/api/") {
+        return Access::Api;
+    }
+    if path == "/admin/audit-log" || path.starts_with("/admin/audit-log/") {
+        return Access::Admin;
+    }
+    if path == "/admin" || path.starts_with("/admin/") {
+        return Access::SignedIn;
+    }
+    Access::Public
+}
+
+/// Resolves the session cookie into `SessionUser`, then applies the access table.
+pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let user = match session_cookie(req.headers()) {
+        Some(token) => state.store.session_user(token).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }),
+        None => None,
+    };
+    if let Err(refusal) = check_origin(req.method(), req.headers(), user.is_some()) {
+        return refusal;
+    }
+    let path = req.uri().path().to_string();
+    let is_server_fn = path.starts_with(SERVER_FN_PREFIX);
+    let allowed = match access_for(&path) {
+        Access::Public | Access::Api => Ok(()),
+        Access::SignedIn if user.is_some() => Ok(()),
+        Access::Admin if user.as_ref().is_some_and(|u| u.is_admin()) => Ok(()),
+        Access::SignedIn | Access::Admin if user.is_none() => Err(StatusCode::UNAUTHORIZED),
+        _ => Err(StatusCode::FORBIDDEN),
+    };
+    match allowed {
+        Ok(()) => {
+            let ip = client_ip(req.headers(), peer(req.extensions()), &state.security.trusted_proxies);
+            let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+            let meta = RequestMeta {
+                ip: ip.map(|ip| ip.to_string()),
+                user_agent: user_agent.map(|ua| ua.chars().take(1000).collect()),
+            };
+            req.extensions_mut().insert(meta);
+            req.extensions_mut().insert(SessionUser(user));
+            next.run(req).await
+        }
+        Err(status) if is_server_fn => {
+            let e = if status == StatusCode::UNAUTHORIZED {
+                ApiError::unauthorized("sign in first")
+            } else {
+                ApiError::forbidden("this is for admins only")
+            };
+            e.into_response()
+        }
+        Err(StatusCode::UNAUTHORIZED) => {
+            let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
+            Redirect::to(&format!("/login?next={}", urlencoding::encode(target))).into_response()
+        }
+        Err(_) => forbidden_page(),
+    }
+}
+
+/// State-changing requests: with a session cookie, `Origin` must match the host; without one, an `Origin`
+/// that is present must still match (sign-in).
+fn check_origin(method: &Method, headers: &HeaderMap, has_session: bool) -> Result<(), Response> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let has_cookie = session_cookie(headers).is_some() || has_session;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let same = |origin: &str| {
+        let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
+    };
+    match origin {
+        Some(o) if same(o) => Ok(()),
+        None if !has_cookie => Ok(()),
+        _ if !has_cookie && headers.contains_key(header::AUTHORIZATION) => Ok(()),
+        _ => Err(ApiError::forbidden("cross-origin request refused (Origin does not match)").into_response()),
+    }
+}
+
+fn forbidden_page() -> Response {
+    let body = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forbidden</title>
+<link rel="stylesheet" href="/pkg/auditlog.css"><link rel="icon" href="data:,"></head>
+<body><main class="panel-main"><h1>403 — Forbidden</h1>
+<p>The audit log is for admins only.</p><p><a href="/admin">Back to the admin panel</a></p></main></body></html>"#;
+    (StatusCode::FORBIDDEN, Html(body)).into_response()
+}
+
+/// The nonce header the shell sets for the page's own inline scripts (never sent to the client).
+pub const NONCE_HEADER: &str = "x-auditlog-nonce";
+
+/// `Content-Security-Policy` (no third-party sources; the page's inline scripts by nonce;
+/// `frame-ancestors` from configuration), `X-Content-Type-Options`, `Referrer-Policy`.
+pub async fn security_headers(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    let nonce = headers
+        .remove(NONCE_HEADER)
+        .and_then(|v| v.to_str().ok().map(str::to_string));
+    let script = match &nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    let csp = format!(
+        "default-src 'self'; {script}; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {}",
+        state.security.frame_ancestors
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}

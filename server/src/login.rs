@@ -1,0 +1,219 @@
+//! Sign-in and sign-out (plain HTML form posts, so they work without the WASM), with brute-force
+//! protection: too many failures from one IP block sign-in from it for a while (429 with `Retry-After`).
+
+use app::{
+    model::{Actor, ActorType, NewEvent, Outcome, Target},
+    store::{AuditStore, SESSION_TTL_MS},
+};
+use axum::{
+    Form,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use serde_json::{Map, json};
+
+use crate::{
+    auth::{self, SESSION_COOKIE, SessionUser, user_actor},
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Where the request came from, for the events it causes.
+struct Origin {
+    ip: Option<String>,
+    user_agent: Option<String>,
+    secure: bool,
+}
+
+fn origin_of(state: &AppState, headers: &HeaderMap, extensions: &axum::http::Extensions) -> Origin {
+    let ip = auth::client_ip(headers, auth::peer(extensions), &state.security.trusted_proxies).map(|ip| ip.to_string());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(1000).collect());
+    let forwarded_https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    Origin {
+        ip,
+        user_agent,
+        secure: forwarded_https,
+    }
+}
+
+fn event(
+    action: &str,
+    outcome: Outcome,
+    actor: Actor,
+    from: &Origin,
+    details: Map<String, serde_json::Value>,
+) -> NewEvent {
+    NewEvent {
+        action: action.into(),
+        outcome,
+        actor: Some(actor),
+        source: Some("auditlog".into()),
+        ip: from.ip.clone(),
+        user_agent: from.user_agent.clone(),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+async fn record(store: &AuditStore, e: NewEvent) {
+    if let Err(err) = store.record(e).await {
+        tracing::error!(error = %err, "could not record an auth event");
+    }
+}
+
+/// Only same-site paths: never `//host` or a full URL.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/admin"
+    }
+}
+
+fn too_many(retry_after_ms: i64) -> Response {
+    let secs = (retry_after_ms.max(0) + 999) / 1000;
+    let body = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Too many sign-in attempts</title>
+<link rel="stylesheet" href="/pkg/auditlog.css"></head><body><main class="login"><h1>Too many sign-in attempts</h1>
+<p role="alert">Sign-in from your address is blocked for {} more minutes.</p></main></body></html>"#,
+        (secs + 59) / 60
+    );
+    let mut r = (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+pub async fn login(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let from = origin_of(&state, &parts.headers, &parts.extensions);
+    let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await else {
+        return Redirect::to("/login?error=invalid").into_response();
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let ip = from.ip.clone().unwrap_or_else(|| "unknown".into());
+    match state.store.ip_blocked_until(&ip, now).await {
+        Ok(Some(until)) => return too_many(until - now),
+        Ok(None) => {}
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    }
+    let user = match state.store.authenticate(&form.email, &form.password).await {
+        Ok(user) => user,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    match user {
+        Some(user) => {
+            let token = match state.store.create_session(&user.id, SESSION_TTL_MS).await {
+                Ok(t) => t,
+                Err(e) => return crate::error::ApiError::from(e).into_response(),
+            };
+            let mut details = Map::new();
+            details.insert("method".into(), json!("password"));
+            let mut e = event("auth.login", Outcome::Success, user_actor(&user), &from, details);
+            e.target = Some(Target {
+                kind: "user".into(),
+                id: Some(user.id.clone()),
+                name: Some(user.email.clone()),
+            });
+            record(&state.store, e).await;
+            let secure = if from.secure { "; Secure" } else { "" };
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                SESSION_TTL_MS / 1000
+            );
+            let mut r = Redirect::to(safe_next(&form.next)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        None => {
+            let attempted = form.email.trim().chars().take(254).collect::<String>();
+            let mut details = Map::new();
+            details.insert("reason".into(), json!("invalid_credentials"));
+            details.insert("attempted_email".into(), json!(attempted));
+            let actor = Actor {
+                kind: ActorType::User,
+                id: None,
+                name: None,
+                email: Some(if attempted.is_empty() {
+                    "(empty)".into()
+                } else {
+                    attempted
+                }),
+            };
+            record(
+                &state.store,
+                event("auth.login", Outcome::Failure, actor, &from, details),
+            )
+            .await;
+            let policy = state.security.brute_force;
+            match state.store.record_login_failure(&ip, now, policy).await {
+                Ok(Some(until)) => {
+                    let mut details = Map::new();
+                    details.insert("failures".into(), json!(policy.max_failures));
+                    details.insert("window_minutes".into(), json!(policy.window_ms / 60_000));
+                    details.insert("blocked_minutes".into(), json!(policy.block_ms / 60_000));
+                    let mut e = event(
+                        "auth.ip_blocked",
+                        Outcome::Success,
+                        Actor::system("auditlog"),
+                        &from,
+                        details,
+                    );
+                    e.target = Some(Target {
+                        kind: "ip".into(),
+                        id: None,
+                        name: Some(ip.clone()),
+                    });
+                    record(&state.store, e).await;
+                    too_many(until - now)
+                }
+                Ok(None) => {
+                    let next = urlencoding::encode(safe_next(&form.next)).into_owned();
+                    Redirect::to(&format!("/login?error=invalid&next={next}")).into_response()
+                }
+                Err(e) => crate::error::ApiError::from(e).into_response(),
+            }
+        }
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
+    let from = origin_of(&state, req.headers(), req.extensions());
+    if let Some(token) = auth::session_cookie(req.headers()) {
+        if let Some(SessionUser(Some(user))) = req.extensions().get::<SessionUser>() {
+            record(
+                &state.store,
+                event("auth.logout", Outcome::Success, user_actor(user), &from, Map::new()),
+            )
+            .await;
+        }
+        if let Err(e) = state.store.delete_session(token).await {
+            tracing::error!(error = %e, "could not delete a session");
+        }
+    }
+    let mut r = Redirect::to("/login").into_response();
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+use axum::extract::FromRequest;

@@ -1,0 +1,439 @@
+//! Access control over HTTP: every route and server function of the router is in the table below (the test
+//! fails when one is added without an entry), and each is tried without credentials, as a viewer, with a
+//! token of the wrong scope and with a revoked token. Then sign-in, brute force, CSRF and headers.
+
+mod common;
+
+use app::model::Role;
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Needs {
+    Public,
+    SignedIn,
+    Admin,
+    /// The JSON API; the scope a token needs.
+    Api(&'static str),
+}
+
+/// Every route: (method, route pattern, path to request, what it needs).
+const ROUTES: &[(&str, &str, &str, Needs)] = &[
+    ("GET", "/", "/", Needs::Public),
+    ("GET", "/healthz", "/healthz", Needs::Public),
+    ("POST", "/login", "/login", Needs::Public),
+    ("POST", "/logout", "/logout", Needs::Public),
+    ("GET", "/login", "/login", Needs::Public),
+    ("POST", "/api/v1/events", "/api/v1/events", Needs::Api("ingest")),
+    ("GET", "/api/v1/events", "/api/v1/events", Needs::Api("read")),
+    (
+        "GET",
+        "/api/v1/events/export",
+        "/api/v1/events/export",
+        Needs::Api("read"),
+    ),
+    (
+        "GET",
+        "/api/v1/events/{id}",
+        "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2D",
+        Needs::Api("read"),
+    ),
+    ("GET", "/api/v1/facets", "/api/v1/facets", Needs::Api("read")),
+    ("GET", "/admin", "/admin", Needs::SignedIn),
+    ("GET", "/admin/users", "/admin/users", Needs::SignedIn),
+    ("GET", "/admin/settings", "/admin/settings", Needs::SignedIn),
+    ("GET", "/admin/audit-log", "/admin/audit-log", Needs::Admin),
+    ("GET", "/api/fn/list_events", "/api/fn/list_events", Needs::Admin),
+    ("GET", "/api/fn/get_event", "/api/fn/get_event", Needs::Admin),
+    ("GET", "/api/fn/get_facets", "/api/fn/get_facets", Needs::Admin),
+    ("GET", "/api/fn/current_user", "/api/fn/current_user", Needs::SignedIn),
+    ("GET", "/api/fn/list_users", "/api/fn/list_users", Needs::SignedIn),
+    ("POST", "/api/fn/create_user", "/api/fn/create_user", Needs::Admin),
+    ("POST", "/api/fn/update_user", "/api/fn/update_user", Needs::Admin),
+    ("POST", "/api/fn/delete_user", "/api/fn/delete_user", Needs::Admin),
+    ("GET", "/api/fn/list_settings", "/api/fn/list_settings", Needs::SignedIn),
+    (
+        "POST",
+        "/api/fn/update_setting",
+        "/api/fn/update_setting",
+        Needs::SignedIn,
+    ),
+    ("GET", "/api/fn/list_tokens", "/api/fn/list_tokens", Needs::Admin),
+    ("POST", "/api/fn/create_token", "/api/fn/create_token", Needs::Admin),
+    ("POST", "/api/fn/revoke_token", "/api/fn/revoke_token", Needs::Admin),
+];
+
+fn normalise(path: &str) -> String {
+    // Leptos lists server functions and pages in its own spelling; compare without a trailing slash.
+    path.trim_end_matches('/').to_string()
+}
+
+#[test]
+fn every_route_of_the_router_has_an_entry() {
+    let inventory = server::router::inventory();
+    assert!(
+        inventory.len() >= 20,
+        "the inventory lists every route ({} found)",
+        inventory.len()
+    );
+    for (method, path) in inventory {
+        let known = ROUTES
+            .iter()
+            .any(|(m, p, _, _)| *m == method.as_str() && normalise(p) == normalise(&path));
+        assert!(known, "{method} {path} has no entry in the access table of this test");
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    bearer: Option<&str>,
+) -> reqwest::Response {
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = app.client.request(method.clone(), app.url(path));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    if let Some(t) = bearer {
+        req = req.bearer_auth(t);
+    }
+    if method == Method::POST {
+        req = req
+            .header("origin", app.origin())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("");
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_route_refuses_whoever_may_not_use_it() {
+    let app = TestApp::start().await;
+    let viewer_user = app
+        .store
+        .create_user("v@example.com", "V", Role::Viewer, "correct-horse-battery")
+        .await
+        .unwrap();
+    let admin_user = app
+        .store
+        .create_user("a@example.com", "A", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    let revoked = app
+        .store
+        .create_token("old", &app::store::Scopes::parse("admin").unwrap())
+        .await
+        .unwrap();
+    app.store.revoke_token(&revoked.token.id).await.unwrap();
+    for &(method, _, path, needs) in ROUTES {
+        // Fresh sessions each time: `POST /logout` ends the one it is sent with.
+        let cookie = |id: String| {
+            let store = app.store.clone();
+            async move { format!("auditlog_session={}", store.create_session(&id, 60_000).await.unwrap()) }
+        };
+        let viewer = cookie(viewer_user.id.clone()).await;
+        let admin = cookie(admin_user.id.clone()).await;
+        let anon = send(&app, method, path, None, None).await;
+        let as_viewer = send(&app, method, path, Some(&viewer), None).await.status();
+        let as_admin = send(&app, method, path, Some(&admin), None).await.status();
+        let what = format!("{method} {path}");
+        match needs {
+            Needs::Public => {
+                assert!(
+                    ![401, 403].contains(&anon.status().as_u16()),
+                    "{what}: public, got {}",
+                    anon.status()
+                );
+            }
+            Needs::SignedIn | Needs::Admin if path.starts_with("/api/fn/") => {
+                assert_eq!(anon.status(), StatusCode::UNAUTHORIZED, "{what}: anonymous");
+                let viewer_refused = as_viewer == StatusCode::FORBIDDEN;
+                assert_eq!(viewer_refused, needs == Needs::Admin, "{what}: viewer got {as_viewer}");
+                assert!(![401, 403].contains(&as_admin.as_u16()), "{what}: admin got {as_admin}");
+            }
+            Needs::SignedIn | Needs::Admin => {
+                assert_eq!(
+                    anon.status(),
+                    StatusCode::SEE_OTHER,
+                    "{what}: anonymous is sent to sign in"
+                );
+                assert!(
+                    anon.headers()["location"].to_str().unwrap().starts_with("/login?next="),
+                    "{what}"
+                );
+                let expected = if needs == Needs::Admin { 403 } else { 200 };
+                assert_eq!(as_viewer.as_u16(), expected, "{what}: viewer");
+                assert_eq!(as_admin.as_u16(), 200, "{what}: admin");
+            }
+            Needs::Api(scope) => {
+                assert_eq!(anon.status(), StatusCode::UNAUTHORIZED, "{what}: anonymous");
+                assert_eq!(as_viewer, StatusCode::FORBIDDEN, "{what}: viewer session");
+                assert!(
+                    ![401, 403].contains(&as_admin.as_u16()),
+                    "{what}: admin session got {as_admin}"
+                );
+                let wrong = if scope == "read" { "ingest" } else { "read" };
+                let wrong = app.token(wrong).await;
+                assert_eq!(
+                    send(&app, method, path, None, Some(&wrong)).await.status(),
+                    403,
+                    "{what}: wrong scope"
+                );
+                let right = app.token(scope).await;
+                let ok = send(&app, method, path, None, Some(&right)).await.status();
+                assert!(![401, 403].contains(&ok.as_u16()), "{what}: right scope got {ok}");
+                let gone = send(&app, method, path, None, Some(&revoked.plaintext)).await.status();
+                assert_eq!(gone, 401, "{what}: revoked token");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_session_and_is_recorded() {
+    let app = TestApp::start().await;
+    app.store
+        .create_user("ann@example.com", "Ann", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    let resp = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", app.origin())
+        .header("user-agent", "test-agent/1")
+        .form(&[
+            ("email", "ann@example.com"),
+            ("password", "correct-horse-battery"),
+            ("next", "/admin/audit-log"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/admin/audit-log");
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    for part in ["auditlog_session=", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page = app
+        .client
+        .get(app.url("/admin/audit-log"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+
+    let events = app
+        .store
+        .list(&app::model::AuditQuery::from_query_string("action=auth.login").unwrap())
+        .await
+        .unwrap();
+    let e = app.store.get(&events.entries[0].id).await.unwrap();
+    assert_eq!(
+        (e.outcome.as_str(), e.actor.email.as_deref()),
+        ("success", Some("ann@example.com"))
+    );
+    assert_eq!(e.user_agent.as_deref(), Some("test-agent/1"));
+    assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
+
+    let out = app
+        .client
+        .post(app.url("/logout"))
+        .header("cookie", &session)
+        .header("origin", app.origin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = app
+        .client
+        .get(app.url("/admin"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "the session is gone");
+    assert_eq!(
+        app.store
+            .count(&app::model::AuditQuery::from_query_string("action=auth.logout").unwrap())
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_fail_alike_and_five_failures_block_the_ip() {
+    let app = TestApp::start().await;
+    app.store
+        .create_user("ann@example.com", "Ann", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    let attempt = |email: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+    };
+    let unknown = attempt("nobody@example.com", "whatever-password").await.unwrap();
+    let wrong = attempt("ann@example.com", "wrong-password").await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::SEE_OTHER);
+    assert_eq!(unknown.headers()["location"], wrong.headers()["location"]);
+    assert!(
+        unknown.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?error=invalid")
+    );
+    for _ in 0..2 {
+        attempt("ann@example.com", "wrong-password").await.unwrap();
+    }
+    let fifth = attempt("ann@example.com", "wrong-password").await.unwrap();
+    assert_eq!(fifth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = fifth.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&retry), "retry after {retry}");
+    let right_password_too_late = attempt("ann@example.com", "correct-horse-battery").await.unwrap();
+    assert_eq!(
+        right_password_too_late.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "blocked even with the right password"
+    );
+
+    let q = |s: &str| app::model::AuditQuery::from_query_string(s).unwrap();
+    assert_eq!(
+        app.store.count(&q("action=auth.login&outcome=failure")).await.unwrap(),
+        5
+    );
+    assert_eq!(app.store.count(&q("action=auth.ip_blocked")).await.unwrap(), 1);
+    let failure = app
+        .store
+        .list(&q("action=auth.login&outcome=failure&order=asc"))
+        .await
+        .unwrap();
+    let first = app.store.get(&failure.entries[0].id).await.unwrap();
+    assert_eq!(first.details["attempted_email"], json!("nobody@example.com"));
+}
+
+#[tokio::test]
+async fn the_block_expires_after_its_window() {
+    let app = TestApp::start().await;
+    let policy = app::store::BruteForcePolicy {
+        max_failures: 3,
+        window_ms: 1_000,
+        block_ms: 5_000,
+    };
+    let t0 = 1_000_000;
+    assert_eq!(
+        app.store.record_login_failure("192.0.2.1", t0, policy).await.unwrap(),
+        None
+    );
+    // A failure outside the window does not count towards the block.
+    assert_eq!(
+        app.store
+            .record_login_failure("192.0.2.1", t0 + 1_500, policy)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        app.store
+            .record_login_failure("192.0.2.1", t0 + 1_600, policy)
+            .await
+            .unwrap(),
+        None
+    );
+    let until = app
+        .store
+        .record_login_failure("192.0.2.1", t0 + 1_700, policy)
+        .await
+        .unwrap();
+    assert_eq!(until, Some(t0 + 6_700));
+    assert_eq!(
+        app.store.ip_blocked_until("192.0.2.1", t0 + 6_000).await.unwrap(),
+        Some(t0 + 6_700)
+    );
+    assert_eq!(
+        app.store.ip_blocked_until("192.0.2.1", t0 + 6_700).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        app.store.ip_blocked_until("192.0.2.2", t0 + 2_000).await.unwrap(),
+        None,
+        "other IPs unaffected"
+    );
+}
+
+#[tokio::test]
+async fn a_cross_origin_post_with_a_session_is_refused() {
+    let app = TestApp::start().await;
+    let admin = app.session(Role::Admin).await;
+    let evil = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .header("cookie", &admin)
+        .header("origin", "https://evil.example")
+        .json(&common::event("a.b", "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let missing = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .header("cookie", &admin)
+        .json(&common::event("a.b", "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 403, "no Origin with a session cookie");
+    let same = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .header("cookie", &admin)
+        .header("origin", app.origin())
+        .json(&common::event("a.b", "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 201);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_with_a_nonce_for_their_scripts() {
+    let app = TestApp::start().await;
+    let admin = app.session(Role::Admin).await;
+    let resp = app
+        .client
+        .get(app.url("/admin/audit-log"))
+        .header("cookie", admin)
+        .send()
+        .await
+        .unwrap();
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    assert!(resp.headers().contains_key("referrer-policy"));
+    assert!(
+        !resp.headers().contains_key("x-auditlog-nonce"),
+        "the nonce hand-off header is removed"
+    );
+    assert!(
+        csp.contains("frame-ancestors 'self'") && csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+    let html = resp.text().await.unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("nonce in CSP");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry the CSP nonce"
+    );
+}

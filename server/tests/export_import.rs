@@ -1,0 +1,285 @@
+//! Export (exact CSV bytes, JSONL round trip through import, filters, filename, auth) and import (good, bad
+//! and mixed files; idempotent).
+
+mod common;
+
+use std::io::Write;
+
+use app::model::{AuditQuery, Role};
+use common::TestApp;
+use serde_json::json;
+
+async fn seed_two(app: &TestApp) -> String {
+    let token = app.token("ingest,read").await;
+    let events = json!({"events": [
+        {
+            "id": "01JB8Q4K7N2X5S3V9T0R1C6M2D", "timestamp": "2026-01-02T03:04:05.678Z", "action": "user.update",
+            "actor": {"type": "user", "id": "7", "name": "Zoë, \"Z\"\nMüller", "email": "zoe@acme.com"},
+            "target": {"type": "user", "id": "9", "name": "=HYPERLINK(\"x\")"}, "source": "panel",
+            "ip": "203.0.113.42", "user_agent": "Mozilla/5.0", "details": {"note": "a,b", "password": "hunter2"}
+        },
+        {
+            "id": "01JB8Q4K7N2X5S3V9T0R1C6M2E", "timestamp": "2026-01-02T03:04:06Z", "action": "auth.login",
+            "outcome": "failure", "actor": {"type": "user", "email": "-1+2@x.org"}, "ip": "2001:db8::1",
+            "user_agent": "\tcurl", "details": {}
+        }
+    ]});
+    let (status, body) = app.post_events(&token, &events).await;
+    assert_eq!(status, 201, "{body}");
+    token
+}
+
+#[tokio::test]
+async fn csv_export_has_exact_bytes() {
+    let app = TestApp::start().await;
+    let token = seed_two(&app).await;
+    let resp = app
+        .client
+        .get(app.url("/api/v1/events/export?format=csv&order=asc"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    assert_eq!(
+        resp.headers()["content-disposition"].to_str().unwrap(),
+        format!("attachment; filename=\"audit-log-{today}.csv\"")
+    );
+    let body = resp.text().await.unwrap();
+    let expected = concat!(
+        "\u{feff}id,timestamp,action,outcome,actor_type,actor_id,actor_name,actor_email,target_type,target_id,target_name,source,ip,user_agent,details\r\n",
+        "01JB8Q4K7N2X5S3V9T0R1C6M2D,2026-01-02T03:04:05.678Z,user.update,success,user,7,\"Zoë, \"\"Z\"\"\nMüller\",zoe@acme.com,user,9,\"'=HYPERLINK(\"\"x\"\")\",panel,203.0.113.xxx,Mozilla/5.0,\"{\"\"note\"\":\"\"a,b\"\",\"\"password\"\":\"\"[REDACTED]\"\"}\"\r\n",
+        "01JB8Q4K7N2X5S3V9T0R1C6M2E,2026-01-02T03:04:06.000Z,auth.login,failure,user,,,'-1+2@x.org,,,,default,2001:db8::xxxx,'\tcurl,{}\r\n",
+    );
+    assert_eq!(body, expected);
+}
+
+#[tokio::test]
+async fn export_needs_read_access_and_respects_the_filters() {
+    let app = TestApp::start().await;
+    let token = seed_two(&app).await;
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/events/export"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let ingest_only = app.token("ingest").await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/events/export"))
+        .bearer_auth(&ingest_only)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .get(app.url("/api/v1/events/export?format=xml"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let jsonl = app
+        .client
+        .get(app.url("/api/v1/events/export?format=jsonl&outcome=failure"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        jsonl.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".jsonl\"")
+    );
+    let text = jsonl.text().await.unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["action"], "auth.login");
+    assert_eq!(
+        lines[0]["ip"], "2001:db8::1",
+        "JSONL keeps the whole address (see README)"
+    );
+
+    // The export is itself recorded, with its row count.
+    let exports = app
+        .store
+        .list(&AuditQuery::from_query_string("action=audit.export").unwrap())
+        .await
+        .unwrap();
+    let last = app.store.get(&exports.entries[0].id).await.unwrap();
+    assert_eq!(last.details["rows"], json!(1));
+    assert_eq!(last.details["completed"], json!(true));
+    assert_eq!(last.details["filters"], json!("outcome=failure"));
+    assert_eq!(last.actor.kind.as_str(), "api_token");
+}
+
+#[tokio::test]
+async fn export_matches_the_list_for_the_same_filters_across_chunks() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    for b in 0..5 {
+        let events: Vec<_> = (0..1000)
+            .map(|i| json!({"action": if i % 3 == 0 { "mailbox.delete" } else { "mailbox.create" }, "actor": {"type": "user", "id": format!("{b}-{i}")}, "timestamp": format!("2026-02-{:02}T00:00:{:02}Z", 1 + i % 28, i % 60)}))
+            .collect();
+        app.post_events(&token, &json!({ "events": events })).await;
+    }
+    let qs = "action=mailbox.delete&sort=action&order=asc";
+    let export = app
+        .client
+        .get(app.url(&format!("/api/v1/events/export?format=jsonl&{qs}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let exported: Vec<String> = export
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut listed = Vec::new();
+    for page in 1.. {
+        let (_, body) = app
+            .get_json(&token, &format!("/api/v1/events?{qs}&page_size=500&page={page}"))
+            .await;
+        let entries = body["entries"].as_array().unwrap();
+        if entries.is_empty() {
+            break;
+        }
+        listed.extend(entries.iter().map(|e| e["id"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(exported.len(), 1670);
+    assert_eq!(exported, listed);
+}
+
+#[tokio::test]
+async fn a_signed_in_admin_can_export_from_the_browser() {
+    let app = TestApp::start().await;
+    seed_two(&app).await;
+    let admin = app.session(Role::Admin).await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/events/export?format=csv"))
+        .header("cookie", admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.text().await.unwrap().lines().count(),
+        4,
+        "header, two rows (one with a newline inside)"
+    );
+}
+
+#[tokio::test]
+async fn jsonl_export_imports_into_an_empty_database_as_the_same_events() {
+    let app = TestApp::start().await;
+    let token = seed_two(&app).await;
+    let exported = app
+        .client
+        .get(app.url("/api/v1/events/export?format=jsonl"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let file = app.dir.path().join("export.jsonl");
+    std::fs::write(&file, &exported).unwrap();
+
+    let other = tempfile::tempdir().unwrap();
+    let store = app::store::AuditStore::open(&format!("sqlite://{}", other.path().join("b.db").display()))
+        .await
+        .unwrap();
+    let summary = server::import::import_file(&store, &file, "import", &mut |l, e| panic!("line {l}: {e}"))
+        .await
+        .unwrap();
+    // Events only: the export itself was recorded after the stream, in the first database.
+    assert_eq!((summary.imported, summary.duplicates, summary.rejected), (2, 0, 0));
+    for line in exported.lines() {
+        let original: app::model::Event = serde_json::from_str(line).unwrap();
+        assert_eq!(store.get(&original.id).await.unwrap(), original);
+    }
+}
+
+#[tokio::test]
+async fn import_reports_bad_lines_skips_them_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = app::store::AuditStore::open(&format!("sqlite://{}", dir.path().join("i.db").display()))
+        .await
+        .unwrap();
+    let file = dir.path().join("2026-03-01.log");
+    let mut f = std::fs::File::create(&file).unwrap();
+    writeln!(f, r#"{{"timestamp":"2026-03-01 10:00:00","user":"admin@acme.com","action":"create_mailbox","target":"info@acme.com","details":{{"quota":1}}}}"#).unwrap();
+    writeln!(
+        f,
+        r#"{{"action":"mailbox.delete","actor":{{"type":"user","id":"1"}},"timestamp":"2026-03-01T10:01:00Z"}}"#
+    )
+    .unwrap();
+    writeln!(f, "not json").unwrap();
+    writeln!(f).unwrap();
+    writeln!(
+        f,
+        r#"{{"action":"mailbox.delete","actor":{{"type":"robot","id":"1"}},"timestamp":"2026-03-01T10:01:00Z"}}"#
+    )
+    .unwrap();
+    writeln!(f, r#"{{"timestamp":"yesterday","user":"bob","action":"login"}}"#).unwrap();
+    drop(f);
+    let mut errors = Vec::new();
+    let first = server::import::import_file(&store, &file, "import", &mut |l, e| errors.push((l, e)))
+        .await
+        .unwrap();
+    assert_eq!((first.imported, first.duplicates, first.rejected), (2, 0, 3));
+    let lines: Vec<u64> = errors.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![3, 5, 6]);
+    assert!(errors[1].1.starts_with("actor.type"), "{}", errors[1].1);
+    assert!(errors[2].1.starts_with("timestamp"), "{}", errors[2].1);
+
+    let again = server::import::import_file(&store, &file, "import", &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.duplicates, again.rejected), (0, 2, 3));
+    assert_eq!(store.count(&AuditQuery::new()).await.unwrap(), 2);
+    let daily = store
+        .list(&AuditQuery::from_query_string("action=mailbox.create").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(daily.entries[0].actor_email.as_deref(), Some("admin@acme.com"));
+}
+
+#[test]
+fn the_cli_import_prints_a_summary_and_fails_on_rejected_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.jsonl");
+    std::fs::write(
+        &file,
+        "{\"action\":\"a.b\",\"actor\":{\"type\":\"user\",\"id\":\"1\"},\"timestamp\":\"2026-01-01T00:00:00Z\"}\n{}\n",
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("c.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
+        .args(["--database-url", &db, "import"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:2: ", file.display())), "{stderr}");
+    assert!(stderr.contains("imported 1, duplicates 0, rejected 1"), "{stderr}");
+}

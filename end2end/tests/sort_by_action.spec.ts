@@ -11,10 +11,10 @@ test('the Action header sorts ascending then descending and says so', async ({ p
   await tab.waitForHydration();
   const header = tab.columnHeader('Action');
   await expect(header).toHaveAttribute('aria-sort', 'none');
-  await header.getByRole('button', { name: 'Action' }).click();
+  await header.getByRole('button', { name: 'Action', exact: true }).click();
   await expect(header).toHaveAttribute('aria-sort', 'descending');
   await expect(tab.rows.first()).toContainText('zulu.delete');
-  await header.getByRole('button', { name: 'Action' }).click();
+  await header.getByRole('button', { name: 'Action', exact: true }).click();
   await expect(header).toHaveAttribute('aria-sort', 'ascending');
   await expect(tab.rows.first()).toContainText('alpha.create');
   await expect(tab.rows.last()).toContainText('zulu.delete');

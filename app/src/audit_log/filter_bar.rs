@@ -3,16 +3,18 @@
 
 use leptos::{html, prelude::*, wasm_bindgen::JsCast};
 
-use super::{href_for, query_navigator, timers::Timeout};
+use std::time::Duration;
+
+use super::{href_for, query_navigator};
 use crate::model::{AuditQuery, Facets, Outcome, query::PAGE_SIZES};
 
-const SEARCH_DEBOUNCE_MS: u32 = 300;
+const SEARCH_DEBOUNCE_MS: u64 = 300;
 
 #[component]
 pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     let form = NodeRef::<html::Form>::new();
     let navigate = query_navigator();
-    let pending_search = StoredValue::new_local(None::<Timeout>);
+    let pending_search = StoredValue::new(None::<TimeoutHandle>);
     let submit = move || {
         if let Some(form) = form.get_untracked() {
             let _ = form.request_submit();
@@ -20,7 +22,9 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        pending_search.set_value(None);
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
         if let Some(form) = form.get_untracked() {
             navigate(&form_query_string(&form));
         }
@@ -35,7 +39,11 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
         }
     };
     let on_search_input = move |_| {
-        pending_search.set_value(Some(Timeout::new(SEARCH_DEBOUNCE_MS, submit)));
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(submit, Duration::from_millis(SEARCH_DEBOUNCE_MS));
+        pending_search.set_value(handle.ok());
     };
 
     let selected_action = q.actions.first().cloned().unwrap_or_default();

@@ -36,12 +36,11 @@ pub fn AuditLogTab() -> impl IntoView {
     let facets = Resource::new(|| (), |_| async move { get_facets().await.unwrap_or_default() });
     let pending = RwSignal::new(false);
     let auto_refresh = RwSignal::new(false);
-    let refresh_timer = StoredValue::new_local(None::<timers::Interval>);
-    Effect::new(move |_| {
-        let timer = auto_refresh
-            .get()
-            .then(|| timers::Interval::new(AUTO_REFRESH_MS, move || page.refetch()));
-        refresh_timer.set_value(timer);
+    // The interval lives in the effect's own state (effects run only in the browser): each run drops the
+    // previous one, which stops it.
+    Effect::new(move |previous: Option<Option<timers::Interval>>| {
+        drop(previous);
+        auto_refresh.get().then(|| timers::Interval::new(AUTO_REFRESH_MS, move || page.refetch()))
     });
 
     view! {

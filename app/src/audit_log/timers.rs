@@ -2,7 +2,7 @@
 //! stand-ins, so the components compile unchanged for both.
 
 #[cfg(feature = "hydrate")]
-pub use gloo_timers::callback::{Interval, Timeout};
+pub use gloo_timers::callback::Interval;
 
 #[cfg(not(feature = "hydrate"))]
 pub struct Interval;
@@ -11,15 +11,5 @@ pub struct Interval;
 impl Interval {
     pub fn new<F: FnMut() + 'static>(_millis: u32, _callback: F) -> Self {
         Interval
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-pub struct Timeout;
-
-#[cfg(not(feature = "hydrate"))]
-impl Timeout {
-    pub fn new<F: FnOnce() + 'static>(_millis: u32, _callback: F) -> Self {
-        Timeout
     }
 }

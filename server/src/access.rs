@@ -80,7 +80,7 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
         None => None,
     };
     if let Err(refusal) = check_origin(req.method(), req.headers(), user.is_some()) {
-        return refusal;
+        return *refusal;
     }
     let path = req.uri().path().to_string();
     let is_server_fn = path.starts_with(SERVER_FN_PREFIX);
@@ -121,7 +121,7 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
 
 /// State-changing requests: with a session cookie, `Origin` must match the host; without one, an `Origin`
 /// that is present must still match (sign-in).
-fn check_origin(method: &Method, headers: &HeaderMap, has_session: bool) -> Result<(), Response> {
+fn check_origin(method: &Method, headers: &HeaderMap, has_session: bool) -> Result<(), Box<Response>> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
@@ -136,7 +136,9 @@ fn check_origin(method: &Method, headers: &HeaderMap, has_session: bool) -> Resu
         Some(o) if same(o) => Ok(()),
         None if !has_cookie => Ok(()),
         _ if !has_cookie && headers.contains_key(header::AUTHORIZATION) => Ok(()),
-        _ => Err(ApiError::forbidden("cross-origin request refused (Origin does not match)").into_response()),
+        _ => Err(Box::new(
+            ApiError::forbidden("cross-origin request refused (Origin does not match)").into_response(),
+        )),
     }
 }
 

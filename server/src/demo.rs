@@ -182,7 +182,7 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
             let from = [512, 1024, 2048][i % 3];
             let mut d = changes(&[
                 ("quota_mb", json!(from), json!(from * 2)),
-                ("active", json!(true), json!(i % 5 != 0)),
+                ("active", json!(true), json!(!i.is_multiple_of(5))),
             ]);
             d.insert("quota_mb".into(), json!(from * 2));
             ("mailbox.update", Some(target("mailbox", i, &mailbox)), d)

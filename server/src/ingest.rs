@@ -25,14 +25,14 @@ pub async fn ingest(
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
     let outcome = match parse_body(&value)? {
-        Events::One(event) => state.store.record(event).await?,
+        Events::One(event) => state.store.record(*event).await?,
         Events::Batch(events) => state.store.record_batch(events).await?,
     };
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
 pub enum Events {
-    One(NewEvent),
+    One(Box<NewEvent>),
     Batch(Vec<NewEvent>),
 }
 
@@ -66,6 +66,6 @@ pub fn parse_body(value: &Value) -> Result<Events, ApiError> {
             "events",
             "events: must be an array",
         )),
-        None => Ok(Events::One(NewEvent::from_json(value)?)),
+        None => Ok(Events::One(Box::new(NewEvent::from_json(value)?))),
     }
 }

@@ -41,10 +41,10 @@ impl From<&SecurityArgs> for Security {
 /// binary built by plain cargo (tests) still points at `/pkg/auditlog.js`.
 pub fn leptos_options() -> LeptosOptions {
     let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some();
-    if built_by_cargo_leptos || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
-        if let Ok(conf) = leptos::config::get_configuration(None) {
-            return conf.leptos_options;
-        }
+    if (built_by_cargo_leptos || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some())
+        && let Ok(conf) = leptos::config::get_configuration(None)
+    {
+        return conf.leptos_options;
     }
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     LeptosOptions::builder()

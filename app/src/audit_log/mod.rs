@@ -37,10 +37,11 @@ pub fn AuditLogTab() -> impl IntoView {
     let pending = RwSignal::new(false);
     let auto_refresh = RwSignal::new(false);
     // The interval lives in the effect's own state (effects run only in the browser): each run drops the
-    // previous one, which stops it.
-    Effect::new(move |previous: Option<Option<timers::Interval>>| {
-        drop(previous);
-        auto_refresh.get().then(|| timers::Interval::new(AUTO_REFRESH_MS, move || page.refetch()))
+    // previous one (when `_previous` goes out of scope), which stops it.
+    Effect::new(move |_previous: Option<Option<timers::Interval>>| {
+        auto_refresh
+            .get()
+            .then(|| timers::Interval::new(AUTO_REFRESH_MS, move || page.refetch()))
     });
 
     view! {

@@ -56,7 +56,7 @@ impl AuditStore {
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
         let write = SqlitePoolOptions::new()
             .max_connections(1)

@@ -284,3 +284,64 @@ async fn facets_group_actions_by_category() {
     assert_eq!(f.target_types, vec!["mailbox"]);
     assert_eq!(f.sources, vec!["mail", "proxy"]);
 }
+
+#[tokio::test]
+async fn free_text_totals_stop_at_ten_thousand_unless_asked_for_exactly() {
+    let (store, _d) = open().await;
+    for chunk in 0..11 {
+        let batch = (0..1000)
+            .map(|i| ev("mailbox.create", &format!("needle-{chunk}-{i}"), "2026-03-01T00:00:00Z"))
+            .collect();
+        store.record_batch(batch).await.unwrap();
+    }
+    let capped = store.list(&q("q=needle&page_size=10")).await.unwrap();
+    assert_eq!((capped.total, capped.total_is_lower_bound), (10_000, true));
+    let exact = store.list(&q("q=needle&page_size=10&count=exact")).await.unwrap();
+    assert_eq!((exact.total, exact.total_is_lower_bound), (11_000, false));
+    let structured = store.list(&q("action=mailbox.create&page_size=10")).await.unwrap();
+    assert_eq!(
+        (structured.total, structured.total_is_lower_bound),
+        (11_000, false),
+        "structured filters count exactly"
+    );
+    let few = store.list(&q("q=needle-3-99")).await.unwrap();
+    assert_eq!(
+        (few.total, few.total_is_lower_bound),
+        (11, false),
+        "needle-3-99 and needle-3-990..999"
+    );
+}
+
+#[tokio::test]
+async fn free_text_search_gives_the_same_rows_before_during_and_after_indexing() {
+    let (store, _d) = seeded().await;
+    let queries = [
+        "q=café",
+        "q=box4@ACME",
+        "q=ci-deploy",
+        "q=mailbox",
+        "q=100%",
+        "q=u1",
+        "q=zzz-none",
+        "q=Name u2&order=asc",
+    ];
+    let before: Vec<Vec<u32>> = futures_days(&store, &queries).await;
+    store.index_pending(5).await.unwrap(); // part of the rows indexed
+    assert_eq!(futures_days(&store, &queries).await, before, "partly indexed");
+    while store.index_pending(1000).await.unwrap() > 0 {}
+    assert_eq!(futures_days(&store, &queries).await, before, "fully indexed");
+    // Events after indexing are found too, until the indexer reaches them.
+    store
+        .record(ev("webhook.create", "late-arrival", "2026-04-01T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(days(&store, "q=late-arrival").await.len(), 1);
+}
+
+async fn futures_days(store: &AuditStore, queries: &[&str]) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    for qs in queries {
+        out.push(days(store, qs).await);
+    }
+    out
+}

@@ -6,8 +6,8 @@
 //! can never pass for complete.
 
 use app::{
-    model::{Actor, AuditQuery, Event, NewEvent, Outcome, Target, ip, query::Cursor, query::decode_pairs},
-    store::{AuditStore, Scope, StoreError},
+    model::{Actor, AuditQuery, NewEvent, Outcome, Target, ip, query::Cursor, query::decode_pairs},
+    store::{AuditStore, ExportRow, Scope, StoreError},
 };
 use axum::{
     body::{Body, Bytes},
@@ -82,13 +82,11 @@ impl Exporter {
             .export_chunk(&self.query, self.cursor.as_ref(), CHUNK_ROWS)
             .await?;
         self.rows += events.len() as u64;
-        for event in &events {
-            match self.format {
-                ExportFormat::Csv => write_csv_record(&mut out, csv_cells(event)),
-                ExportFormat::Jsonl => {
-                    serde_json::to_writer(&mut out, event)
-                        .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
-                    out.push(b'\n');
+        match self.format {
+            ExportFormat::Csv => write_csv_records(&mut out, events.iter().map(csv_cells)),
+            ExportFormat::Jsonl => {
+                for row in &events {
+                    write_jsonl(&mut out, row)?;
                 }
             }
         }
@@ -119,12 +117,60 @@ impl Exporter {
 
 /// One CSV record (RFC 4180 quoting, CRLF), every cell neutralised against formula injection.
 fn write_csv_record(out: &mut Vec<u8>, cells: impl IntoIterator<Item = String>) {
+    write_csv_records(out, std::iter::once(cells));
+}
+
+fn write_csv_records<C: IntoIterator<Item = String>>(out: &mut Vec<u8>, records: impl IntoIterator<Item = C>) {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(cells.into_iter().map(neutralise_formula));
+    for cells in records {
+        let _ = writer.write_record(cells.into_iter().map(neutralise_formula));
+    }
     let _ = writer.flush();
+}
+
+/// The canonical event JSON of spec/events.md, field for field as `Event` writes it, with `details` copied
+/// from storage as it is.
+#[derive(serde::Serialize)]
+struct Canonical<'a> {
+    id: &'a str,
+    timestamp: &'a str,
+    received_at: &'a str,
+    action: &'a str,
+    outcome: app::model::Outcome,
+    actor: &'a Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: &'a Option<Target>,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: &'a Option<String>,
+    details: &'a serde_json::value::RawValue,
+}
+
+fn write_jsonl(out: &mut Vec<u8>, row: &ExportRow) -> Result<(), StoreError> {
+    let e = &row.event;
+    let invalid = |err: serde_json::Error| StoreError::Database(sqlx::Error::Decode(err.into()));
+    let details: &serde_json::value::RawValue = serde_json::from_str(&row.details).map_err(invalid)?;
+    let line = Canonical {
+        id: &e.id,
+        timestamp: &e.timestamp,
+        received_at: &e.received_at,
+        action: &e.action,
+        outcome: e.outcome,
+        actor: &e.actor,
+        target: &e.target,
+        source: &e.source,
+        ip: &e.ip,
+        user_agent: &e.user_agent,
+        details,
+    };
+    serde_json::to_writer(&mut *out, &line).map_err(invalid)?;
+    out.push(b'\n');
+    Ok(())
 }
 
 /// A cell that a spreadsheet would run as a formula gets a leading `'`.
@@ -135,7 +181,8 @@ pub fn neutralise_formula(cell: String) -> String {
     }
 }
 
-fn csv_cells(e: &Event) -> Vec<String> {
+fn csv_cells(row: &ExportRow) -> Vec<String> {
+    let e = &row.event;
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let target = e.target.as_ref();
     vec![
@@ -153,7 +200,7 @@ fn csv_cells(e: &Event) -> Vec<String> {
         e.source.clone(),
         e.ip.as_deref().map(ip::mask).unwrap_or_default(),
         opt(&e.user_agent),
-        serde_json::to_string(&e.details).unwrap_or_default(),
+        row.details.clone(),
     ]
 }
 

@@ -36,11 +36,28 @@ pub async fn build_state(database_url: &str, security: &SecurityArgs) -> Result<
 }
 
 /// Serves until ctrl-c. The peer address of each connection is kept (brute-force protection counts by IP).
+/// The free-text indexer runs beside it.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    tokio::spawn(run_indexer(state.store.clone()));
     let app = router::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
+}
+
+/// Keeps the free-text index caught up with the events, in small batches so that the single writer is never
+/// held for long.
+pub async fn run_indexer(store: AuditStore) {
+    loop {
+        match store.index_pending(1_000).await {
+            Ok(0) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+            Ok(_) => tokio::task::yield_now().await,
+            Err(e) => {
+                tracing::error!(error = %e, "free-text indexing failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

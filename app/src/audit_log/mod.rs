@@ -78,8 +78,15 @@ fn Results(
     let body = match result {
         Ok(page) => {
             let summary = summary_text(&page);
+            let exact = page.total_is_lower_bound.then(|| {
+                let href = href_for(&AuditQuery {
+                    exact_count: true,
+                    ..q.clone()
+                });
+                view! { <a class="button small" role="button" href=href>"Count exactly"</a> }
+            });
             view! {
-                <p role="status" class="summary">{summary}</p>
+                <p class="summary-line"><span role="status" class="summary">{summary}</span>{exact}</p>
                 <event_table::EventTable q=q.clone() page=page.clone()/>
                 <pager::Pager q=q.clone() page/>
             }

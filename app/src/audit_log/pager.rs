@@ -9,6 +9,9 @@ use crate::model::{AuditQuery, EventPage, page::thousands};
 pub fn Pager(q: AuditQuery, page: EventPage) -> impl IntoView {
     let count = page.page_count();
     let current = u64::from(q.page);
+    // When the total is a lower bound (a free-text search counted to 10,000), there may be more pages.
+    let more = page.total_is_lower_bound;
+    let plus = if more { "+" } else { "" };
     let link = move |label: &'static str, target: u64, enabled: bool| {
         let href = enabled.then(|| {
             let page = u32::try_from(target).unwrap_or(u32::MAX);
@@ -27,9 +30,9 @@ pub fn Pager(q: AuditQuery, page: EventPage) -> impl IntoView {
         <nav class="pager" aria-label="Pagination">
             {link("First page", 1, current > 1)}
             {link("Previous page", current.saturating_sub(1).max(1), current > 1)}
-            <span class="page-of">{format!("Page {} of {}", thousands(current), thousands(count))}</span>
-            {link("Next page", current + 1, current < count)}
-            {link("Last page", count, current < count)}
+            <span class="page-of">{format!("Page {} of {}{plus}", thousands(current), thousands(count))}</span>
+            {link("Next page", current + 1, current < count || (more && page.entries.len() == page.page_size as usize))}
+            {link("Last page", count, current < count && !more)}
         </nav>
     }
     .into_any()

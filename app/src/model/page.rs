@@ -46,6 +46,9 @@ impl EventRow {
 pub struct EventPage {
     pub entries: Vec<EventRow>,
     pub total: u64,
+    /// True when `total` is only a lower bound (a free-text search stopped counting at 10,000).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_lower_bound: bool,
     pub page: u32,
     pub page_size: u32,
     pub next_cursor: Option<String>,

@@ -100,7 +100,12 @@ pub struct AuditQuery {
     pub cursor: Option<Cursor>,
     /// The viewer's open detail (`event=`): not a filter, but part of the URL state.
     pub event: Option<String>,
+    /// `count=exact`: count every match of a free-text search (otherwise it stops at `TEXT_COUNT_CAP`).
+    pub exact_count: bool,
 }
+
+/// A free-text search counts its matches exactly up to this many; past it the total reads "10,000+".
+pub const TEXT_COUNT_CAP: u64 = 10_000;
 
 impl Default for AuditQuery {
     fn default() -> Self {
@@ -122,6 +127,7 @@ impl Default for AuditQuery {
             page_size: DEFAULT_PAGE_SIZE,
             cursor: None,
             event: None,
+            exact_count: false,
         }
     }
 }
@@ -197,6 +203,13 @@ impl AuditQuery {
                     q.cursor =
                         Some(Cursor::decode(value).ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?)
                 }
+                "count" => {
+                    q.exact_count = match value {
+                        "exact" => true,
+                        "capped" => false,
+                        _ => return Err(FieldError::filter(key, "must be `exact` or `capped`")),
+                    }
+                }
                 "event" => {
                     q.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
                 }
@@ -253,6 +266,7 @@ impl AuditQuery {
         let cursor = self.cursor.as_ref().map(Cursor::encode);
         push("cursor", cursor.as_deref());
         push("event", self.event.as_deref());
+        push("count", self.exact_count.then_some("exact"));
         out
     }
 

@@ -4,14 +4,18 @@ use serde_json::{Map, Value};
 use sqlx::{QueryBuilder, Row, Sqlite, sqlite::SqliteRow};
 use ulid::Generator;
 
-use super::{AuditStore, StoreError, now_millis};
+use super::{
+    AuditStore, StoreError,
+    fulltext::{TextPlan, push_text},
+    now_millis,
+};
 use crate::model::{
     Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey, SortOrder, Target,
     ValidEvent,
     event::category_of,
     ip,
     page::{ActionCount, ActorFacet, CategoryFacet},
-    query::Cursor,
+    query::{Cursor, TEXT_COUNT_CAP},
     time,
 };
 
@@ -104,15 +108,24 @@ impl AuditStore {
 
     /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
+        let resolved = self.resolve(q).await?;
         let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events"));
-        push_filters(&mut b, q);
-        if let Some(c) = &q.cursor {
-            push_after_cursor(&mut b, q, c);
-        }
-        push_order(&mut b, q);
-        b.push(" LIMIT ").push_bind(i64::from(q.page_size));
         if q.cursor.is_none() && q.page > 1 {
-            b.push(" OFFSET ").push_bind(q.offset() as i64);
+            // A deep page skips its offset inside a subquery that reads only the index it walks (row ids
+            // come with every index), then reads the table for just the rows of the page.
+            b.push(" WHERE seq IN (SELECT seq FROM events");
+            push_filters(&mut b, q, &resolved);
+            push_order(&mut b, q);
+            b.push(" LIMIT ").push_bind(i64::from(q.page_size));
+            b.push(" OFFSET ").push_bind(q.offset() as i64).push(")");
+            push_order(&mut b, q);
+        } else {
+            push_filters(&mut b, q, &resolved);
+            if let Some(c) = &q.cursor {
+                push_after_cursor(&mut b, q, c);
+            }
+            push_order(&mut b, q);
+            b.push(" LIMIT ").push_bind(i64::from(q.page_size));
         }
         let rows = b.build().fetch_all(&self.read).await?;
         let next_cursor = match rows.last() {
@@ -120,10 +133,16 @@ impl AuditStore {
             _ => None,
         };
         let entries: Vec<EventRow> = rows.iter().map(row_from).collect::<Result<_, _>>()?;
-        let total = self.count(q).await?;
+        let (total, total_is_lower_bound) = if q.q.is_some() && !q.exact_count {
+            let n = self.count_capped(q, TEXT_COUNT_CAP).await?;
+            (n.min(TEXT_COUNT_CAP), n > TEXT_COUNT_CAP)
+        } else {
+            (self.count(q).await?, false)
+        };
         Ok(EventPage {
             entries,
             total,
+            total_is_lower_bound,
             page: q.page,
             page_size: q.page_size,
             next_cursor,
@@ -132,8 +151,19 @@ impl AuditStore {
 
     /// How many events match the filters.
     pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
+        let resolved = self.resolve(q).await?;
         let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
-        push_filters(&mut b, q);
+        push_filters(&mut b, q, &resolved);
+        let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+        Ok(n as u64)
+    }
+
+    /// How many events match, counting no further than `cap + 1`.
+    pub async fn count_capped(&self, q: &AuditQuery, cap: u64) -> Result<u64, StoreError> {
+        let resolved = self.resolve(q).await?;
+        let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events");
+        push_filters(&mut b, q, &resolved);
+        b.push(" LIMIT ").push_bind((cap + 1) as i64).push(")");
         let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
         Ok(n as u64)
     }
@@ -156,9 +186,10 @@ impl AuditStore {
         q: &AuditQuery,
         after: Option<&Cursor>,
         limit: u32,
-    ) -> Result<(Vec<Event>, Option<Cursor>), StoreError> {
+    ) -> Result<(Vec<ExportRow>, Option<Cursor>), StoreError> {
+        let resolved = self.resolve(q).await?;
         let mut b = QueryBuilder::new(format!("SELECT {FULL_COLUMNS} FROM events"));
-        push_filters(&mut b, q);
+        push_filters(&mut b, q, &resolved);
         if let Some(c) = after {
             push_after_cursor(&mut b, q, c);
         }
@@ -169,8 +200,40 @@ impl AuditStore {
             Some(last) if rows.len() == limit as usize => Some(cursor_of(q, last)?),
             _ => None,
         };
-        let events = rows.iter().map(event_from).collect::<Result<Vec<_>, _>>()?;
+        let events = rows
+            .iter()
+            .map(|r| {
+                Ok(ExportRow {
+                    event: event_without_details(r)?,
+                    details: r.try_get("details")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((events, next))
+    }
+
+    /// What a query's filters need decided against the data before its SQL is written.
+    async fn resolve(&self, q: &AuditQuery) -> Result<Resolved, StoreError> {
+        Ok(Resolved {
+            actor_columns: self.actor_columns(q).await?,
+            text: self.text_plan(q.q.as_deref()).await?,
+        })
+    }
+
+    /// The actor filter matches id, email or name. Which of those columns hold the value at all (three index
+    /// probes) decides the filter, so that the common case walks one `(column, ts, id)` index in order instead
+    /// of merging three and sorting.
+    async fn actor_columns(&self, q: &AuditQuery) -> Result<Vec<&'static str>, StoreError> {
+        let Some(actor) = &q.actor else { return Ok(Vec::new()) };
+        let mut columns = Vec::new();
+        for column in ["actor_id", "actor_email", "actor_name"] {
+            let sql = format!("SELECT EXISTS (SELECT 1 FROM events WHERE {column} = ?)");
+            let present: bool = sqlx::query_scalar(&sql).bind(actor).fetch_one(&self.read).await?;
+            if present {
+                columns.push(column);
+            }
+        }
+        Ok(columns)
     }
 
     /// What the filter menus offer: actions by category with counts, target types, sources, busiest actors.
@@ -222,8 +285,23 @@ impl AuditStore {
     }
 }
 
+/// A whole event for export, with `details` as the stored JSON text (not parsed and written again).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportRow {
+    /// Every field but `details` (left empty).
+    pub event: Event,
+    pub details: String,
+}
+
+/// A query's filters as decided against the data: which actor columns hold the actor, how to search text.
+struct Resolved {
+    actor_columns: Vec<&'static str>,
+    text: TextPlan,
+}
+
 /// `WHERE` for every filter of the query, all bound, combined with AND.
-fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
+fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery, resolved: &Resolved) {
+    let actor_columns = &resolved.actor_columns;
     b.push(" WHERE 1 = 1");
     if !q.actions.is_empty() {
         b.push(" AND action IN (");
@@ -237,9 +315,18 @@ fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
         b.push(" AND category = ").push_bind(c.clone());
     }
     if let Some(a) = &q.actor {
-        b.push(" AND (actor_id = ").push_bind(a.clone());
-        b.push(" OR actor_email = ").push_bind(a.clone());
-        b.push(" OR actor_name = ").push_bind(a.clone()).push(")");
+        if actor_columns.is_empty() {
+            b.push(" AND 0");
+        } else {
+            b.push(" AND (");
+            for (i, column) in actor_columns.iter().enumerate() {
+                if i > 0 {
+                    b.push(" OR ");
+                }
+                b.push(*column).push(" = ").push_bind(a.clone());
+            }
+            b.push(")");
+        }
     }
     if let Some(t) = q.actor_type {
         b.push(" AND actor_type = ").push_bind(t.as_str());
@@ -262,38 +349,7 @@ fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
     if let Some(t) = &q.to {
         b.push(" AND ts <= ").push_bind(t.millis);
     }
-    if let Some(text) = &q.q {
-        let pattern = format!("%{}%", escape_like(text));
-        b.push(" AND (");
-        for (i, col) in [
-            "action",
-            "actor_id",
-            "actor_name",
-            "actor_email",
-            "target_type",
-            "target_id",
-            "target_name",
-            "source",
-            "ip",
-            "details",
-        ]
-        .iter()
-        .enumerate()
-        {
-            if i > 0 {
-                b.push(" OR ");
-            }
-            b.push(*col)
-                .push(" LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\'");
-        }
-        b.push(")");
-    }
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    push_text(b, &resolved.text);
 }
 
 /// Keyset continuation: rows strictly after the cursor in the current order.
@@ -370,9 +426,17 @@ fn row_from(r: &SqliteRow) -> Result<EventRow, StoreError> {
 }
 
 fn event_from(r: &SqliteRow) -> Result<Event, StoreError> {
-    let target_type: Option<String> = r.try_get("target_type")?;
     let details: String = r.try_get("details")?;
     let details: Map<String, Value> = serde_json::from_str(&details).unwrap_or_default();
+    Ok(Event {
+        details,
+        ..event_without_details(r)?
+    })
+}
+
+fn event_without_details(r: &SqliteRow) -> Result<Event, StoreError> {
+    let target_type: Option<String> = r.try_get("target_type")?;
+    let details = Map::new();
     let actor_type: String = r.try_get("actor_type")?;
     let outcome: String = r.try_get("outcome")?;
     Ok(Event {

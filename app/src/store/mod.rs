@@ -4,6 +4,7 @@
 //! the pool instead of in SQLite means concurrent writers never see `database is locked`) and a few readers.
 
 mod events;
+mod fulltext;
 mod tokens;
 mod users;
 
@@ -16,7 +17,7 @@ use sqlx::{
 
 use crate::model::FieldError;
 
-pub use events::InsertOutcome;
+pub use events::{ExportRow, InsertOutcome};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
 pub use users::{BruteForcePolicy, SESSION_TTL_MS};
 

@@ -1,0 +1,154 @@
+//! Free-text search. Substring matching over 1M rows with `LIKE '%x%'` reads every row when the term is
+//! rare; a trigram FTS5 index answers that in milliseconds. The index is filled behind ingestion by
+//! `index_pending` (the server runs it in a loop), so a burst of ingestion never waits for it: rows not yet
+//! indexed are searched directly.
+//!
+//! Which plan a search uses depends on how common its term is: a rare term reads the (small) set of rows the
+//! index names; a common one walks the table in the requested order and stops as soon as the page is full,
+//! which is fast precisely because matches are dense.
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::{AuditStore, StoreError};
+
+/// Columns a free-text search looks in, in the order they are indexed.
+pub(super) const SEARCHED: [&str; 10] = [
+    "action",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "target_type",
+    "target_id",
+    "target_name",
+    "source",
+    "ip",
+    "details",
+];
+
+/// Terms whose index matches are at most this many are read through the index.
+const INDEX_PLAN_MAX: i64 = 20_000;
+
+/// How a search's text condition is written.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum TextPlan {
+    /// No free text.
+    None,
+    /// `seq IN (index matches UNION ALL rows above the indexed range that match LIKE …)`.
+    Index {
+        phrase: String,
+        indexed_through: i64,
+        pattern: String,
+    },
+    /// `LIKE` on every searched column.
+    Scan { pattern: String },
+}
+
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// An FTS5 phrase that matches the text as a substring (trigram tokenizer).
+fn phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+impl AuditStore {
+    /// Indexes up to `limit` events not yet in the free-text index; returns how many it indexed.
+    pub async fn index_pending(&self, limit: i64) -> Result<u64, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let from: i64 = sqlx::query_scalar("SELECT indexed_through FROM fts_progress WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let through: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)")
+                .bind(from)
+                .bind(limit)
+                .fetch_one(&mut *tx)
+                .await?;
+        let Some(through) = through else { return Ok(0) };
+        let body = format!("concat_ws(char(10), {})", SEARCHED.join(", "));
+        let indexed = sqlx::query(&format!(
+            "INSERT INTO events_fts (rowid, body) SELECT seq, {body} FROM events WHERE seq > ? AND seq <= ?"
+        ))
+        .bind(from)
+        .bind(through)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("UPDATE fts_progress SET indexed_through = ? WHERE id = 1")
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(indexed)
+    }
+
+    /// Chooses the plan for a search term.
+    pub(super) async fn text_plan(&self, text: Option<&str>) -> Result<TextPlan, StoreError> {
+        let Some(text) = text else { return Ok(TextPlan::None) };
+        let pattern = like_pattern(text);
+        // The trigram index cannot look up fewer than three characters.
+        if text.chars().count() < 3 {
+            return Ok(TextPlan::Scan { pattern });
+        }
+        let phrase = phrase(text);
+        let matches: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)")
+                .bind(&phrase)
+                .bind(INDEX_PLAN_MAX + 1)
+                .fetch_one(&self.read)
+                .await?;
+        if matches > INDEX_PLAN_MAX {
+            return Ok(TextPlan::Scan { pattern });
+        }
+        let indexed_through: i64 = sqlx::query_scalar("SELECT indexed_through FROM fts_progress WHERE id = 1")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(TextPlan::Index {
+            phrase,
+            indexed_through,
+            pattern,
+        })
+    }
+}
+
+fn push_like(b: &mut QueryBuilder<'_, Sqlite>, pattern: &str) {
+    b.push("(");
+    for (i, column) in SEARCHED.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push(*column)
+            .push(" LIKE ")
+            .push_bind(pattern.to_string())
+            .push(" ESCAPE '\\'");
+    }
+    b.push(")");
+}
+
+/// ` AND <text condition>` for the plan.
+pub(super) fn push_text(b: &mut QueryBuilder<'_, Sqlite>, plan: &TextPlan) {
+    match plan {
+        TextPlan::None => {}
+        TextPlan::Scan { pattern } => {
+            b.push(" AND ");
+            push_like(b, pattern);
+        }
+        TextPlan::Index {
+            phrase,
+            indexed_through,
+            pattern,
+        } => {
+            // One set of row ids (the index's matches, and the matches among rows not yet indexed): an `OR` of
+            // the two would make SQLite scan the table.
+            b.push(" AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+                .push_bind(phrase.clone());
+            b.push(" UNION ALL SELECT seq FROM events WHERE seq > ")
+                .push_bind(*indexed_through)
+                .push(" AND ");
+            push_like(b, pattern);
+            b.push(")");
+        }
+    }
+}

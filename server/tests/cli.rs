@@ -1,0 +1,136 @@
+//! The command line, run as the real binary against a real SQLite file.
+
+use std::process::{Command, Output, Stdio};
+
+use app::{model::AuditQuery, store::AuditStore};
+
+fn auditlog(db: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditlog"));
+    cmd.args(["--database-url", db])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run auditlog")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn tokens_are_printed_once_listed_without_secret_revoked_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let created = auditlog(&db, &["token", "create", "--name", "ci", "--scope", "ingest,read"], &[]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let token = text(&created.stdout).trim().to_string();
+    assert!(token.starts_with("alk_") && token.len() > 30, "{token}");
+
+    let list = auditlog(&db, &["token", "list"], &[]);
+    let listing = text(&list.stdout);
+    assert!(
+        listing.contains("ci") && listing.contains("ingest,read") && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&token), "the token itself is never listed");
+    let id = listing
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    let bad = auditlog(&db, &["token", "create", "--name", "x", "--scope", "write"], &[]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("scope"), "{}", text(&bad.stderr));
+
+    let revoke = auditlog(&db, &["token", "revoke", &id], &[]);
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    assert!(text(&auditlog(&db, &["token", "list"], &[]).stdout).contains("revoked"));
+    let missing = auditlog(&db, &["token", "revoke", "01JB8Q4K7N2X5S3V9T0R1C6M2D"], &[]);
+    assert!(!missing.status.success());
+
+    let store = AuditStore::open(&db).await.unwrap();
+    let q = |s: &str| AuditQuery::from_query_string(s).unwrap();
+    assert_eq!(store.count(&q("action=api_token.create")).await.unwrap(), 1);
+    assert_eq!(store.count(&q("action=api_token.revoke")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn user_create_takes_the_password_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("users.db").display());
+    let out = auditlog(
+        &db,
+        &["user", "create", "--email", "v@example.com", "--role", "viewer"],
+        &[("AUDITLOG_PASSWORD", "viewer-password")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = AuditStore::open(&db).await.unwrap();
+    let user = store
+        .authenticate("v@example.com", "viewer-password")
+        .await
+        .unwrap()
+        .expect("signs in");
+    assert_eq!(user.role, app::model::Role::Viewer);
+    let short = auditlog(
+        &db,
+        &["user", "create", "--email", "w@example.com", "--role", "admin"],
+        &[("AUDITLOG_PASSWORD", "short")],
+    );
+    assert!(!short.status.success());
+    assert!(text(&short.stderr).contains("password"), "{}", text(&short.stderr));
+}
+
+#[tokio::test]
+async fn export_writes_the_stream_to_standard_output_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("export.db").display());
+    let store = AuditStore::open(&db).await.unwrap();
+    let events = (0..3)
+        .map(|i| app::model::NewEvent {
+            action: if i == 0 {
+                "user.delete".into()
+            } else {
+                "user.create".into()
+            },
+            actor: Some(app::model::Actor::system("seed")),
+            ..Default::default()
+        })
+        .collect();
+    store.record_batch(events).await.unwrap();
+    let out = auditlog(
+        &db,
+        &["export", "--format", "jsonl", "--filter", "action=user.create"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|e| e["action"] == "user.create"));
+    let csv = auditlog(&db, &["export", "--format", "csv"], &[]);
+    assert!(text(&csv.stdout).starts_with("\u{feff}id,timestamp,action,"));
+    let bad = auditlog(&db, &["export", "--filter", "from=yesterday"], &[]);
+    assert!(
+        !bad.status.success() && text(&bad.stderr).contains("from"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    let recorded = store
+        .list(&AuditQuery::from_query_string("action=audit.export&order=asc").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(recorded.total, 2);
+    let first = store.get(&recorded.entries[0].id).await.unwrap();
+    assert_eq!(first.details["rows"], serde_json::json!(2));
+    assert_eq!(first.details["format"], serde_json::json!("jsonl"));
+}

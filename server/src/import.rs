@@ -66,7 +66,15 @@ pub fn progress_bar(len: u64, unit: &str) -> ProgressBar {
     bar
 }
 
-/// Imports one file, calling `report(line_number, error)` for each rejected line.
+/// One batch of parsed lines, handed from the reading thread to the inserting task.
+struct Parsed {
+    events: Vec<ValidEvent>,
+    rejected: Vec<(u64, String)>,
+    bytes_read: u64,
+}
+
+/// Imports one file, calling `report(line_number, error)` for each rejected line. Lines are read and
+/// validated on a blocking thread while the previous batch is being inserted.
 pub async fn import_file(
     store: &AuditStore,
     path: &Path,
@@ -76,39 +84,59 @@ pub async fn import_file(
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(size, "bytes");
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut summary = ImportSummary::default();
-    let mut batch: Vec<ValidEvent> = Vec::with_capacity(BATCH);
-    let mut line = String::new();
-    let mut number = 0u64;
-    let mut read_bytes = 0u64;
-    loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        read_bytes += n as u64;
-        let text = line.trim();
-        if text.is_empty() {
-            continue;
-        }
-        match parse_line(text, default_source) {
-            Ok(event) => batch.push(event),
-            Err(e) => {
-                summary.rejected += 1;
-                report(number, e);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4);
+    let (shown, source) = (path.display().to_string(), default_source.to_string());
+    let reader = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut batch = Parsed {
+            events: Vec::with_capacity(BATCH),
+            rejected: Vec::new(),
+            bytes_read: 0,
+        };
+        let (mut line, mut number) = (String::new(), 0u64);
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).map_err(|e| format!("{shown}: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            number += 1;
+            batch.bytes_read += n as u64;
+            let text = line.trim();
+            if !text.is_empty() {
+                match parse_line(text, &source) {
+                    Ok(event) => batch.events.push(event),
+                    Err(e) => batch.rejected.push((number, e)),
+                }
+            }
+            if batch.events.len() >= BATCH {
+                let bytes_read = batch.bytes_read;
+                let full = std::mem::replace(
+                    &mut batch,
+                    Parsed {
+                        events: Vec::with_capacity(BATCH),
+                        rejected: Vec::new(),
+                        bytes_read,
+                    },
+                );
+                if tx.blocking_send(full).is_err() {
+                    return Ok(()); // the inserting side stopped (and says why)
+                }
             }
         }
-        if batch.len() >= BATCH {
-            flush(store, &mut batch, &mut summary).await?;
-            bar.set_position(read_bytes);
+        let _ = tx.blocking_send(batch);
+        Ok(())
+    });
+    let mut summary = ImportSummary::default();
+    while let Some(mut parsed) = rx.recv().await {
+        for (number, error) in parsed.rejected.drain(..) {
+            summary.rejected += 1;
+            report(number, error);
         }
+        flush(store, &mut parsed.events, &mut summary).await?;
+        bar.set_position(parsed.bytes_read);
     }
-    flush(store, &mut batch, &mut summary).await?;
+    reader.await.map_err(|e| e.to_string())??;
     bar.finish_and_clear();
     Ok(summary)
 }

@@ -289,6 +289,35 @@ impl AuditQuery {
         }
     }
 
+    /// True when no filter narrows the result (sorting and paging aside).
+    pub fn is_unfiltered(&self) -> bool {
+        let AuditQuery {
+            q,
+            actions,
+            category,
+            actor,
+            actor_type,
+            target_type,
+            target_id,
+            outcome,
+            source,
+            from,
+            to,
+            ..
+        } = self;
+        q.is_none()
+            && actions.is_empty()
+            && category.is_none()
+            && actor.is_none()
+            && actor_type.is_none()
+            && target_type.is_none()
+            && target_id.is_none()
+            && outcome.is_none()
+            && source.is_none()
+            && from.is_none()
+            && to.is_none()
+    }
+
     pub fn offset(&self) -> u64 {
         u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
     }

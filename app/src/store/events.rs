@@ -68,36 +68,8 @@ impl AuditStore {
                     .unwrap_or_else(|_| ulid::Ulid::new().to_string()),
             })
             .collect();
-        let mut tx = self.write.begin().await?;
-        let mut accepted = 0;
-        for (chunk, chunk_ids) in events.chunks(ROWS_PER_STATEMENT).zip(ids.chunks(ROWS_PER_STATEMENT)) {
-            let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(INSERT_HEAD);
-            b.push_values(chunk.iter().zip(chunk_ids), |mut row, (e, id)| {
-                let ts = e.timestamp.map(time::to_millis).unwrap_or(received);
-                let t = e.target.as_ref();
-                row.push_bind(id.as_str())
-                    .push_bind(ts)
-                    .push_bind(e.received_at.map(time::to_millis).unwrap_or(received))
-                    .push_bind(e.action.as_str())
-                    .push_bind(e.action.category())
-                    .push_bind(e.outcome.as_str())
-                    .push_bind(e.actor.kind.as_str())
-                    .push_bind(e.actor.id.as_deref())
-                    .push_bind(e.actor.name.as_deref())
-                    .push_bind(e.actor.email.as_deref())
-                    .push_bind(t.map(|t| t.kind.as_str()))
-                    .push_bind(t.and_then(|t| t.id.as_deref()))
-                    .push_bind(t.and_then(|t| t.name.as_deref()))
-                    .push_bind(e.source.as_str())
-                    .push_bind(e.ip.as_deref())
-                    .push_bind(e.user_agent.as_deref())
-                    .push_bind(e.details_json.as_str())
-                    .push_bind(e.summary.as_str());
-            });
-            b.push(" ON CONFLICT (id) DO NOTHING");
-            accepted += b.build().execute(&mut *tx).await?.rows_affected();
-        }
-        tx.commit().await?;
+        let rows: Vec<(String, ValidEvent)> = ids.iter().cloned().zip(events).collect();
+        let accepted = self.writer.insert(rows, received).await?;
         let total = ids.len() as u64;
         Ok(InsertOutcome {
             accepted,
@@ -151,6 +123,12 @@ impl AuditStore {
 
     /// How many events match the filters.
     pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
+        if q.is_unfiltered() {
+            let n: i64 = sqlx::query_scalar("SELECT n FROM event_count WHERE id = 1")
+                .fetch_one(&self.read)
+                .await?;
+            return Ok(n as u64);
+        }
         let resolved = self.resolve(q).await?;
         let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
         push_filters(&mut b, q, &resolved);
@@ -291,6 +269,43 @@ pub struct ExportRow {
     /// Every field but `details` (left empty).
     pub event: Event,
     pub details: String,
+}
+
+/// Inserts rows (id, event) in the given transaction; returns how many were new (a known id is skipped).
+pub(super) async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    rows: &[(String, ValidEvent)],
+    received: i64,
+) -> Result<u64, sqlx::Error> {
+    let mut accepted = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(INSERT_HEAD);
+        b.push_values(chunk, |mut row, (id, e)| {
+            let ts = e.timestamp.map(time::to_millis).unwrap_or(received);
+            let t = e.target.as_ref();
+            row.push_bind(id.as_str())
+                .push_bind(ts)
+                .push_bind(e.received_at.map(time::to_millis).unwrap_or(received))
+                .push_bind(e.action.as_str())
+                .push_bind(e.action.category())
+                .push_bind(e.outcome.as_str())
+                .push_bind(e.actor.kind.as_str())
+                .push_bind(e.actor.id.as_deref())
+                .push_bind(e.actor.name.as_deref())
+                .push_bind(e.actor.email.as_deref())
+                .push_bind(t.map(|t| t.kind.as_str()))
+                .push_bind(t.and_then(|t| t.id.as_deref()))
+                .push_bind(t.and_then(|t| t.name.as_deref()))
+                .push_bind(e.source.as_str())
+                .push_bind(e.ip.as_deref())
+                .push_bind(e.user_agent.as_deref())
+                .push_bind(e.details_json.as_str())
+                .push_bind(e.summary.as_str());
+        });
+        b.push(" ON CONFLICT (id) DO NOTHING");
+        accepted += b.build().execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(accepted)
 }
 
 /// A query's filters as decided against the data: which actor columns hold the actor, how to search text.

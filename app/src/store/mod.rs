@@ -7,6 +7,7 @@ mod events;
 mod fulltext;
 mod tokens;
 mod users;
+mod writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -38,6 +39,7 @@ pub enum StoreError {
 pub struct AuditStore {
     read: SqlitePool,
     write: SqlitePool,
+    writer: writer::Writer,
 }
 
 impl AuditStore {
@@ -52,25 +54,27 @@ impl AuditStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-65536");
+            .pragma("temp_store", "memory");
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
+        // Page cache: 64 MiB for the writer (index maintenance), 8 MiB for each reader, so that long reads
+        // (export) keep the server's memory flat.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
             .await?;
         sqlx::migrate!("../migrations").run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
             .await?;
-        Ok(AuditStore { read, write })
+        let writer = writer::Writer::spawn(write.clone());
+        Ok(AuditStore { read, write, writer })
     }
 
     /// True when the database answers a query.

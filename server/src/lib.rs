@@ -45,16 +45,21 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         .await
 }
 
-/// Keeps the free-text index caught up with the events, in small batches so that the single writer is never
-/// held for long.
+/// Keeps the free-text index caught up with the events, in small batches, and steps aside while inserts are
+/// waiting: ingestion holds the single writer first, and search reads the rows not yet indexed directly.
 pub async fn run_indexer(store: AuditStore) {
+    use std::time::Duration;
     loop {
-        match store.index_pending(1_000).await {
-            Ok(0) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
-            Ok(_) => tokio::task::yield_now().await,
+        if store.writes_pending() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        match store.index_pending(250).await {
+            Ok(0) => tokio::time::sleep(Duration::from_millis(250)).await,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(2)).await,
             Err(e) => {
                 tracing::error!(error = %e, "free-text indexing failed; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
     }

@@ -54,6 +54,11 @@ fn phrase(text: &str) -> String {
 }
 
 impl AuditStore {
+    /// True while event inserts are waiting: background work (the indexer) should step aside.
+    pub fn writes_pending(&self) -> bool {
+        self.writer.busy()
+    }
+
     /// Indexes up to `limit` events not yet in the free-text index; returns how many it indexed.
     pub async fn index_pending(&self, limit: i64) -> Result<u64, StoreError> {
         let mut tx = self.write.begin().await?;

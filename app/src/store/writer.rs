@@ -37,6 +37,11 @@ impl Writer {
         Writer { tx }
     }
 
+    /// True while inserts are queued for the writer.
+    pub(super) fn busy(&self) -> bool {
+        self.tx.capacity() < self.tx.max_capacity()
+    }
+
     /// Inserts the rows; returns how many were new, once they are committed.
     pub(super) async fn insert(&self, rows: Vec<(String, ValidEvent)>, received: i64) -> Result<u64, StoreError> {
         let (reply, answer) = oneshot::channel();

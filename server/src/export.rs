@@ -16,6 +16,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::{Map, json};
+use std::borrow::Cow;
 
 use crate::{auth::Caller, config::ExportFormat, error::ApiError, state::AppState};
 
@@ -117,16 +118,21 @@ impl Exporter {
 
 /// One CSV record (RFC 4180 quoting, CRLF), every cell neutralised against formula injection.
 fn write_csv_record(out: &mut Vec<u8>, cells: impl IntoIterator<Item = String>) {
+    let cells: Vec<Cow<'_, str>> = cells.into_iter().map(Cow::Owned).collect();
     write_csv_records(out, std::iter::once(cells));
 }
 
-fn write_csv_records<C: IntoIterator<Item = String>>(out: &mut Vec<u8>, records: impl IntoIterator<Item = C>) {
+fn write_csv_records<'a>(out: &mut Vec<u8>, records: impl IntoIterator<Item = Vec<Cow<'a, str>>>) {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
     // Writing to a Vec cannot fail.
     for cells in records {
-        let _ = writer.write_record(cells.into_iter().map(neutralise_formula));
+        for cell in &cells {
+            let _ = writer.write_field(neutralise_formula(cell).as_bytes());
+        }
+        // An empty record after `write_field` ends the current record.
+        let _ = writer.write_record(std::iter::empty::<&[u8]>());
     }
     let _ = writer.flush();
 }
@@ -174,33 +180,35 @@ fn write_jsonl(out: &mut Vec<u8>, row: &ExportRow) -> Result<(), StoreError> {
 }
 
 /// A cell that a spreadsheet would run as a formula gets a leading `'`.
-pub fn neutralise_formula(cell: String) -> String {
+pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell,
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
     }
 }
 
-fn csv_cells(row: &ExportRow) -> Vec<String> {
+fn csv_cells(row: &ExportRow) -> Vec<Cow<'_, str>> {
     let e = &row.event;
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    fn opt(v: &Option<String>) -> Cow<'_, str> {
+        Cow::Borrowed(v.as_deref().unwrap_or(""))
+    }
     let target = e.target.as_ref();
     vec![
-        e.id.clone(),
-        e.timestamp.clone(),
-        e.action.clone(),
-        e.outcome.as_str().to_string(),
-        e.actor.kind.as_str().to_string(),
+        Cow::Borrowed(e.id.as_str()),
+        Cow::Borrowed(e.timestamp.as_str()),
+        Cow::Borrowed(e.action.as_str()),
+        Cow::Borrowed(e.outcome.as_str()),
+        Cow::Borrowed(e.actor.kind.as_str()),
         opt(&e.actor.id),
         opt(&e.actor.name),
         opt(&e.actor.email),
-        target.map(|t| t.kind.clone()).unwrap_or_default(),
-        target.and_then(|t| t.id.clone()).unwrap_or_default(),
-        target.and_then(|t| t.name.clone()).unwrap_or_default(),
-        e.source.clone(),
-        e.ip.as_deref().map(ip::mask).unwrap_or_default(),
+        Cow::Borrowed(target.map_or("", |t| t.kind.as_str())),
+        Cow::Borrowed(target.and_then(|t| t.id.as_deref()).unwrap_or("")),
+        Cow::Borrowed(target.and_then(|t| t.name.as_deref()).unwrap_or("")),
+        Cow::Borrowed(e.source.as_str()),
+        e.ip.as_deref().map_or(Cow::Borrowed(""), |ip| Cow::Owned(ip::mask(ip))),
         opt(&e.user_agent),
-        row.details.clone(),
+        Cow::Borrowed(row.details.as_str()),
     ]
 }
 

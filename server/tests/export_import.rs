@@ -283,3 +283,41 @@ fn the_cli_import_prints_a_summary_and_fails_on_rejected_lines() {
     assert!(stderr.contains(&format!("{}:2: ", file.display())), "{stderr}");
     assert!(stderr.contains("imported 1, duplicates 0, rejected 1"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_export_stops_it_and_it_is_recorded_as_incomplete() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    for b in 0..10 {
+        let events: Vec<_> = (0..1000)
+            .map(|i| json!({"action": "mailbox.update", "actor": {"type": "user", "id": format!("{b}-{i}")}, "details": {"pad": "x".repeat(400)}}))
+            .collect();
+        app.post_events(&token, &json!({ "events": events })).await;
+    }
+    let mut resp = app
+        .client
+        .get(app.url("/api/v1/events/export?format=csv"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let first = resp.chunk().await.unwrap().expect("a first chunk");
+    assert!(!first.is_empty());
+    drop(resp); // the client goes away
+
+    let q = AuditQuery::from_query_string("action=audit.export").unwrap();
+    let mut recorded = None;
+    for _ in 0..100 {
+        let page = app.store.list(&q).await.unwrap();
+        if let Some(row) = page.entries.first() {
+            recorded = Some(app.store.get(&row.id).await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let e = recorded.expect("the interrupted export is recorded");
+    assert_eq!(e.details["completed"], json!(false));
+    assert_eq!(e.outcome.as_str(), "failure");
+    let rows = e.details["rows"].as_u64().unwrap();
+    assert!(rows < 10_000, "the walk stopped early ({rows} of 10,000 rows read)");
+}

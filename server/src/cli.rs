@@ -3,12 +3,14 @@
 use std::{io::Write, process::ExitCode};
 
 use app::{
-    model::{Actor, AuditQuery, NewEvent, Role, Target, User},
-    store::{ApiToken, AuditStore, Scopes},
+    model::{
+        Actor, AuditQuery, NewEvent, Role,
+        recorded::{token_event, user_event},
+    },
+    store::{AuditStore, Scopes},
 };
 use clap::Parser;
 use rand::Rng;
-use serde_json::{Map, json};
 
 use crate::{
     config::{Cli, Command, ExportArgs, ServeArgs, ServeDefaults, TokenCommand, UserCommand},
@@ -81,44 +83,13 @@ async fn user(database_url: &str, cmd: UserCommand) -> CliResult {
             };
             let user = store.create_user(&email, &name, role, &password).await?;
             store
-                .record(user_event("user.create", cli_actor(), &user, None))
+                .record(from_cli(user_event("user.create", cli_actor(), &user, None)))
                 .await?;
             eprintln!("Created {} user {} ({}).", user.role.as_str(), user.email, user.id);
         }
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A `user.*` event; with `before`, a `changes` diff of name and role.
-pub fn user_event(action: &str, actor: Actor, user: &User, before: Option<&User>) -> NewEvent {
-    let mut details = Map::new();
-    details.insert("role".into(), json!(user.role.as_str()));
-    if let Some(before) = before {
-        let mut changes = Map::new();
-        if before.name != user.name {
-            changes.insert("name".into(), json!({"from": before.name, "to": user.name}));
-        }
-        if before.role != user.role {
-            changes.insert(
-                "role".into(),
-                json!({"from": before.role.as_str(), "to": user.role.as_str()}),
-            );
-        }
-        details.insert("changes".into(), serde_json::Value::Object(changes));
-    }
-    NewEvent {
-        action: action.into(),
-        actor: Some(actor),
-        target: Some(Target {
-            kind: "user".into(),
-            id: Some(user.id.clone()),
-            name: Some(user.email.clone()),
-        }),
-        source: Some("auditlog".into()),
-        details,
-        ..NewEvent::default()
-    }
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
@@ -138,27 +109,17 @@ async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Events the command line causes come from the `auditlog` source.
+fn from_cli(event: NewEvent) -> NewEvent {
+    NewEvent {
+        source: Some("auditlog".into()),
+        ..event
+    }
+}
+
 /// The command line acts as a system actor in the events it causes.
 pub fn cli_actor() -> Actor {
     Actor::system("auditlog cli")
-}
-
-pub fn token_event(action: &str, actor: Actor, token: &ApiToken) -> NewEvent {
-    let mut details = Map::new();
-    details.insert("scopes".into(), json!(token.scopes.to_list()));
-    details.insert("prefix".into(), json!(token.prefix));
-    NewEvent {
-        action: action.into(),
-        actor: Some(actor),
-        target: Some(Target {
-            kind: "api_token".into(),
-            id: Some(token.id.clone()),
-            name: Some(token.name.clone()),
-        }),
-        source: Some("auditlog".into()),
-        details,
-        ..NewEvent::default()
-    }
 }
 
 async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
@@ -168,7 +129,7 @@ async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
             let scopes = Scopes::parse(&scope)?;
             let created = store.create_token(&name, &scopes).await?;
             store
-                .record(token_event("api_token.create", cli_actor(), &created.token))
+                .record(from_cli(token_event("api_token.create", cli_actor(), &created.token)))
                 .await?;
             println!("{}", created.plaintext);
             eprintln!(
@@ -200,7 +161,7 @@ async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
                 other => Box::<dyn std::error::Error + Send + Sync>::from(other),
             })?;
             store
-                .record(token_event("api_token.revoke", cli_actor(), &token))
+                .record(from_cli(token_event("api_token.revoke", cli_actor(), &token)))
                 .await?;
             eprintln!("Revoked token {} ({}).", token.id, token.name);
         }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::token::ApiToken;
 #[cfg(feature = "ssr")]
-use crate::model::{NewEvent, Target};
+use crate::model::{NewEvent, Target, recorded::token_event};
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
 pub async fn list_settings() -> Result<Vec<(String, String)>, ServerFnError> {
@@ -42,24 +42,6 @@ pub async fn update_setting(key: String, value: String) -> Result<(), ServerFnEr
     Ok(())
 }
 
-#[cfg(feature = "ssr")]
-fn token_event(action: &str, by: &crate::model::User, token: &ApiToken) -> NewEvent {
-    let mut details = serde_json::Map::new();
-    details.insert("scopes".into(), serde_json::json!(token.scopes.to_list()));
-    details.insert("prefix".into(), serde_json::json!(token.prefix));
-    NewEvent {
-        action: action.into(),
-        actor: Some(by.actor()),
-        target: Some(Target {
-            kind: "api_token".into(),
-            id: Some(token.id.clone()),
-            name: Some(token.name.clone()),
-        }),
-        details,
-        ..NewEvent::default()
-    }
-}
-
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
     let (store, _) = super::guard::admin()?;
@@ -73,7 +55,7 @@ pub async fn create_token(name: String, scopes: String) -> Result<String, Server
     let (store, by) = super::guard::admin()?;
     let scopes = Scopes::parse(&scopes).map_err(|e| ServerFnError::new(e.to_string()))?;
     let created = store.create_token(&name, &scopes).await.map_err(super::guard::opaque)?;
-    super::guard::record(&store, token_event("api_token.create", &by, &created.token)).await;
+    super::guard::record(&store, token_event("api_token.create", by.actor(), &created.token)).await;
     Ok(created.plaintext)
 }
 
@@ -81,6 +63,6 @@ pub async fn create_token(name: String, scopes: String) -> Result<String, Server
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
     let (store, by) = super::guard::admin()?;
     let token = store.revoke_token(&id).await.map_err(super::guard::opaque)?;
-    super::guard::record(&store, token_event("api_token.revoke", &by, &token)).await;
+    super::guard::record(&store, token_event("api_token.revoke", by.actor(), &token)).await;
     Ok(())
 }

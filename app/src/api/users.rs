@@ -5,27 +5,7 @@ use leptos::prelude::*;
 
 use crate::model::User;
 #[cfg(feature = "ssr")]
-use crate::model::{NewEvent, Target};
-
-#[cfg(feature = "ssr")]
-fn user_event(action: &str, by: &User, user: &User, changes: Option<serde_json::Value>) -> NewEvent {
-    let mut details = serde_json::Map::new();
-    details.insert("role".into(), serde_json::json!(user.role.as_str()));
-    if let Some(changes) = changes {
-        details.insert("changes".into(), changes);
-    }
-    NewEvent {
-        action: action.into(),
-        actor: Some(by.actor()),
-        target: Some(Target {
-            kind: "user".into(),
-            id: Some(user.id.clone()),
-            name: Some(user.email.clone()),
-        }),
-        details,
-        ..NewEvent::default()
-    }
-}
+use crate::model::recorded::user_event;
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<User>, ServerFnError> {
@@ -42,36 +22,25 @@ pub async fn create_user(email: String, name: String, role: String, password: St
         .create_user(&email, &name, role, &password)
         .await
         .map_err(super::guard::opaque)?;
-    super::guard::record(&store, user_event("user.create", &by, &user, None)).await;
+    super::guard::record(&store, user_event("user.create", by.actor(), &user, None)).await;
     Ok(user)
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_user")]
 pub async fn update_user(id: String, name: String, role: String) -> Result<(), ServerFnError> {
     use crate::model::Role;
-    use serde_json::json;
     let (store, by) = super::guard::admin()?;
     let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("role: must be admin or viewer"))?;
     let (before, after) = store
         .update_user(&id, &name, role)
         .await
         .map_err(super::guard::opaque)?;
-    let mut changes = serde_json::Map::new();
-    if before.name != after.name {
-        changes.insert("name".into(), json!({"from": before.name, "to": after.name}));
-    }
-    if before.role != after.role {
-        changes.insert(
-            "role".into(),
-            json!({"from": before.role.as_str(), "to": after.role.as_str()}),
-        );
-    }
     let action = if before.role != after.role {
         "user.role_change"
     } else {
         "user.update"
     };
-    super::guard::record(&store, user_event(action, &by, &after, Some(changes.into()))).await;
+    super::guard::record(&store, user_event(action, by.actor(), &after, Some(&before))).await;
     Ok(())
 }
 
@@ -82,6 +51,6 @@ pub async fn delete_user(id: String) -> Result<(), ServerFnError> {
         return Err(ServerFnError::new("you cannot delete yourself"));
     }
     let user = store.delete_user(&id).await.map_err(super::guard::opaque)?;
-    super::guard::record(&store, user_event("user.delete", &by, &user, None)).await;
+    super::guard::record(&store, user_event("user.delete", by.actor(), &user, None)).await;
     Ok(())
 }

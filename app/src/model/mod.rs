@@ -6,6 +6,7 @@ pub mod event;
 pub mod ip;
 pub mod page;
 pub mod query;
+pub mod recorded;
 pub mod redact;
 pub mod time;
 pub mod token;

@@ -128,11 +128,7 @@ fn write_csv_records<'a>(out: &mut Vec<u8>, records: impl IntoIterator<Item = Ve
         .from_writer(out);
     // Writing to a Vec cannot fail.
     for cells in records {
-        for cell in &cells {
-            let _ = writer.write_field(neutralise_formula(cell).as_bytes());
-        }
-        // An empty record after `write_field` ends the current record.
-        let _ = writer.write_record(std::iter::empty::<&[u8]>());
+        let _ = writer.write_record(cells.iter().map(|cell| Cell(neutralise_formula(cell))));
     }
     let _ = writer.flush();
 }
@@ -177,6 +173,15 @@ fn write_jsonl(out: &mut Vec<u8>, row: &ExportRow) -> Result<(), StoreError> {
     serde_json::to_writer(&mut *out, &line).map_err(invalid)?;
     out.push(b'\n');
     Ok(())
+}
+
+/// A cell as the csv writer takes it, borrowed from the row where it can be.
+struct Cell<'a>(Cow<'a, str>);
+
+impl AsRef<[u8]> for Cell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// A cell that a spreadsheet would run as a formula gets a leading `'`.

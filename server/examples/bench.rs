@@ -232,19 +232,7 @@ async fn bench_ingest() -> Result<()> {
                         .into_bytes()
                 })
                 .collect();
-            tasks.push(tokio::spawn(async move {
-                for body in mine {
-                    let resp = client
-                        .post(format!("{base}/api/v1/events"))
-                        .bearer_auth(&token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("post");
-                    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
-                }
-            }));
+            tasks.push(tokio::spawn(post_all(client, base, token, mine)));
         }
         for task in tasks {
             task.await?;
@@ -267,19 +255,7 @@ async fn bench_ingest() -> Result<()> {
                     .expect("json")
             })
             .collect();
-        tasks.push(tokio::spawn(async move {
-            for body in events {
-                let resp = client
-                    .post(format!("{base}/api/v1/events"))
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("post");
-                assert_eq!(resp.status(), 201);
-            }
-        }));
+        tasks.push(tokio::spawn(post_all(client, base, token, events)));
     }
     for t in tasks {
         t.await?;
@@ -291,6 +267,21 @@ async fn bench_ingest() -> Result<()> {
         n as f64 / secs
     );
     Ok(())
+}
+
+/// Posts each body to the ingest endpoint in turn; every one must be accepted.
+async fn post_all(client: reqwest::Client, base: String, token: String, bodies: Vec<Vec<u8>>) {
+    for body in bodies {
+        let resp = client
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
+    }
 }
 
 fn to_json(e: &NewEvent) -> serde_json::Value {

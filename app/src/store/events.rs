@@ -121,7 +121,8 @@ impl AuditStore {
         })
     }
 
-    /// How many events match the filters.
+    /// How many events match the filters. Structured filters are counted incrementally (see `count_cache`);
+    /// a free-text search is counted afresh.
     pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
         if q.is_unfiltered() {
             let n: i64 = sqlx::query_scalar("SELECT n FROM event_count WHERE id = 1")
@@ -130,10 +131,36 @@ impl AuditStore {
             return Ok(n as u64);
         }
         let resolved = self.resolve(q).await?;
-        let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
+        if q.q.is_some() {
+            let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
+            push_filters(&mut b, q, &resolved);
+            let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+            return Ok(n as u64);
+        }
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&self.read)
+            .await?;
+        let key = q.filters_only().to_query_string();
+        let (known, through) = self.counts.get(&key).unwrap_or((0, -1));
+        if through == head {
+            return Ok(known);
+        }
+        let mut b = if through < 0 {
+            // First time: the filter's own index, bounded by `head` (`+seq` keeps SQLite off the rowid range).
+            QueryBuilder::new("SELECT COUNT(*) FROM events")
+        } else {
+            // Since last time: only the rows above the known point, by rowid range.
+            QueryBuilder::new("SELECT COUNT(*) FROM events NOT INDEXED")
+        };
         push_filters(&mut b, q, &resolved);
-        let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
-        Ok(n as u64)
+        if through >= 0 {
+            b.push(" AND seq > ").push_bind(through);
+        }
+        b.push(" AND +seq <= ").push_bind(head);
+        let added: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+        let total = known + added as u64;
+        self.counts.put(key, total, head);
+        Ok(total)
     }
 
     /// How many events match, counting no further than `cap + 1`.

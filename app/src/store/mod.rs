@@ -3,6 +3,7 @@
 //! Two pools over one WAL database: a single writer connection (SQLite has one writer at a time; queueing in
 //! the pool instead of in SQLite means concurrent writers never see `database is locked`) and a few readers.
 
+mod count_cache;
 mod events;
 mod fulltext;
 mod tokens;
@@ -40,6 +41,7 @@ pub struct AuditStore {
     read: SqlitePool,
     write: SqlitePool,
     writer: writer::Writer,
+    counts: std::sync::Arc<count_cache::CountCache>,
 }
 
 impl AuditStore {
@@ -74,7 +76,12 @@ impl AuditStore {
             .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
             .await?;
         let writer = writer::Writer::spawn(write.clone());
-        Ok(AuditStore { read, write, writer })
+        Ok(AuditStore {
+            read,
+            write,
+            writer,
+            counts: Default::default(),
+        })
     }
 
     /// True when the database answers a query.

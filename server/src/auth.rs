@@ -33,13 +33,9 @@ impl Principal {
                 name: Some(t.name.clone()),
                 email: None,
             },
-            Principal::User(u) => user_actor(u),
+            Principal::User(u) => u.actor(),
         }
     }
-}
-
-pub fn user_actor(u: &User) -> Actor {
-    u.actor()
 }
 
 pub use app::api::guard::SessionUser;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 use crate::{
-    auth::{self, SESSION_COOKIE, SessionUser, user_actor},
+    auth::{self, SESSION_COOKIE, SessionUser},
     state::AppState,
 };
 
@@ -124,7 +124,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
             };
             let mut details = Map::new();
             details.insert("method".into(), json!("password"));
-            let mut e = event("auth.login", Outcome::Success, user_actor(&user), &from, details);
+            let mut e = event("auth.login", Outcome::Success, user.actor(), &from, details);
             e.target = Some(Target {
                 kind: "user".into(),
                 id: Some(user.id.clone()),
@@ -200,7 +200,7 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         if let Some(SessionUser(Some(user))) = req.extensions().get::<SessionUser>() {
             record(
                 &state.store,
-                event("auth.logout", Outcome::Success, user_actor(user), &from, Map::new()),
+                event("auth.logout", Outcome::Success, user.actor(), &from, Map::new()),
             )
             .await;
         }

@@ -1,7 +1,7 @@
 //! Exact totals for structured filters without recounting. Events are append-only and `seq` only grows, so
 //! the count of a filter up to some `seq` never changes: it is kept, keyed by the filter, and a later total
 //! adds only the rows inserted since (a rowid range scan). The first request for a filter counts in full.
-//! Anything that ever deletes events (a retention purge) must call `CountCache::clear`.
+//! Anything that ever deletes events (a retention purge) must also empty this cache.
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -28,13 +28,6 @@ impl CountCache {
             if newer {
                 entries.insert(key, (count, through));
             }
-        }
-    }
-
-    #[allow(dead_code)] // for the retention purge to come
-    pub(super) fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
         }
     }
 }

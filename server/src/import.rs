@@ -13,7 +13,11 @@ use std::{
 };
 
 use app::{
-    model::{Actor, ActorType, FieldError, NewEvent, Target, ValidEvent, event::ActionKey, time},
+    model::{
+        Actor, ActorType, FieldError, NewEvent, Target, ValidEvent,
+        event::{ActionKey, opt_string},
+        time,
+    },
     store::AuditStore,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -183,12 +187,7 @@ pub fn parse_line(text: &str, default_source: &str) -> Result<ValidEvent, String
 
 /// `{"timestamp", "user", "action", "target", "details"}`: the user is the actor, the target a name.
 fn daily_line(v: &Value) -> Result<NewEvent, FieldError> {
-    let text = |f: &str| match v.get(f) {
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => Err(FieldError::invalid(f, "must be a string")),
-    };
+    let text = |f: &str| opt_string(v.get(f)).map_err(|m| FieldError::invalid(f, m));
     let user = text("user")?.ok_or_else(|| FieldError::invalid("user", "is required"))?;
     let raw_action = text("action")?.ok_or_else(|| FieldError::invalid("action", "is required"))?;
     let action = normalise_action(&raw_action);

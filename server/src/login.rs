@@ -2,12 +2,13 @@
 //! protection: too many failures from one IP block sign-in from it for a while (429 with `Retry-After`).
 
 use app::{
+    api::guard::RequestMeta,
     model::{Actor, ActorType, NewEvent, Outcome, Target},
     store::{AuditStore, SESSION_TTL_MS},
 };
 use axum::{
     Form,
-    extract::{Request, State},
+    extract::{FromRequest, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -36,16 +37,14 @@ struct Origin {
     secure: bool,
 }
 
-fn origin_of(state: &AppState, headers: &HeaderMap, extensions: &axum::http::Extensions) -> Origin {
-    let ip = auth::client_ip(headers, auth::peer(extensions), &state.security.trusted_proxies).map(|ip| ip.to_string());
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(1000).collect());
+/// The client IP and user agent the access middleware recorded for this request, and whether it came
+/// over https (through a proxy that says so).
+fn origin_of(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Origin {
+    let meta = extensions.get::<RequestMeta>().cloned().unwrap_or_default();
     let forwarded_https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
     Origin {
-        ip,
-        user_agent,
+        ip: meta.ip,
+        user_agent: meta.user_agent,
         secure: forwarded_https,
     }
 }
@@ -101,7 +100,7 @@ fn too_many(retry_after_ms: i64) -> Response {
 
 pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let from = origin_of(&state, &parts.headers, &parts.extensions);
+    let from = origin_of(&parts.headers, &parts.extensions);
     let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await else {
         return Redirect::to("/login?error=invalid").into_response();
     };
@@ -195,7 +194,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
 }
 
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
-    let from = origin_of(&state, req.headers(), req.extensions());
+    let from = origin_of(req.headers(), req.extensions());
     if let Some(token) = auth::session_cookie(req.headers()) {
         if let Some(SessionUser(Some(user))) = req.extensions().get::<SessionUser>() {
             record(
@@ -215,5 +214,3 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     }
     r
 }
-
-use axum::extract::FromRequest;

@@ -371,7 +371,9 @@ impl NewEvent {
     }
 }
 
-fn opt_string(v: Option<&Value>) -> Result<Option<String>, String> {
+/// An optional text field of untrusted JSON: a string, or a number taken as its text; `null` or absent is
+/// `None`; anything else is an error message.
+pub fn opt_string(v: Option<&Value>) -> Result<Option<String>, String> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),

@@ -106,10 +106,10 @@ impl AuditStore {
         };
         let entries: Vec<EventRow> = rows.iter().map(row_from).collect::<Result<_, _>>()?;
         let (total, total_is_lower_bound) = if q.q.is_some() && !q.exact_count {
-            let n = self.count_capped(q, TEXT_COUNT_CAP).await?;
+            let n = self.count_capped_with(q, &resolved, TEXT_COUNT_CAP).await?;
             (n.min(TEXT_COUNT_CAP), n > TEXT_COUNT_CAP)
         } else {
-            (self.count(q).await?, false)
+            (self.count_with(q, &resolved).await?, false)
         };
         Ok(EventPage {
             entries,
@@ -125,15 +125,22 @@ impl AuditStore {
     /// a free-text search is counted afresh.
     pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
         if q.is_unfiltered() {
+            return self.count_with(q, &Resolved::default()).await;
+        }
+        self.count_with(q, &self.resolve(q).await?).await
+    }
+
+    /// `count`, with the query's filters already resolved (`list` resolves once for its rows and its total).
+    async fn count_with(&self, q: &AuditQuery, resolved: &Resolved) -> Result<u64, StoreError> {
+        if q.is_unfiltered() {
             let n: i64 = sqlx::query_scalar("SELECT n FROM event_count WHERE id = 1")
                 .fetch_one(&self.read)
                 .await?;
             return Ok(n as u64);
         }
-        let resolved = self.resolve(q).await?;
         if q.q.is_some() {
             let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
-            push_filters(&mut b, q, &resolved);
+            push_filters(&mut b, q, resolved);
             let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
             return Ok(n as u64);
         }
@@ -152,7 +159,7 @@ impl AuditStore {
             // Since last time: only the rows above the known point, by rowid range.
             QueryBuilder::new("SELECT COUNT(*) FROM events NOT INDEXED")
         };
-        push_filters(&mut b, q, &resolved);
+        push_filters(&mut b, q, resolved);
         if through >= 0 {
             b.push(" AND seq > ").push_bind(through);
         }
@@ -165,9 +172,12 @@ impl AuditStore {
 
     /// How many events match, counting no further than `cap + 1`.
     pub async fn count_capped(&self, q: &AuditQuery, cap: u64) -> Result<u64, StoreError> {
-        let resolved = self.resolve(q).await?;
+        self.count_capped_with(q, &self.resolve(q).await?, cap).await
+    }
+
+    async fn count_capped_with(&self, q: &AuditQuery, resolved: &Resolved, cap: u64) -> Result<u64, StoreError> {
         let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events");
-        push_filters(&mut b, q, &resolved);
+        push_filters(&mut b, q, resolved);
         b.push(" LIMIT ").push_bind((cap + 1) as i64).push(")");
         let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
         Ok(n as u64)
@@ -336,6 +346,7 @@ pub(super) async fn insert_rows(
 }
 
 /// A query's filters as decided against the data: which actor columns hold the actor, how to search text.
+#[derive(Default)]
 struct Resolved {
     actor_columns: Vec<&'static str>,
     text: TextPlan,

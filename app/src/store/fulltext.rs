@@ -29,9 +29,10 @@ pub(super) const SEARCHED: [&str; 10] = [
 const INDEX_PLAN_MAX: i64 = 20_000;
 
 /// How a search's text condition is written.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(super) enum TextPlan {
     /// No free text.
+    #[default]
     None,
     /// `seq IN (index matches UNION ALL rows above the indexed range that match LIKE …)`.
     Index {

@@ -175,19 +175,19 @@ async fn export_to_stdout(database_url: &str, args: ExportArgs) -> CliResult {
     let query = AuditQuery::from_query_string(&args.filter)?;
     let total = store.count(&query).await?;
     let progress = import::progress_bar(total, "rows");
-    let mut exporter = export::Exporter::new(store.clone(), query.clone(), args.format);
+    let mut export = export::Export::start(&store, &query, args.format).await?;
     let mut stdout = std::io::stdout().lock();
     let result = loop {
-        match exporter.next_chunk().await {
-            Ok(Some(bytes)) => {
+        match export.next().await {
+            Some(Ok(bytes)) => {
                 if let Err(e) = stdout.write_all(&bytes) {
                     break Err(Box::<dyn std::error::Error + Send + Sync>::from(e));
                 }
-                progress.set_position(exporter.rows);
+                progress.set_position(export.rows());
             }
-            Ok(None) => break Ok(()),
-            Err(e) => {
-                let _ = stdout.write_all(&exporter.failure_marker());
+            None => break Ok(()),
+            Some(Err(e)) => {
+                let _ = stdout.write_all(&export.failure_marker());
                 break Err(e.into());
             }
         }
@@ -200,12 +200,12 @@ async fn export_to_stdout(database_url: &str, args: ExportArgs) -> CliResult {
             cli_actor(),
             args.format,
             &query,
-            exporter.rows,
+            export.rows(),
             completed,
         ))
         .await?;
     store.close().await;
     result?;
-    eprintln!("Exported {} events.", exporter.rows);
+    eprintln!("Exported {} events.", export.rows());
     Ok(ExitCode::SUCCESS)
 }

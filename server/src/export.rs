@@ -5,9 +5,14 @@
 //! error mid-stream writes a last line saying the export is incomplete, then fails the transfer, so the file
 //! can never pass for complete.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
 use app::{
-    model::{Actor, AuditQuery, NewEvent, Outcome, Target, ip, query::Cursor, query::decode_pairs},
-    store::{AuditStore, ExportRow, Scope, StoreError},
+    model::{Actor, AuditQuery, NewEvent, Outcome, Target, ip, query::decode_pairs, time},
+    store::{AuditStore, ExportRecord, Scope, StoreError},
 };
 use axum::{
     body::{Body, Bytes},
@@ -15,13 +20,15 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use serde::Serialize;
 use serde_json::{Map, json};
 use std::borrow::Cow;
+use tokio::sync::mpsc;
 
 use crate::{auth::Caller, config::ExportFormat, error::ApiError, state::AppState};
 
-/// Rows read per query.
-const CHUNK_ROWS: u32 = 2_000;
+/// The file goes out in pieces of about this many bytes.
+const PIECE_BYTES: usize = 256 * 1024;
 
 pub const CSV_HEADER: [&str; 15] = [
     "id",
@@ -41,71 +48,73 @@ pub const CSV_HEADER: [&str; 15] = [
     "details",
 ];
 
-/// Walks the result and renders it.
-pub struct Exporter {
-    store: AuditStore,
-    query: AuditQuery,
+/// One export under way: a blocking thread reads the rows and renders them; the pieces of the file arrive
+/// here in order. Dropping it stops the thread at its next piece (nobody is left to read it).
+pub struct Export {
+    pieces: mpsc::Receiver<Bytes>,
+    walk: tokio::task::JoinHandle<Result<u64, StoreError>>,
+    rows: Arc<AtomicU64>,
     format: ExportFormat,
-    cursor: Option<Cursor>,
-    started: bool,
-    done: bool,
-    pub rows: u64,
 }
 
-impl Exporter {
-    pub fn new(store: AuditStore, query: AuditQuery, format: ExportFormat) -> Self {
-        Exporter {
-            store,
-            query: query.filters_only(),
+impl Export {
+    /// Starts exporting everything matching the filters of `query`.
+    pub async fn start(store: &AuditStore, query: &AuditQuery, format: ExportFormat) -> Result<Export, StoreError> {
+        let plan = store.export_plan(query).await?;
+        let (tx, pieces) = mpsc::channel::<Bytes>(4);
+        let rows = Arc::new(AtomicU64::new(0));
+        let counter = rows.clone();
+        let walk = tokio::task::spawn_blocking(move || {
+            let mut file = Renderer::new(format);
+            let walked = plan.walk(|record| {
+                file.record(record);
+                counter.fetch_add(1, Ordering::Relaxed);
+                file.len() < PIECE_BYTES || tx.blocking_send(file.take()).is_ok()
+            });
+            // What was rendered goes out before the end (or before the failure marker).
+            let _ = tx.blocking_send(file.take());
+            walked
+        });
+        Ok(Export {
+            pieces,
+            walk,
+            rows,
             format,
-            cursor: None,
-            started: false,
-            done: false,
-            rows: 0,
-        }
+        })
     }
 
-    /// The next piece of the file, or `None` at the end. The first piece holds at least the header.
-    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, StoreError> {
-        if self.done {
-            return Ok(None);
-        }
-        let mut out: Vec<u8> = Vec::with_capacity(256 * 1024);
-        if !self.started {
-            self.started = true;
-            if self.format == ExportFormat::Csv {
-                out.extend_from_slice("\u{feff}".as_bytes());
-                write_csv_record(&mut out, CSV_HEADER.iter().map(|s| s.to_string()));
+    /// Rows rendered so far.
+    pub fn rows(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
+    }
+
+    /// The next piece of the file; `None` once the export is complete. The first piece holds at least the
+    /// header. After an error nothing more comes.
+    pub async fn next(&mut self) -> Option<Result<Bytes, StoreError>> {
+        loop {
+            match self.pieces.recv().await {
+                Some(piece) if piece.is_empty() => continue,
+                Some(piece) => return Some(Ok(piece)),
+                None => break,
             }
         }
-        let (events, next) = self
-            .store
-            .export_chunk(&self.query, self.cursor.as_ref(), CHUNK_ROWS)
-            .await?;
-        self.rows += events.len() as u64;
-        match self.format {
-            ExportFormat::Csv => write_csv_records(&mut out, events.iter().map(csv_cells)),
-            ExportFormat::Jsonl => {
-                for row in &events {
-                    write_jsonl(&mut out, row)?;
-                }
-            }
+        match (&mut self.walk).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(Err(e)),
+            Err(e) => Some(Err(StoreError::Database(sqlx::Error::Protocol(e.to_string())))),
         }
-        self.done = next.is_none();
-        self.cursor = next;
-        Ok(Some(Bytes::from(out)))
     }
 
     /// The line that ends a file whose export failed part-way.
     pub fn failure_marker(&self) -> Bytes {
         let message = format!(
             "EXPORT INCOMPLETE: the export failed after {} rows; this file is not complete",
-            self.rows
+            self.rows()
         );
         match self.format {
             ExportFormat::Csv => {
                 let mut out = Vec::new();
-                write_csv_record(&mut out, std::iter::once(message));
+                write_csv_record(&mut out, [message.as_str()]);
                 Bytes::from(out)
             }
             ExportFormat::Jsonl => Bytes::from(format!(
@@ -116,105 +125,173 @@ impl Exporter {
     }
 }
 
-/// One CSV record (RFC 4180 quoting, CRLF), every cell neutralised against formula injection.
-fn write_csv_record(out: &mut Vec<u8>, cells: impl IntoIterator<Item = String>) {
-    let cells: Vec<Cow<'_, str>> = cells.into_iter().map(Cow::Owned).collect();
-    write_csv_records(out, std::iter::once(cells));
+/// Renders rows into the bytes of the file.
+enum Renderer {
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Jsonl(Vec<u8>),
 }
 
-fn write_csv_records<'a>(out: &mut Vec<u8>, records: impl IntoIterator<Item = Vec<Cow<'a, str>>>) {
-    let mut writer = csv::WriterBuilder::new()
+fn piece_buffer() -> Vec<u8> {
+    Vec::with_capacity(PIECE_BYTES + 64 * 1024)
+}
+
+impl Renderer {
+    fn new(format: ExportFormat) -> Renderer {
+        let mut out = piece_buffer();
+        match format {
+            ExportFormat::Csv => {
+                out.extend_from_slice("\u{feff}".as_bytes());
+                let mut w = csv_writer(out);
+                let _ = w.write_record(CSV_HEADER);
+                Renderer::Csv(Box::new(w))
+            }
+            ExportFormat::Jsonl => Renderer::Jsonl(out),
+        }
+    }
+
+    fn record(&mut self, r: &ExportRecord<'_>) {
+        match self {
+            Renderer::Csv(w) => write_csv_row(w, r),
+            Renderer::Jsonl(out) => write_jsonl(out, r),
+        }
+    }
+
+    /// Bytes rendered and not yet taken (give or take the csv writer's own small buffer).
+    fn len(&self) -> usize {
+        match self {
+            Renderer::Csv(w) => w.get_ref().len(),
+            Renderer::Jsonl(out) => out.len(),
+        }
+    }
+
+    fn take(&mut self) -> Bytes {
+        match self {
+            Renderer::Csv(w) => {
+                let full = std::mem::replace(w, Box::new(csv_writer(piece_buffer())));
+                // Flushing into a Vec cannot fail.
+                Bytes::from(full.into_inner().unwrap_or_default())
+            }
+            Renderer::Jsonl(out) => Bytes::from(std::mem::replace(out, piece_buffer())),
+        }
+    }
+}
+
+fn csv_writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+        .from_writer(out)
+}
+
+/// One CSV record (RFC 4180 quoting, CRLF), every cell neutralised against formula injection.
+fn write_csv_record<'a>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'a str>) {
+    let mut w = csv_writer(std::mem::take(out));
+    let _ = w.write_record(cells.into_iter().map(neutralise_formula));
+    *out = w.into_inner().unwrap_or_default();
+}
+
+/// The row as the spec's CSV columns: IPs masked like the viewer, `details` as its JSON text.
+fn write_csv_row(w: &mut csv::Writer<Vec<u8>>, r: &ExportRecord<'_>) {
+    let timestamp = time::format_millis(r.ts);
+    let ip = r.ip.map(ip::mask);
+    let cells: [&str; 15] = [
+        r.id,
+        &timestamp,
+        r.action,
+        r.outcome,
+        r.actor_type,
+        r.actor_id.unwrap_or(""),
+        r.actor_name.unwrap_or(""),
+        r.actor_email.unwrap_or(""),
+        r.target_type.unwrap_or(""),
+        r.target_id.unwrap_or(""),
+        r.target_name.unwrap_or(""),
+        r.source,
+        ip.as_deref().unwrap_or(""),
+        r.user_agent.unwrap_or(""),
+        r.details,
+    ];
     // Writing to a Vec cannot fail.
-    for cells in records {
-        let _ = writer.write_record(cells.iter().map(|cell| Cell(neutralise_formula(cell))));
-    }
-    let _ = writer.flush();
-}
-
-/// The canonical event JSON of spec/events.md, field for field as `Event` writes it, with `details` copied
-/// from storage as it is.
-#[derive(serde::Serialize)]
-struct Canonical<'a> {
-    id: &'a str,
-    timestamp: &'a str,
-    received_at: &'a str,
-    action: &'a str,
-    outcome: app::model::Outcome,
-    actor: &'a Actor,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target: &'a Option<Target>,
-    source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: &'a Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_agent: &'a Option<String>,
-    details: &'a serde_json::value::RawValue,
-}
-
-fn write_jsonl(out: &mut Vec<u8>, row: &ExportRow) -> Result<(), StoreError> {
-    let e = &row.event;
-    let invalid = |err: serde_json::Error| StoreError::Database(sqlx::Error::Decode(err.into()));
-    let details: &serde_json::value::RawValue = serde_json::from_str(&row.details).map_err(invalid)?;
-    let line = Canonical {
-        id: &e.id,
-        timestamp: &e.timestamp,
-        received_at: &e.received_at,
-        action: &e.action,
-        outcome: e.outcome,
-        actor: &e.actor,
-        target: &e.target,
-        source: &e.source,
-        ip: &e.ip,
-        user_agent: &e.user_agent,
-        details,
-    };
-    serde_json::to_writer(&mut *out, &line).map_err(invalid)?;
-    out.push(b'\n');
-    Ok(())
-}
-
-/// A cell as the csv writer takes it, borrowed from the row where it can be.
-struct Cell<'a>(Cow<'a, str>);
-
-impl AsRef<[u8]> for Cell<'_> {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
+    let _ = w.write_record(cells.iter().map(|cell| neutralise_formula(cell)));
 }
 
 /// A cell that a spreadsheet would run as a formula gets a leading `'`.
-pub fn neutralise_formula(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+pub fn neutralise_formula(cell: &str) -> Cow<'_, [u8]> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned([b"'", cell.as_bytes()].concat()),
+        _ => Cow::Borrowed(cell.as_bytes()),
     }
 }
 
-fn csv_cells(row: &ExportRow) -> Vec<Cow<'_, str>> {
-    let e = &row.event;
-    fn opt(v: &Option<String>) -> Cow<'_, str> {
-        Cow::Borrowed(v.as_deref().unwrap_or(""))
-    }
-    let target = e.target.as_ref();
-    vec![
-        Cow::Borrowed(e.id.as_str()),
-        Cow::Borrowed(e.timestamp.as_str()),
-        Cow::Borrowed(e.action.as_str()),
-        Cow::Borrowed(e.outcome.as_str()),
-        Cow::Borrowed(e.actor.kind.as_str()),
-        opt(&e.actor.id),
-        opt(&e.actor.name),
-        opt(&e.actor.email),
-        Cow::Borrowed(target.map_or("", |t| t.kind.as_str())),
-        Cow::Borrowed(target.and_then(|t| t.id.as_deref()).unwrap_or("")),
-        Cow::Borrowed(target.and_then(|t| t.name.as_deref()).unwrap_or("")),
-        Cow::Borrowed(e.source.as_str()),
-        e.ip.as_deref().map_or(Cow::Borrowed(""), |ip| Cow::Owned(ip::mask(ip))),
-        opt(&e.user_agent),
-        Cow::Borrowed(row.details.as_str()),
-    ]
+/// The canonical event JSON of spec/events.md, field for field as `Event` writes it; `details` follows,
+/// copied from storage as it is.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    id: &'a str,
+    timestamp: String,
+    received_at: String,
+    action: &'a str,
+    outcome: &'a str,
+    actor: CanonicalActor<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<CanonicalTarget<'a>>,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CanonicalActor<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CanonicalTarget<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+fn write_jsonl(out: &mut Vec<u8>, r: &ExportRecord<'_>) {
+    let line = Canonical {
+        id: r.id,
+        timestamp: time::format_millis(r.ts),
+        received_at: time::format_millis(r.received_at),
+        action: r.action,
+        outcome: r.outcome,
+        actor: CanonicalActor {
+            kind: r.actor_type,
+            id: r.actor_id,
+            name: r.actor_name,
+            email: r.actor_email,
+        },
+        target: r.target_type.map(|kind| CanonicalTarget {
+            kind,
+            id: r.target_id,
+            name: r.target_name,
+        }),
+        source: r.source,
+        ip: r.ip,
+        user_agent: r.user_agent,
+    };
+    // Serialising borrowed strings into a Vec cannot fail. The object's closing brace makes way for
+    // `details`, which is stored as validated JSON and so is copied, not parsed and written again.
+    let _ = serde_json::to_writer(&mut *out, &line);
+    out.pop();
+    out.extend_from_slice(b",\"details\":");
+    out.extend_from_slice(r.details.as_bytes());
+    out.extend_from_slice(b"}\n");
 }
 
 /// The `audit.export` event: who exported, in which format, with which filters, how many rows, and
@@ -243,7 +320,8 @@ pub fn export_event(actor: Actor, format: ExportFormat, query: &AuditQuery, rows
 /// One HTTP export in flight. When dropped before it finished (the client went away), it records the
 /// export as incomplete.
 struct Run {
-    exporter: Exporter,
+    export: Export,
+    store: AuditStore,
     actor: Actor,
     query: AuditQuery,
     format: ExportFormat,
@@ -263,16 +341,16 @@ async fn step(phase: Phase) -> Option<(Result<Bytes, std::io::Error>, Phase)> {
         Phase::Failing => return Some((Err(std::io::Error::other("export failed")), Phase::Done)),
         Phase::Done => return None,
     };
-    match run.exporter.next_chunk().await {
-        Ok(Some(bytes)) => Some((Ok(bytes), Phase::Running(run))),
-        Ok(None) => {
+    match run.export.next().await {
+        Some(Ok(bytes)) => Some((Ok(bytes), Phase::Running(run))),
+        None => {
             run.record(true).await;
             None
         }
-        Err(e) => {
-            tracing::error!(error = %e, rows = run.exporter.rows, "export failed mid-stream");
+        Some(Err(e)) => {
+            tracing::error!(error = %e, rows = run.export.rows(), "export failed mid-stream");
             run.record(false).await;
-            Some((Ok(run.exporter.failure_marker()), Phase::Failing))
+            Some((Ok(run.export.failure_marker()), Phase::Failing))
         }
     }
 }
@@ -284,10 +362,10 @@ impl Run {
             self.actor.clone(),
             self.format,
             &self.query,
-            self.exporter.rows,
+            self.export.rows(),
             completed,
         );
-        if let Err(e) = self.exporter.store.record(event).await {
+        if let Err(e) = self.store.record(event).await {
             tracing::error!(error = %e, "could not record audit.export");
         }
     }
@@ -296,9 +374,10 @@ impl Run {
 impl Drop for Run {
     fn drop(&mut self) {
         if !self.recorded {
-            let store = self.exporter.store.clone();
-            let event = export_event(self.actor.clone(), self.format, &self.query, self.exporter.rows, false);
-            tracing::info!(rows = self.exporter.rows, "export ended before completion");
+            let store = self.store.clone();
+            let rows = self.export.rows();
+            let event = export_event(self.actor.clone(), self.format, &self.query, rows, false);
+            tracing::info!(rows, "export ended before completion");
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
                     if let Err(e) = store.record(event).await {
@@ -325,7 +404,8 @@ pub async fn export(
     };
     let query = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let run = Run {
-        exporter: Exporter::new(state.store.clone(), query.clone(), format),
+        export: Export::start(&state.store, &query, format).await?,
+        store: state.store.clone(),
         actor: principal.actor(),
         query,
         format,

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::{cli::CliResult, config::ImportArgs};
 
 /// Lines per transaction.
-const BATCH: usize = 1_000;
+const BATCH: usize = 10_000;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportSummary {

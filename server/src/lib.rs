@@ -54,7 +54,7 @@ pub async fn run_indexer(store: AuditStore) {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        match store.index_pending(250).await {
+        match store.index_pending(1_000).await {
             Ok(0) => tokio::time::sleep(Duration::from_millis(250)).await,
             Ok(_) => tokio::time::sleep(Duration::from_millis(2)).await,
             Err(e) => {

@@ -33,17 +33,22 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
 /// Every route the server answers: the plain routes, the pages of the app, and the server functions.
 pub fn inventory() -> Vec<(Method, String)> {
     let mut all: Vec<(Method, String)> = http_routes().into_iter().map(|(m, p, _)| (m, p.to_string())).collect();
-    all.extend(
-        generate_route_list(App)
-            .iter()
-            .map(|r| (Method::GET, r.path().to_string())),
-    );
+    all.extend(app_routes().iter().map(|r| (Method::GET, r.path().to_string())));
     all.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, m)| (m, p.to_string())));
     all
 }
 
+/// The app's pages, listed once per process. Listing them renders the app with resource loading suppressed
+/// through a process-wide flag (leptos_server's `SuppressResourceLoad`): a page rendered by another router
+/// of the same process at that moment would wait forever on its resources (leptos issue #4773). Tests start
+/// many servers in one process; listing once, before any of them serves, closes that window.
+fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = app_routes();
     let store = state.store.clone();
     let options = state.leptos_options.clone();
     let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();

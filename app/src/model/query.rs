@@ -57,7 +57,7 @@ pub struct TimeBound {
 }
 
 /// Where a keyset walk continues: the sort value and id of the last row seen.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Cursor {
     pub key: String,
     pub millis: i64,

@@ -1,13 +1,14 @@
 //! Events: insert (idempotent, all or nothing), list (filtered, sorted, paged), get, facets, export stream.
 
 use serde_json::{Map, Value};
-use sqlx::{QueryBuilder, Row, Sqlite, sqlite::SqliteRow};
+use sqlx::{QueryBuilder, Row, sqlite::SqliteRow};
 use ulid::Generator;
 
 use super::{
     AuditStore, StoreError,
     fulltext::{TextPlan, push_text},
     now_millis,
+    sql::SqlSink,
 };
 use crate::model::{
     Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey, SortOrder, Target,
@@ -27,13 +28,9 @@ pub struct InsertOutcome {
     pub ids: Vec<String>,
 }
 
-const INSERT_HEAD: &str = "INSERT INTO events (id, ts, received_at, action, category, outcome, actor_type, \
-    actor_id, actor_name, actor_email, target_type, target_id, target_name, source, ip, user_agent, details, summary) ";
-/// Rows per INSERT statement, within SQLite's limit of 32,766 bound values.
-const ROWS_PER_STATEMENT: usize = 500;
 const ROW_COLUMNS: &str = "id, ts, action, outcome, actor_type, actor_id, actor_name, actor_email, \
     target_type, target_id, target_name, source, ip, summary";
-const FULL_COLUMNS: &str = "id, ts, received_at, action, outcome, actor_type, actor_id, actor_name, actor_email, \
+pub(super) const FULL_COLUMNS: &str = "id, ts, received_at, action, outcome, actor_type, actor_id, actor_name, actor_email, \
     target_type, target_id, target_name, source, ip, user_agent, details";
 
 impl AuditStore {
@@ -194,41 +191,8 @@ impl AuditStore {
         event_from(&row)
     }
 
-    /// The next `limit` whole events matching the filters, in the list's order, after `after` (keyset).
-    /// Export walks the result in such chunks: memory stays flat and no read transaction stays open for long.
-    pub async fn export_chunk(
-        &self,
-        q: &AuditQuery,
-        after: Option<&Cursor>,
-        limit: u32,
-    ) -> Result<(Vec<ExportRow>, Option<Cursor>), StoreError> {
-        let resolved = self.resolve(q).await?;
-        let mut b = QueryBuilder::new(format!("SELECT {FULL_COLUMNS} FROM events"));
-        push_filters(&mut b, q, &resolved);
-        if let Some(c) = after {
-            push_after_cursor(&mut b, q, c);
-        }
-        push_order(&mut b, q);
-        b.push(" LIMIT ").push_bind(i64::from(limit));
-        let rows = b.build().fetch_all(&self.read).await?;
-        let next = match rows.last() {
-            Some(last) if rows.len() == limit as usize => Some(cursor_of(q, last)?),
-            _ => None,
-        };
-        let events = rows
-            .iter()
-            .map(|r| {
-                Ok(ExportRow {
-                    event: event_without_details(r)?,
-                    details: r.try_get("details")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok((events, next))
-    }
-
     /// What a query's filters need decided against the data before its SQL is written.
-    async fn resolve(&self, q: &AuditQuery) -> Result<Resolved, StoreError> {
+    pub(super) async fn resolve(&self, q: &AuditQuery) -> Result<Resolved, StoreError> {
         Ok(Resolved {
             actor_columns: self.actor_columns(q).await?,
             text: self.text_plan(q.q.as_deref()).await?,
@@ -300,150 +264,100 @@ impl AuditStore {
     }
 }
 
-/// A whole event for export, with `details` as the stored JSON text (not parsed and written again).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExportRow {
-    /// Every field but `details` (left empty).
-    pub event: Event,
-    pub details: String,
-}
-
-/// Inserts rows (id, event) in the given transaction; returns how many were new (a known id is skipped).
-pub(super) async fn insert_rows(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    rows: &[(String, ValidEvent)],
-    received: i64,
-) -> Result<u64, sqlx::Error> {
-    let mut accepted = 0;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(INSERT_HEAD);
-        b.push_values(chunk, |mut row, (id, e)| {
-            let ts = e.timestamp.map(time::to_millis).unwrap_or(received);
-            let t = e.target.as_ref();
-            row.push_bind(id.as_str())
-                .push_bind(ts)
-                .push_bind(e.received_at.map(time::to_millis).unwrap_or(received))
-                .push_bind(e.action.as_str())
-                .push_bind(e.action.category())
-                .push_bind(e.outcome.as_str())
-                .push_bind(e.actor.kind.as_str())
-                .push_bind(e.actor.id.as_deref())
-                .push_bind(e.actor.name.as_deref())
-                .push_bind(e.actor.email.as_deref())
-                .push_bind(t.map(|t| t.kind.as_str()))
-                .push_bind(t.and_then(|t| t.id.as_deref()))
-                .push_bind(t.and_then(|t| t.name.as_deref()))
-                .push_bind(e.source.as_str())
-                .push_bind(e.ip.as_deref())
-                .push_bind(e.user_agent.as_deref())
-                .push_bind(e.details_json.as_str())
-                .push_bind(e.summary.as_str());
-        });
-        b.push(" ON CONFLICT (id) DO NOTHING");
-        accepted += b.build().execute(&mut **tx).await?.rows_affected();
-    }
-    Ok(accepted)
-}
-
 /// A query's filters as decided against the data: which actor columns hold the actor, how to search text.
-#[derive(Default)]
-struct Resolved {
+#[derive(Debug, Default)]
+pub(super) struct Resolved {
     actor_columns: Vec<&'static str>,
     text: TextPlan,
 }
 
 /// `WHERE` for every filter of the query, all bound, combined with AND.
-fn push_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery, resolved: &Resolved) {
+pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {
     let actor_columns = &resolved.actor_columns;
-    b.push(" WHERE 1 = 1");
+    b.sql(" WHERE 1 = 1");
     if !q.actions.is_empty() {
-        b.push(" AND action IN (");
-        let mut list = b.separated(", ");
-        for a in &q.actions {
-            list.push_bind(a.clone());
+        b.sql(" AND action IN (");
+        for (i, a) in q.actions.iter().enumerate() {
+            if i > 0 {
+                b.sql(", ");
+            }
+            b.text(a.clone());
         }
-        b.push(")");
+        b.sql(")");
     }
     if let Some(c) = &q.category {
-        b.push(" AND category = ").push_bind(c.clone());
+        b.sql(" AND category = ").text(c.clone());
     }
     if let Some(a) = &q.actor {
         if actor_columns.is_empty() {
-            b.push(" AND 0");
+            b.sql(" AND 0");
         } else {
-            b.push(" AND (");
+            b.sql(" AND (");
             for (i, column) in actor_columns.iter().enumerate() {
                 if i > 0 {
-                    b.push(" OR ");
+                    b.sql(" OR ");
                 }
-                b.push(*column).push(" = ").push_bind(a.clone());
+                b.sql(column).sql(" = ").text(a.clone());
             }
-            b.push(")");
+            b.sql(")");
         }
     }
     if let Some(t) = q.actor_type {
-        b.push(" AND actor_type = ").push_bind(t.as_str());
+        b.sql(" AND actor_type = ").text(t.as_str().to_string());
     }
     if let Some(t) = &q.target_type {
-        b.push(" AND target_type = ").push_bind(t.clone());
+        b.sql(" AND target_type = ").text(t.clone());
     }
     if let Some(t) = &q.target_id {
-        b.push(" AND target_id = ").push_bind(t.clone());
+        b.sql(" AND target_id = ").text(t.clone());
     }
     if let Some(o) = q.outcome {
-        b.push(" AND outcome = ").push_bind(o.as_str());
+        b.sql(" AND outcome = ").text(o.as_str().to_string());
     }
     if let Some(s) = &q.source {
-        b.push(" AND source = ").push_bind(s.clone());
+        b.sql(" AND source = ").text(s.clone());
     }
     if let Some(f) = &q.from {
-        b.push(" AND ts >= ").push_bind(f.millis);
+        b.sql(" AND ts >= ").int(f.millis);
     }
     if let Some(t) = &q.to {
-        b.push(" AND ts <= ").push_bind(t.millis);
+        b.sql(" AND ts <= ").int(t.millis);
     }
     push_text(b, &resolved.text);
 }
 
 /// Keyset continuation: rows strictly after the cursor in the current order.
-fn push_after_cursor(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery, c: &Cursor) {
+pub(super) fn push_after_cursor(b: &mut impl SqlSink, q: &AuditQuery, c: &Cursor) {
     let op = match q.order {
         SortOrder::Desc => " < ",
         SortOrder::Asc => " > ",
     };
     match q.sort {
         SortKey::Timestamp => {
-            b.push(" AND (ts, id)")
-                .push(op)
-                .push("(")
-                .push_bind(c.millis)
-                .push(", ")
-                .push_bind(c.id.clone())
-                .push(")");
+            b.sql(" AND (ts, id)")
+                .sql(op)
+                .sql("(")
+                .int(c.millis)
+                .sql(", ")
+                .text(c.id.clone())
+                .sql(")");
         }
         SortKey::Action => {
-            b.push(" AND (action, ts, id)")
-                .push(op)
-                .push("(")
-                .push_bind(c.key.clone());
-            b.push(", ")
-                .push_bind(c.millis)
-                .push(", ")
-                .push_bind(c.id.clone())
-                .push(")");
+            b.sql(" AND (action, ts, id)").sql(op).sql("(").text(c.key.clone());
+            b.sql(", ").int(c.millis).sql(", ").text(c.id.clone()).sql(")");
         }
     }
 }
 
 /// Sort columns come from the enum, never from the request's text.
-fn push_order(b: &mut QueryBuilder<'_, Sqlite>, q: &AuditQuery) {
+pub(super) fn push_order(b: &mut impl SqlSink, q: &AuditQuery) {
     let dir = match q.order {
         SortOrder::Desc => "DESC",
         SortOrder::Asc => "ASC",
     };
     match q.sort {
-        SortKey::Timestamp => b.push(format!(" ORDER BY ts {dir}, id {dir}")),
-        SortKey::Action => b.push(format!(" ORDER BY action {dir}, ts {dir}, id {dir}")),
+        SortKey::Timestamp => b.sql(&format!(" ORDER BY ts {dir}, id {dir}")),
+        SortKey::Action => b.sql(&format!(" ORDER BY action {dir}, ts {dir}, id {dir}")),
     };
 }
 

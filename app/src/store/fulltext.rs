@@ -7,9 +7,7 @@
 //! index names; a common one walks the table in the requested order and stops as soon as the page is full,
 //! which is fast precisely because matches are dense.
 
-use sqlx::{QueryBuilder, Sqlite};
-
-use super::{AuditStore, StoreError};
+use super::{AuditStore, StoreError, sql::SqlSink};
 
 /// Columns a free-text search looks in, in the order they are indexed.
 pub(super) const SEARCHED: [&str; 10] = [
@@ -24,6 +22,28 @@ pub(super) const SEARCHED: [&str; 10] = [
     "ip",
     "details",
 ];
+
+/// One indexing step on the writer's connection: the next `limit` events above `indexed_through`.
+pub(super) fn index_batch(conn: &mut rusqlite::Connection, limit: i64) -> rusqlite::Result<u64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let from: i64 = tx.query_row("SELECT indexed_through FROM fts_progress WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+    let through: Option<i64> = tx.query_row(
+        "SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+        [from, limit],
+        |r| r.get(0),
+    )?;
+    let Some(through) = through else { return Ok(0) };
+    let body = format!("concat_ws(char(10), {})", SEARCHED.join(", "));
+    let indexed = tx.execute(
+        &format!("INSERT INTO events_fts (rowid, body) SELECT seq, {body} FROM events WHERE seq > ?1 AND seq <= ?2"),
+        [from, through],
+    )?;
+    tx.execute("UPDATE fts_progress SET indexed_through = ?1 WHERE id = 1", [through])?;
+    tx.commit()?;
+    Ok(indexed as u64)
+}
 
 /// Terms whose index matches are at most this many are read through the index.
 const INDEX_PLAN_MAX: i64 = 20_000;
@@ -60,34 +80,10 @@ impl AuditStore {
         self.writer.busy()
     }
 
-    /// Indexes up to `limit` events not yet in the free-text index; returns how many it indexed.
+    /// Indexes up to `limit` events not yet in the free-text index; returns how many it indexed. The work
+    /// runs on the event writer's connection, between insert transactions, so it never contends with them.
     pub async fn index_pending(&self, limit: i64) -> Result<u64, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let from: i64 = sqlx::query_scalar("SELECT indexed_through FROM fts_progress WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let through: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)")
-                .bind(from)
-                .bind(limit)
-                .fetch_one(&mut *tx)
-                .await?;
-        let Some(through) = through else { return Ok(0) };
-        let body = format!("concat_ws(char(10), {})", SEARCHED.join(", "));
-        let indexed = sqlx::query(&format!(
-            "INSERT INTO events_fts (rowid, body) SELECT seq, {body} FROM events WHERE seq > ? AND seq <= ?"
-        ))
-        .bind(from)
-        .bind(through)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE fts_progress SET indexed_through = ? WHERE id = 1")
-            .bind(through)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(indexed)
+        self.writer.index(limit).await
     }
 
     /// Chooses the plan for a search term.
@@ -119,26 +115,26 @@ impl AuditStore {
     }
 }
 
-fn push_like(b: &mut QueryBuilder<'_, Sqlite>, pattern: &str) {
-    b.push("(");
+fn push_like(b: &mut impl SqlSink, pattern: &str) {
+    b.sql("(");
     for (i, column) in SEARCHED.iter().enumerate() {
         if i > 0 {
-            b.push(" OR ");
+            b.sql(" OR ");
         }
-        b.push(*column)
-            .push(" LIKE ")
-            .push_bind(pattern.to_string())
-            .push(" ESCAPE '\\'");
+        b.sql(column)
+            .sql(" LIKE ")
+            .text(pattern.to_string())
+            .sql(" ESCAPE '\\'");
     }
-    b.push(")");
+    b.sql(")");
 }
 
 /// ` AND <text condition>` for the plan.
-pub(super) fn push_text(b: &mut QueryBuilder<'_, Sqlite>, plan: &TextPlan) {
+pub(super) fn push_text(b: &mut impl SqlSink, plan: &TextPlan) {
     match plan {
         TextPlan::None => {}
         TextPlan::Scan { pattern } => {
-            b.push(" AND ");
+            b.sql(" AND ");
             push_like(b, pattern);
         }
         TextPlan::Index {
@@ -148,13 +144,13 @@ pub(super) fn push_text(b: &mut QueryBuilder<'_, Sqlite>, plan: &TextPlan) {
         } => {
             // One set of row ids (the index's matches, and the matches among rows not yet indexed): an `OR` of
             // the two would make SQLite scan the table.
-            b.push(" AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
-                .push_bind(phrase.clone());
-            b.push(" UNION ALL SELECT seq FROM events WHERE seq > ")
-                .push_bind(*indexed_through)
-                .push(" AND ");
+            b.sql(" AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+                .text(phrase.clone());
+            b.sql(" UNION ALL SELECT seq FROM events WHERE seq > ")
+                .int(*indexed_through)
+                .sql(" AND ");
             push_like(b, pattern);
-            b.push(")");
+            b.sql(")");
         }
     }
 }

@@ -5,7 +5,9 @@
 
 mod count_cache;
 mod events;
+mod export;
 mod fulltext;
+mod sql;
 mod tokens;
 mod users;
 mod writer;
@@ -19,7 +21,8 @@ use sqlx::{
 
 use crate::model::FieldError;
 
-pub use events::{ExportRow, InsertOutcome};
+pub use events::InsertOutcome;
+pub use export::{ExportPlan, ExportRecord};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
 pub use users::{BruteForcePolicy, SESSION_TTL_MS};
 
@@ -42,6 +45,8 @@ pub struct AuditStore {
     write: SqlitePool,
     writer: writer::Writer,
     counts: std::sync::Arc<count_cache::CountCache>,
+    /// The database file, for the connections that bypass the pools (export).
+    path: std::sync::Arc<std::path::PathBuf>,
 }
 
 impl AuditStore {
@@ -56,18 +61,22 @@ impl AuditStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("temp_store", "memory");
-        if let Some(dir) = options.get_filename().parent()
+            .pragma("temp_store", "memory")
+            // 16 KiB pages for a new file (an existing file keeps its own): each event touches a dozen index
+            // b-trees, and larger pages make them shallower and their commits cheaper (about 20% on inserts).
+            .page_size(16_384);
+        let path = options.get_filename().to_path_buf();
+        if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
-        // Page cache: 64 MiB for the writer (index maintenance), 8 MiB for each reader, so that long reads
-        // (export) keep the server's memory flat.
+        // Page cache: 64 MiB for the event writer (index maintenance), 16 MiB for the other writes, 8 MiB
+        // for each reader, so that long reads (export) keep the server's memory flat.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone().pragma("cache_size", "-65536"))
+            .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
         sqlx::migrate!("../migrations").run(&write).await?;
         let read = SqlitePoolOptions::new()
@@ -75,12 +84,13 @@ impl AuditStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
             .await?;
-        let writer = writer::Writer::spawn(write.clone());
+        let writer = writer::Writer::spawn(&path)?;
         Ok(AuditStore {
             read,
             write,
             writer,
             counts: Default::default(),
+            path: std::sync::Arc::new(path),
         })
     }
 

@@ -1,16 +1,33 @@
-//! Group commit. Every event insert goes through one writer task: it takes whatever requests are waiting,
-//! inserts them all in one transaction, commits, and only then answers each request. Under concurrent
-//! load many requests share one commit; alone, a request commits by itself. Either way an event is
-//! acknowledged only once it is committed.
+//! Group commit. Every event insert goes through one writer thread with its own SQLite connection: it takes
+//! whatever requests are waiting, inserts them all in one transaction, commits, and only then answers each
+//! request. Under concurrent load many requests share one commit; alone, a request commits by itself. Either
+//! way an event is acknowledged only once it is committed.
+//!
+//! The writer talks to SQLite directly (rusqlite, the same bundled library sqlx uses) with one prepared
+//! statement reused for every row: going through sqlx's connection worker would cost more per row than the
+//! insert itself.
 
-use sqlx::SqlitePool;
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, events::insert_rows};
-use crate::model::ValidEvent;
+use super::{StoreError, fulltext::index_batch};
+use crate::model::{ValidEvent, time};
 
 /// At most this many events share one transaction.
-const MAX_GROUP_EVENTS: usize = 5_000;
+const MAX_GROUP_EVENTS: usize = 20_000;
+
+const INSERT_ONE: &str = "INSERT INTO events (id, ts, received_at, action, category, outcome, actor_type, \
+    actor_id, actor_name, actor_email, target_type, target_id, target_name, source, ip, user_agent, details, summary) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+    ON CONFLICT (id) DO NOTHING";
 
 struct Request {
     rows: Vec<(String, ValidEvent)>,
@@ -18,38 +35,83 @@ struct Request {
     reply: oneshot::Sender<Result<u64, String>>,
 }
 
+/// What the writer thread is asked to do.
+enum Job {
+    Insert(Request),
+    /// Index up to this many events for free text.
+    Index(i64, oneshot::Sender<Result<u64, String>>),
+}
+
 /// The handle the store sends inserts through.
 #[derive(Clone, Debug)]
 pub(super) struct Writer {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::Sender<Job>,
+    /// When the last insert committed (Unix ms).
+    last_insert: Arc<AtomicI64>,
 }
 
-impl std::fmt::Debug for Request {
+/// Background work waits until inserts have paused for this long.
+const QUIET_MS: i64 = 200;
+
+impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request").field("rows", &self.rows.len()).finish()
+        match self {
+            Job::Insert(r) => f.debug_struct("Insert").field("rows", &r.rows.len()).finish(),
+            Job::Index(limit, _) => f.debug_tuple("Index").field(limit).finish(),
+        }
     }
+}
+
+/// A read-write connection to the (already created and migrated) database file, set up like sqlx's.
+pub(super) fn open_connection(path: &Path, cache_kib: i64) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // WAL is a property of the file (set when sqlx created it); NORMAL keeps every commit through a
+    // process crash, as for the pools.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8000; \
+         PRAGMA cache_size = -{cache_kib};"
+    ))?;
+    Ok(conn)
 }
 
 impl Writer {
-    pub(super) fn spawn(pool: SqlitePool) -> Writer {
+    pub(super) fn spawn(path: &Path) -> Result<Writer, StoreError> {
+        let conn = open_connection(path, 65_536).map_err(database)?;
         let (tx, rx) = mpsc::channel(1_024);
-        tokio::spawn(run(pool, rx));
-        Writer { tx }
+        let last_insert = Arc::new(AtomicI64::new(0));
+        let stamp = last_insert.clone();
+        std::thread::Builder::new()
+            .name("auditlog-writer".into())
+            .spawn(move || run(conn, rx, &stamp))
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        Ok(Writer { tx, last_insert })
     }
 
-    /// True while inserts are queued for the writer.
+    /// True while inserts are queued for the writer or came in the last moments: a burst is under way.
     pub(super) fn busy(&self) -> bool {
         self.tx.capacity() < self.tx.max_capacity()
+            || super::now_millis() - self.last_insert.load(Ordering::Relaxed) < QUIET_MS
     }
 
     /// Inserts the rows; returns how many were new, once they are committed.
     pub(super) async fn insert(&self, rows: Vec<(String, ValidEvent)>, received: i64) -> Result<u64, StoreError> {
         let (reply, answer) = oneshot::channel();
+        self.ask(Job::Insert(Request { rows, received, reply }), answer).await
+    }
+
+    /// Indexes up to `limit` events for free text; returns how many it indexed.
+    pub(super) async fn index(&self, limit: i64) -> Result<u64, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.ask(Job::Index(limit, reply), answer).await
+    }
+
+    async fn ask(&self, job: Job, answer: oneshot::Receiver<Result<u64, String>>) -> Result<u64, StoreError> {
         let gone = || StoreError::Database(sqlx::Error::PoolClosed);
-        self.tx
-            .send(Request { rows, received, reply })
-            .await
-            .map_err(|_| gone())?;
+        self.tx.send(job).await.map_err(|_| gone())?;
         match answer.await.map_err(|_| gone())? {
             Ok(n) => Ok(n),
             Err(message) => Err(StoreError::Database(sqlx::Error::Protocol(message))),
@@ -57,20 +119,39 @@ impl Writer {
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Request>) {
-    while let Some(first) = rx.recv().await {
+pub(super) fn database(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(e.to_string()))
+}
+
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, last_insert: &AtomicI64) {
+    // A job taken from the queue while grouping inserts, to run next.
+    let mut held: Option<Job> = None;
+    while let Some(job) = held.take().or_else(|| rx.blocking_recv()) {
+        let first = match job {
+            Job::Insert(request) => request,
+            Job::Index(limit, reply) => {
+                let _ = reply.send(index_batch(&mut conn, limit).map_err(|e| e.to_string()));
+                continue;
+            }
+        };
         let mut size = first.rows.len();
         let mut group = vec![first];
         while size < MAX_GROUP_EVENTS {
             match rx.try_recv() {
-                Ok(next) => {
+                Ok(Job::Insert(next)) => {
                     size += next.rows.len();
                     group.push(next);
+                }
+                Ok(other) => {
+                    held = Some(other);
+                    break;
                 }
                 Err(_) => break,
             }
         }
-        match commit(&pool, &group).await {
+        let result = commit(&mut conn, &group);
+        last_insert.store(super::now_millis(), Ordering::Relaxed);
+        match result {
             Ok(counts) => {
                 for (request, n) in group.into_iter().zip(counts) {
                     let _ = request.reply.send(Ok(n));
@@ -86,17 +167,41 @@ async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Request>) {
     }
 }
 
-async fn commit(pool: &SqlitePool, group: &[Request]) -> Result<Vec<u64>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut counts = Vec::with_capacity(group.len());
-    for request in group {
-        counts.push(insert_rows(&mut tx, &request.rows, request.received).await?);
+    {
+        let mut insert = tx.prepare_cached(INSERT_ONE)?;
+        for request in group {
+            let mut accepted = 0;
+            for (id, e) in &request.rows {
+                let t = e.target.as_ref();
+                accepted += insert.execute(params![
+                    id,
+                    e.timestamp.map(time::to_millis).unwrap_or(request.received),
+                    e.received_at.map(time::to_millis).unwrap_or(request.received),
+                    e.action.as_str(),
+                    e.action.category(),
+                    e.outcome.as_str(),
+                    e.actor.kind.as_str(),
+                    e.actor.id.as_deref(),
+                    e.actor.name.as_deref(),
+                    e.actor.email.as_deref(),
+                    t.map(|t| t.kind.as_str()),
+                    t.and_then(|t| t.id.as_deref()),
+                    t.and_then(|t| t.name.as_deref()),
+                    e.source.as_str(),
+                    e.ip.as_deref(),
+                    e.user_agent.as_deref(),
+                    e.details_json.as_str(),
+                    e.summary.as_str(),
+                ])? as u64;
+            }
+            counts.push(accepted);
+        }
     }
     let added: u64 = counts.iter().sum();
-    sqlx::query("UPDATE event_count SET n = n + ? WHERE id = 1")
-        .bind(added as i64)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [added as i64])?;
+    tx.commit()?;
     Ok(counts)
 }

@@ -15,6 +15,12 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        // TEST_LOG=tower_http=debug,server=debug shows each request of a hanging or failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into()))
+            .with_writer(std::io::stderr)
+            .with_thread_names(true)
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("audit.db").display());
         let state = server::build_state(&url, &server::config::SecurityArgs::default())

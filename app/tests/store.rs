@@ -199,6 +199,75 @@ async fn pages_and_cursors_walk_the_same_rows() {
     assert_eq!(store.list(&q("page_size=5&page=9")).await.unwrap().entries.len(), 0);
 }
 
+#[tokio::test]
+async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
+    let (store, dir) = open().await;
+    let mut events = Vec::new();
+    // Events every 7 hours over 20 days, across day boundaries, some before 1970 too.
+    for i in 0..70i64 {
+        let ms = 1_772_323_200_000 + i * 7 * 3_600_000 + i * 61_000 * (i % 2);
+        let action = ["mailbox.create", "mailbox.delete", "auth.login"][(i % 3) as usize];
+        let mut e = ev(action, "u1", &time::format_millis(ms));
+        e.outcome = if i % 4 == 0 { Outcome::Failure } else { Outcome::Success };
+        e.target = (i % 5 != 0).then(|| Target {
+            kind: "mailbox".into(),
+            id: None,
+            name: None,
+        });
+        events.push(e);
+    }
+    events.push(ev("auth.login", "u2", "1969-12-31T23:00:00Z"));
+    store.record_batch(events).await.unwrap();
+    let ranges = [
+        "",
+        "from=2026-03-03",
+        "to=2026-03-10",
+        "from=2026-03-02T05:30:00Z&to=2026-03-15T17:45:10.5Z",
+        "from=2026-03-04&to=2026-03-04",
+        "from=2026-03-04T23:59:59.999Z&to=2026-03-06T00:00:00Z",
+        "from=1969-12-31&to=2026-03-05T06:00:00Z",
+    ];
+    let filters = [
+        "",
+        "action=auth.login",
+        "action=auth.login&action=mailbox.delete",
+        "category=mailbox",
+        "outcome=failure",
+        "target_type=mailbox",
+        "actor_type=user",
+        "source=nothing",
+    ];
+    for range in ranges {
+        for filter in filters {
+            let qs = format!("{filter}&{range}");
+            let rows = store.list(&q(&format!("{qs}&page_size=100"))).await.unwrap();
+            assert_eq!(rows.total, rows.entries.len() as u64, "{qs}");
+        }
+    }
+    // The writer's per-day counts are the migration's: the same days, by floor division, for every column.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let kept: Vec<(String, String, i64, i64)> =
+        sqlx::query_as("SELECT col, value, day, n FROM day_counts WHERE col IN ('*', 'action') ORDER BY 1, 2, 3")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let recounted: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT * FROM (SELECT '*', '', d, COUNT(*) FROM (SELECT (ts - ((ts % 86400000) + 86400000) % 86400000) \
+         / 86400000 AS d FROM events) GROUP BY d UNION ALL SELECT 'action', action, d, COUNT(*) FROM (SELECT action, \
+         (ts - ((ts % 86400000) + 86400000) % 86400000) / 86400000 AS d FROM events) GROUP BY action, d) ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, recounted);
+    assert!(
+        kept.iter().any(|(_, _, day, _)| *day == -1),
+        "the 1969 event is on day -1"
+    );
+}
+
 /// The ids an export walk hands out, reading `chunk` rows per query.
 async fn exported_ids(store: &AuditStore, qs: &str, chunk: u32, stop_after: Option<usize>) -> Vec<String> {
     let plan = store.export_plan(&q(qs)).await.unwrap().with_chunk_rows(chunk);

@@ -9,6 +9,7 @@ use super::{
     fulltext::{TextPlan, push_text},
     now_millis,
     sql::SqlSink,
+    writer::DAY_MS,
 };
 use crate::model::{
     Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey, SortOrder, Target,
@@ -149,6 +150,12 @@ impl AuditStore {
         if through == head {
             return Ok(known);
         }
+        if through < 0
+            && let Some((total, head)) = self.count_by_days(q, resolved).await?
+        {
+            self.counts.put(key, total, head);
+            return Ok(total);
+        }
         let mut b = if through < 0 {
             // First time: the filter's own index, bounded by `head` (`+seq` keeps SQLite off the rowid range).
             QueryBuilder::new("SELECT COUNT(*) FROM events")
@@ -165,6 +172,80 @@ impl AuditStore {
         let total = known + added as u64;
         self.counts.put(key, total, head);
         Ok(total)
+    }
+
+    /// The total of a query that filters on at most one column kept in `day_counts` (and any time range),
+    /// with the `seq` it is exact through: whole days summed from `day_counts`, the partial days at the ends of
+    /// the range counted through the filter's index, all in one read transaction. `None` for other queries.
+    async fn count_by_days(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<(u64, i64)>, StoreError> {
+        if q.q.is_some() || q.actor.is_some() || q.target_id.is_some() {
+            return Ok(None);
+        }
+        let actions = (!q.actions.is_empty()).then(|| ("action", q.actions.clone()));
+        let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
+        let columns: Vec<(&str, Vec<String>)> = [
+            actions,
+            one("category", q.category.clone()),
+            one("outcome", q.outcome.map(|o| o.as_str().to_string())),
+            one("actor_type", q.actor_type.map(|t| t.as_str().to_string())),
+            one("target_type", q.target_type.clone()),
+            one("source", q.source.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let (col, values) = match columns.as_slice() {
+            [] => ("*", vec![String::new()]),
+            [(col, values)] => (*col, values.clone()),
+            _ => return Ok(None),
+        };
+        let from = q.from.as_ref().map(|b| b.millis);
+        let to = q.to.as_ref().map(|b| b.millis);
+        // Whole days: from the first that starts at or after `from` to the last that ends at or before `to`.
+        let first_day = from.map(|f| -(-f).div_euclid(DAY_MS));
+        let end_day = to.map(|t| (t + 1).div_euclid(DAY_MS));
+        if let (Some(a), Some(b)) = (first_day, end_day)
+            && a >= b
+        {
+            return Ok(None); // under two days: the index counts it quickly
+        }
+        let mut tx = self.read.begin().await?;
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut b = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE col = ");
+        b.push_bind(col).push(" AND value IN (");
+        let mut list = b.separated(", ");
+        for v in values {
+            list.push_bind(v);
+        }
+        b.push(")");
+        if let Some(d) = first_day {
+            b.push(" AND day >= ").push_bind(d);
+        }
+        if let Some(d) = end_day {
+            b.push(" AND day < ").push_bind(d);
+        }
+        let whole: i64 = b.build_query_scalar().fetch_one(&mut *tx).await?;
+        let unbounded = AuditQuery {
+            from: None,
+            to: None,
+            ..q.filters_only()
+        };
+        let mut partial = 0;
+        let ends = [
+            from.zip(first_day).map(|(f, d)| (f, d * DAY_MS - 1)),
+            to.zip(end_day).map(|(t, d)| (d * DAY_MS, t)),
+        ];
+        for (lo, hi) in ends.into_iter().flatten().filter(|(lo, hi)| lo <= hi) {
+            let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
+            push_filters(&mut b, &unbounded, resolved);
+            b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
+            let n: i64 = b.build_query_scalar().fetch_one(&mut *tx).await?;
+            partial += n;
+        }
+        tx.commit().await?;
+        Ok(Some(((whole + partial) as u64, head)))
     }
 
     /// How many events match, counting no further than `cap + 1`.

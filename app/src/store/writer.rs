@@ -8,6 +8,7 @@
 //! insert itself.
 
 use std::{
+    collections::HashMap,
     path::Path,
     sync::{
         Arc,
@@ -20,6 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, fulltext::index_batch};
 use crate::model::{ValidEvent, time};
+
+pub(super) const DAY_MS: i64 = 86_400_000;
 
 /// At most this many events share one transaction.
 const MAX_GROUP_EVENTS: usize = 20_000;
@@ -170,15 +173,18 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, last_insert: &AtomicI6
 fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut counts = Vec::with_capacity(group.len());
+    // Per-day counts of what this transaction adds, by filter column and value (see migration 7).
+    let mut days: HashMap<(&str, &str, i64), i64> = HashMap::new();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
         for request in group {
             let mut accepted = 0;
             for (id, e) in &request.rows {
                 let t = e.target.as_ref();
-                accepted += insert.execute(params![
+                let ts = e.timestamp.map(time::to_millis).unwrap_or(request.received);
+                let added = insert.execute(params![
                     id,
-                    e.timestamp.map(time::to_millis).unwrap_or(request.received),
+                    ts,
                     e.received_at.map(time::to_millis).unwrap_or(request.received),
                     e.action.as_str(),
                     e.action.category(),
@@ -196,8 +202,32 @@ fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>
                     e.details_json.as_str(),
                     e.summary.as_str(),
                 ])? as u64;
+                if added > 0 {
+                    let day = ts.div_euclid(DAY_MS);
+                    for (col, value) in [
+                        ("*", ""),
+                        ("action", e.action.as_str()),
+                        ("category", e.action.category()),
+                        ("outcome", e.outcome.as_str()),
+                        ("actor_type", e.actor.kind.as_str()),
+                        ("source", e.source.as_str()),
+                    ]
+                    .into_iter()
+                    .chain(t.map(|t| ("target_type", t.kind.as_str())))
+                    {
+                        *days.entry((col, value, day)).or_insert(0) += 1;
+                    }
+                }
+                accepted += added;
             }
             counts.push(accepted);
+        }
+        let mut count_day = tx.prepare_cached(
+            "INSERT INTO day_counts (col, value, day, n) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (col, value, day) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((col, value, day), n) in days {
+            count_day.execute(params![col, value, day, n])?;
         }
     }
     let added: u64 = counts.iter().sum();

@@ -231,9 +231,9 @@ struct Canonical<'a> {
     received_at: String,
     action: &'a str,
     outcome: &'a str,
-    actor: CanonicalActor<'a>,
+    actor: Party<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    target: Option<CanonicalTarget<'a>>,
+    target: Option<Party<'a>>,
     source: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     ip: Option<&'a str>,
@@ -241,8 +241,9 @@ struct Canonical<'a> {
     user_agent: Option<&'a str>,
 }
 
+/// An actor, or a target (which has no email): `type` and whichever of the rest are present.
 #[derive(Serialize)]
-struct CanonicalActor<'a> {
+struct Party<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -253,16 +254,6 @@ struct CanonicalActor<'a> {
     email: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct CanonicalTarget<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-}
-
 fn write_jsonl(out: &mut Vec<u8>, r: &ExportRecord<'_>) {
     let line = Canonical {
         id: r.id,
@@ -270,16 +261,17 @@ fn write_jsonl(out: &mut Vec<u8>, r: &ExportRecord<'_>) {
         received_at: time::format_millis(r.received_at),
         action: r.action,
         outcome: r.outcome,
-        actor: CanonicalActor {
+        actor: Party {
             kind: r.actor_type,
             id: r.actor_id,
             name: r.actor_name,
             email: r.actor_email,
         },
-        target: r.target_type.map(|kind| CanonicalTarget {
+        target: r.target_type.map(|kind| Party {
             kind,
             id: r.target_id,
             name: r.target_name,
+            email: None,
         }),
         source: r.source,
         ip: r.ip,

@@ -330,7 +330,12 @@ enum Phase {
 async fn step(phase: Phase) -> Option<(Result<Bytes, std::io::Error>, Phase)> {
     let mut run = match phase {
         Phase::Running(run) => run,
-        Phase::Failing => return Some((Err(std::io::Error::other("export failed")), Phase::Done)),
+        Phase::Failing => {
+            // Give the connection a moment to send the marker: an error from the body aborts it at once,
+            // dropping whatever it had not written yet.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            return Some((Err(std::io::Error::other("export failed")), Phase::Done));
+        }
         Phase::Done => return None,
     };
     match run.export.next().await {

@@ -321,3 +321,51 @@ async fn a_client_that_disconnects_mid_export_stops_it_and_it_is_recorded_as_inc
     let rows = e.details["rows"].as_u64().unwrap();
     assert!(rows < 10_000, "the walk stopped early ({rows} of 10,000 rows read)");
 }
+
+#[tokio::test]
+async fn a_database_error_mid_export_ends_the_file_visibly_and_aborts_the_transfer() {
+    let app = TestApp::start().await;
+    let token = seed_two(&app).await;
+    // An older row the reader cannot decode (its action is not text): the walk fails after the two good rows.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("audit.db").display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO events (id, ts, received_at, action, category, outcome, actor_type, source) \
+         VALUES ('01JB8Q4K7N2X5S3V9T0R1C6M2A', 1767225600000, 0, X'FF', 'x', 'success', 'user', 'panel')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut resp = app
+        .client
+        .get(app.url("/api/v1/events/export?format=csv"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = Vec::new();
+    let ended = loop {
+        match resp.chunk().await {
+            Ok(Some(piece)) => body.extend_from_slice(&piece),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    assert!(ended.is_err(), "the transfer must not end as if complete");
+    let text = String::from_utf8(body).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 4, "header, two rows, the marker: {text}");
+    assert_eq!(
+        lines[3],
+        "EXPORT INCOMPLETE: the export failed after 2 rows; this file is not complete"
+    );
+    let q = AuditQuery::from_query_string("action=audit.export").unwrap();
+    let page = app.store.list(&q).await.unwrap();
+    let e = app.store.get(&page.entries[0].id).await.unwrap();
+    assert_eq!(
+        (e.details["completed"].clone(), e.details["rows"].clone()),
+        (json!(false), json!(2))
+    );
+}

@@ -142,19 +142,19 @@ impl AuditStore {
             let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
             return Ok(n as u64);
         }
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(&self.read)
-            .await?;
         let key = q.filters_only().to_query_string();
         let (known, through) = self.counts.get(&key).unwrap_or((0, -1));
-        if through == head {
-            return Ok(known);
-        }
         if through < 0
             && let Some((total, head)) = self.count_by_days(q, resolved).await?
         {
             self.counts.put(key, total, head);
             return Ok(total);
+        }
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&self.read)
+            .await?;
+        if through == head {
+            return Ok(known);
         }
         let mut b = if through < 0 {
             // First time: the filter's own index, bounded by `head` (`+seq` keeps SQLite off the rowid range).

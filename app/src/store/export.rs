@@ -6,13 +6,13 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use rusqlite::{Connection, OpenFlags, Row, params_from_iter, types::Value};
+use rusqlite::{Row, params_from_iter, types::Value};
 
 use super::{
     AuditStore, StoreError,
     events::{FULL_COLUMNS, Resolved, push_after_cursor, push_filters, push_order},
     sql::RawSql,
-    writer::database,
+    writer::{database, open_connection},
 };
 use crate::model::{AuditQuery, SortKey, query::Cursor};
 
@@ -73,14 +73,7 @@ impl ExportPlan {
     /// Reads every matching event in order and calls `each` with it; stops early when `each` returns false.
     /// Returns how many rows were handed out. Blocking: call it from a blocking thread.
     pub fn walk(&self, mut each: impl FnMut(&ExportRecord<'_>) -> bool) -> Result<u64, StoreError> {
-        let conn = Connection::open_with_flags(
-            self.path.as_path(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(database)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(database)?;
-        conn.execute_batch("PRAGMA cache_size = -8192;").map_err(database)?;
+        let conn = open_connection(&self.path, true, 8_192).map_err(database)?;
         let mut after: Option<Cursor> = None;
         let mut total = 0;
         loop {

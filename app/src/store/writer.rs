@@ -65,11 +65,17 @@ impl std::fmt::Debug for Job {
     }
 }
 
-/// A read-write connection to the (already created and migrated) database file, set up like sqlx's.
-pub(super) fn open_connection(path: &Path, cache_kib: i64) -> rusqlite::Result<Connection> {
+/// A connection to the (already created and migrated) database file, set up like sqlx's: the writer's, or a
+/// read-only one (export).
+pub(super) fn open_connection(path: &Path, read_only: bool, cache_kib: i64) -> rusqlite::Result<Connection> {
+    let access = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        access | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // WAL is a property of the file (set when sqlx created it); NORMAL keeps every commit through a
@@ -83,7 +89,7 @@ pub(super) fn open_connection(path: &Path, cache_kib: i64) -> rusqlite::Result<C
 
 impl Writer {
     pub(super) fn spawn(path: &Path) -> Result<Writer, StoreError> {
-        let conn = open_connection(path, 65_536).map_err(database)?;
+        let conn = open_connection(path, false, 65_536).map_err(database)?;
         let (tx, rx) = mpsc::channel(1_024);
         let last_insert = Arc::new(AtomicI64::new(0));
         let stamp = last_insert.clone();

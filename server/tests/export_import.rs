@@ -9,6 +9,16 @@ use app::model::{AuditQuery, Role};
 use common::TestApp;
 use serde_json::json;
 
+/// `GET /api/v1/events/export?<query>` with a bearer token.
+async fn export(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/events/export?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn seed_two(app: &TestApp) -> String {
     let token = app.token("ingest,read").await;
     let events = json!({"events": [
@@ -33,13 +43,7 @@ async fn seed_two(app: &TestApp) -> String {
 async fn csv_export_has_exact_bytes() {
     let app = TestApp::start().await;
     let token = seed_two(&app).await;
-    let resp = app
-        .client
-        .get(app.url("/api/v1/events/export?format=csv&order=asc"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let resp = export(&app, &token, "format=csv&order=asc").await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
     let today = chrono::Utc::now().format("%Y-%m-%d");
@@ -70,29 +74,11 @@ async fn export_needs_read_access_and_respects_the_filters() {
         401
     );
     let ingest_only = app.token("ingest").await;
-    let r = app
-        .client
-        .get(app.url("/api/v1/events/export"))
-        .bearer_auth(&ingest_only)
-        .send()
-        .await
-        .unwrap();
+    let r = export(&app, &ingest_only, "").await;
     assert_eq!(r.status(), 403);
-    let r = app
-        .client
-        .get(app.url("/api/v1/events/export?format=xml"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = export(&app, &token, "format=xml").await;
     assert_eq!(r.status(), 400);
-    let jsonl = app
-        .client
-        .get(app.url("/api/v1/events/export?format=jsonl&outcome=failure"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let jsonl = export(&app, &token, "format=jsonl&outcome=failure").await;
     assert!(
         jsonl.headers()["content-disposition"]
             .to_str()
@@ -132,14 +118,8 @@ async fn export_matches_the_list_for_the_same_filters_across_chunks() {
         app.post_events(&token, &json!({ "events": events })).await;
     }
     let qs = "action=mailbox.delete&sort=action&order=asc";
-    let export = app
-        .client
-        .get(app.url(&format!("/api/v1/events/export?format=jsonl&{qs}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let exported: Vec<String> = export
+    let response = export(&app, &token, &format!("format=jsonl&{qs}")).await;
+    let exported: Vec<String> = response
         .text()
         .await
         .unwrap()
@@ -190,16 +170,7 @@ async fn a_signed_in_admin_can_export_from_the_browser() {
 async fn jsonl_export_imports_into_an_empty_database_as_the_same_events() {
     let app = TestApp::start().await;
     let token = seed_two(&app).await;
-    let exported = app
-        .client
-        .get(app.url("/api/v1/events/export?format=jsonl"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let exported = export(&app, &token, "format=jsonl").await.text().await.unwrap();
     let file = app.dir.path().join("export.jsonl");
     std::fs::write(&file, &exported).unwrap();
 
@@ -294,13 +265,7 @@ async fn a_client_that_disconnects_mid_export_stops_it_and_it_is_recorded_as_inc
             .collect();
         app.post_events(&token, &json!({ "events": events })).await;
     }
-    let mut resp = app
-        .client
-        .get(app.url("/api/v1/events/export?format=csv"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let mut resp = export(&app, &token, "format=csv").await;
     let first = resp.chunk().await.unwrap().expect("a first chunk");
     assert!(!first.is_empty());
     drop(resp); // the client goes away
@@ -337,13 +302,7 @@ async fn a_database_error_mid_export_ends_the_file_visibly_and_aborts_the_transf
     .execute(&pool)
     .await
     .unwrap();
-    let mut resp = app
-        .client
-        .get(app.url("/api/v1/events/export?format=csv"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let mut resp = export(&app, &token, "format=csv").await;
     assert_eq!(resp.status(), 200);
     let mut body = Vec::new();
     let ended = loop {

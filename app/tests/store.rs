@@ -199,6 +199,9 @@ async fn pages_and_cursors_walk_the_same_rows() {
     assert_eq!(store.list(&q("page_size=5&page=9")).await.unwrap().entries.len(), 0);
 }
 
+/// A row of `day_cube`: day, action, category, outcome, actor type, target type, source, count.
+type CubeRow = (i64, String, String, String, String, String, String, i64);
+
 #[tokio::test]
 async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
     let (store, dir) = open().await;
@@ -236,6 +239,13 @@ async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
         "target_type=mailbox",
         "actor_type=user",
         "source=nothing",
+        "actor=u1",
+        "actor=Name u2",
+        "actor=u1&outcome=failure",
+        "category=mailbox&outcome=failure",
+        "action=auth.login&action=mailbox.create&target_type=mailbox&actor_type=user",
+        "outcome=success&source=nothing&category=auth",
+        "category=auth&outcome=success&source=api",
     ];
     for range in ranges {
         for filter in filters {
@@ -248,20 +258,32 @@ async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .unwrap();
-    let kept: Vec<(String, String, i64, i64)> =
-        sqlx::query_as("SELECT col, value, day, n FROM day_counts WHERE col IN ('*', 'action') ORDER BY 1, 2, 3")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let kept: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT col, value, day, n FROM day_counts WHERE col IN ('*', 'action', 'actor') ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     let recounted: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT * FROM (SELECT '*', '', d, COUNT(*) FROM (SELECT (ts - ((ts % 86400000) + 86400000) % 86400000) \
          / 86400000 AS d FROM events) GROUP BY d UNION ALL SELECT 'action', action, d, COUNT(*) FROM (SELECT action, \
-         (ts - ((ts % 86400000) + 86400000) % 86400000) / 86400000 AS d FROM events) GROUP BY action, d) ORDER BY 1, 2, 3",
+         (ts - ((ts % 86400000) + 86400000) % 86400000) / 86400000 AS d FROM events) GROUP BY action, d \
+         UNION ALL SELECT 'actor', w, d, COUNT(*) FROM (SELECT COALESCE(actor_email, actor_id, actor_name) AS w, \
+         (ts - ((ts % 86400000) + 86400000) % 86400000) / 86400000 AS d FROM events) GROUP BY w, d) ORDER BY 1, 2, 3",
     )
     .fetch_all(&pool)
     .await
     .unwrap();
     assert_eq!(kept, recounted);
+    let cube = "SELECT day, action, category, outcome, actor_type, target_type, source, n FROM day_cube ORDER BY 1, 2, 3, 4, 5, 6, 7";
+    let kept_cube: Vec<CubeRow> = sqlx::query_as(cube).fetch_all(&pool).await.unwrap();
+    sqlx::query("DELETE FROM day_cube").execute(&pool).await.unwrap();
+    let migration = include_str!("../../migrations/20261122000009_day_cube.sql");
+    let backfill = &migration[migration.find("INSERT INTO day_cube").unwrap()..];
+    sqlx::query(backfill).execute(&pool).await.unwrap();
+    let recounted_cube: Vec<CubeRow> = sqlx::query_as(cube).fetch_all(&pool).await.unwrap();
+    assert_eq!(kept_cube, recounted_cube, "the writer's cube is the migration's");
+    assert!(kept_cube.len() > 20);
     assert!(
         kept.iter().any(|(_, _, day, _)| *day == -1),
         "the 1969 event is on day -1"
@@ -435,9 +457,13 @@ async fn free_text_totals_stop_at_ten_thousand_unless_asked_for_exactly() {
 }
 
 #[tokio::test]
-async fn free_text_search_gives_the_same_rows_before_during_and_after_indexing() {
+async fn free_text_and_target_id_give_the_same_rows_before_during_and_after_indexing() {
     let (store, _d) = seeded().await;
     let queries = [
+        "target_id=5",
+        "target_id=4&order=asc",
+        "target_type=mailbox&target_id=8",
+        "target_id=nothing",
         "q=café",
         "q=box4@ACME",
         "q=ci-deploy",
@@ -458,6 +484,91 @@ async fn free_text_search_gives_the_same_rows_before_during_and_after_indexing()
         .await
         .unwrap();
     assert_eq!(days(&store, "q=late-arrival").await.len(), 1);
+    let mut late = ev("webhook.create", "u1", "2026-04-02T00:00:00Z");
+    late.target = Some(Target {
+        kind: "mailbox".into(),
+        id: Some("5".into()),
+        name: None,
+    });
+    store.record(late).await.unwrap();
+    assert_eq!(days(&store, "target_id=5").await, vec![2, 5], "April 2 and March 5");
+    while store.index_pending(1000).await.unwrap() > 0 {}
+    assert_eq!(days(&store, "target_id=5").await, vec![2, 5], "once indexed");
+    assert_eq!(store.count(&q("target_id=5&order=asc")).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn actors_are_found_by_id_email_or_name_as_their_parts_change() {
+    let (store, dir) = open().await;
+    let actor = |id: Option<&str>, name: Option<&str>, email: Option<&str>| Actor {
+        kind: ActorType::User,
+        id: id.map(Into::into),
+        name: name.map(Into::into),
+        email: email.map(Into::into),
+    };
+    let zoe = actor(Some("z1"), Some("Zoe"), Some("zoe@x.org"));
+    let renamed = actor(Some("z1"), Some("Zoe B"), Some("zoe@x.org"));
+    let other = actor(Some("a9"), Some("Zoe"), Some("admin@y.org"));
+    let cron = actor(None, Some("cron"), None);
+    let who = [&zoe, &zoe, &renamed, &other, &cron];
+    let events = who
+        .iter()
+        .enumerate()
+        .map(|(i, a)| NewEvent {
+            actor: Some((*a).clone()),
+            ..ev("auth.login", "-", &format!("2026-03-0{}T12:00:00Z", i + 1))
+        })
+        .collect();
+    store.record_batch(events).await.unwrap();
+    let cases: [(&str, &[u32]); 9] = [
+        ("actor=zoe@x.org", &[3, 2, 1]),
+        ("actor=z1", &[3, 2, 1]),
+        ("actor=Zoe", &[4, 2, 1]),
+        ("actor=Zoe&order=asc", &[1, 2, 4]),
+        ("actor=Zoe&from=2026-03-02", &[4, 2]),
+        ("actor=Zoe B", &[3]),
+        ("actor=cron", &[5]),
+        ("actor=admin@y.org&actor_type=user", &[4]),
+        ("actor=nobody", &[]),
+    ];
+    for (qs, want) in cases {
+        let page = store.list(&q(qs)).await.unwrap();
+        let got: Vec<u32> = page
+            .entries
+            .iter()
+            .map(|r| r.timestamp[8..10].parse().unwrap())
+            .collect();
+        assert_eq!(got, want, "{qs}");
+        assert_eq!(page.total, want.len() as u64, "{qs}: total");
+    }
+    let paged: Vec<u32> = futures_days(
+        &store,
+        &["actor=Zoe&page_size=1&page=2", "actor=Zoe&page_size=1&page=3"],
+    )
+    .await
+    .concat();
+    assert_eq!(paged, vec![2, 1]);
+    let facets = store.facets().await.unwrap();
+    let busiest: Vec<(&str, u64)> = facets.actors.iter().map(|a| (a.actor.as_str(), a.count)).collect();
+    assert_eq!(busiest, vec![("zoe@x.org", 3), ("admin@y.org", 1), ("cron", 1)]);
+    // What the writer added to `actors` is what migration 8 derives from the events.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let kept: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT actor_id, actor_name, actor_email, who FROM actors ORDER BY 1, 2, 3")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let derived: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT IFNULL(actor_id, ''), IFNULL(actor_name, ''), IFNULL(actor_email, ''), \
+         COALESCE(actor_email, actor_id, actor_name) FROM events ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, derived);
+    assert_eq!(kept.len(), 4);
 }
 
 async fn futures_days(store: &AuditStore, queries: &[&str]) -> Vec<Vec<u32>> {

@@ -174,16 +174,24 @@ impl AuditStore {
         Ok(total)
     }
 
-    /// The total of a query that filters on at most one column kept in `day_counts` (and any time range),
-    /// with the `seq` it is exact through: whole days summed from `day_counts`, the partial days at the ends of
-    /// the range counted through the filter's index, all in one read transaction. `None` for other queries.
+    /// The total of a query whose filters are per-day counted (and any time range), with the `seq` it is exact
+    /// through: whole days summed from `day_counts` (one column) or `day_cube` (several), the partial days at
+    /// the ends of the range counted through the index, all in one read transaction. `None` for other queries
+    /// (free text, target id, an actor combined with another column).
     async fn count_by_days(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<(u64, i64)>, StoreError> {
-        if q.q.is_some() || q.actor.is_some() || q.target_id.is_some() {
+        if q.q.is_some() || q.target_id.is_some() {
             return Ok(None);
         }
+        // An actor's days are counted by `who`: exact only when every event of those keys matches the value.
+        let actor = match &resolved.actor {
+            Some(a) if !a.exact => return Ok(None),
+            Some(a) => Some(("actor", a.whos.clone())),
+            None => None,
+        };
         let actions = (!q.actions.is_empty()).then(|| ("action", q.actions.clone()));
         let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
         let columns: Vec<(&str, Vec<String>)> = [
+            actor,
             actions,
             one("category", q.category.clone()),
             one("outcome", q.outcome.map(|o| o.as_str().to_string())),
@@ -197,7 +205,8 @@ impl AuditStore {
         let (col, values) = match columns.as_slice() {
             [] => ("*", vec![String::new()]),
             [(col, values)] => (*col, values.clone()),
-            _ => return Ok(None),
+            _ if columns.iter().any(|(col, _)| *col == "actor") => return Ok(None),
+            _ => ("", Vec::new()), // several columns: the cube
         };
         let from = q.from.as_ref().map(|b| b.millis);
         let to = q.to.as_ref().map(|b| b.millis);
@@ -213,13 +222,27 @@ impl AuditStore {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *tx)
             .await?;
-        let mut b = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE col = ");
-        b.push_bind(col).push(" AND value IN (");
-        let mut list = b.separated(", ");
-        for v in values {
-            list.push_bind(v);
-        }
-        b.push(")");
+        let mut b = if col.is_empty() {
+            let mut b = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM day_cube WHERE 1 = 1");
+            for (col, values) in &columns {
+                b.push(format_args!(" AND {col} IN ("));
+                let mut list = b.separated(", ");
+                for v in values {
+                    list.push_bind(v.clone());
+                }
+                b.push(")");
+            }
+            b
+        } else {
+            let mut b = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE col = ");
+            b.push_bind(col).push(" AND value IN (");
+            let mut list = b.separated(", ");
+            for v in values {
+                list.push_bind(v);
+            }
+            b.push(")");
+            b
+        };
         if let Some(d) = first_day {
             b.push(" AND day >= ").push_bind(d);
         }
@@ -274,34 +297,50 @@ impl AuditStore {
 
     /// What a query's filters need decided against the data before its SQL is written.
     pub(super) async fn resolve(&self, q: &AuditQuery) -> Result<Resolved, StoreError> {
+        let target_indexed_through = match q.target_id {
+            Some(_) => {
+                sqlx::query_scalar("SELECT indexed_through FROM fts_progress WHERE id = 1")
+                    .fetch_one(&self.read)
+                    .await?
+            }
+            None => 0,
+        };
         Ok(Resolved {
-            actor_columns: self.actor_columns(q).await?,
+            actor: self.actor_keys(q).await?,
+            target_indexed_through,
             text: self.text_plan(q.q.as_deref()).await?,
         })
     }
 
-    /// The actor filter matches id, email or name. Which of those columns hold the value at all (three index
-    /// probes) decides the filter, so that the common case walks one `(column, ts, id)` index in order instead
-    /// of merging three and sorting.
-    async fn actor_columns(&self, q: &AuditQuery) -> Result<Vec<&'static str>, StoreError> {
-        let Some(actor) = &q.actor else { return Ok(Vec::new()) };
-        let mut columns = Vec::new();
-        for column in ["actor_id", "actor_email", "actor_name"] {
-            let sql = format!("SELECT EXISTS (SELECT 1 FROM events WHERE {column} = ?)");
-            let present: bool = sqlx::query_scalar(&sql).bind(actor).fetch_one(&self.read).await?;
-            if present {
-                columns.push(column);
-            }
-        }
-        Ok(columns)
+    /// The actor filter matches id, email or name. Events are indexed by one key per actor, `who` (see
+    /// migration 8); the small `actors` table says which keys have the value in one of their parts, and
+    /// whether every event of those keys has it (then the key alone is the filter).
+    async fn actor_keys(&self, q: &AuditQuery) -> Result<Option<ActorKeys>, StoreError> {
+        let Some(actor) = &q.actor else { return Ok(None) };
+        let keys: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT who, MIN(actor_id = ?1 OR actor_email = ?1 OR actor_name = ?1) FROM actors WHERE who IN \
+             (SELECT who FROM actors WHERE actor_id = ?1 UNION SELECT who FROM actors WHERE actor_email = ?1 \
+              UNION SELECT who FROM actors WHERE actor_name = ?1) \
+             GROUP BY who ORDER BY who",
+        )
+        .bind(actor)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Some(ActorKeys {
+            value: actor.clone(),
+            exact: keys.iter().all(|(_, all)| *all),
+            whos: keys.into_iter().map(|(who, _)| who).collect(),
+        }))
     }
 
     /// What the filter menus offer: actions by category with counts, target types, sources, busiest actors.
+    /// All from the per-day counts (a few rows per day), never from the events.
     pub async fn facets(&self) -> Result<Facets, StoreError> {
-        let actions: Vec<(String, i64)> =
-            sqlx::query_as("SELECT action, COUNT(*) FROM events GROUP BY action ORDER BY action")
-                .fetch_all(&self.read)
-                .await?;
+        let actions: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT value, SUM(n) FROM day_counts WHERE col = 'action' GROUP BY value HAVING SUM(n) > 0 ORDER BY value",
+        )
+        .fetch_all(&self.read)
+        .await?;
         let mut categories: Vec<CategoryFacet> = Vec::new();
         for (action, count) in actions {
             let category = category_of(&action).to_string();
@@ -318,17 +357,18 @@ impl AuditStore {
             }
         }
         categories.sort_by(|a, b| a.category.cmp(&b.category));
-        let target_types = sqlx::query_scalar(
-            "SELECT DISTINCT target_type FROM events WHERE target_type IS NOT NULL ORDER BY target_type",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        let sources = sqlx::query_scalar("SELECT DISTINCT source FROM events ORDER BY source")
+        let values = |col: &'static str| {
+            sqlx::query_scalar(
+                "SELECT value FROM day_counts WHERE col = ? GROUP BY value HAVING SUM(n) > 0 ORDER BY value",
+            )
+            .bind(col)
             .fetch_all(&self.read)
-            .await?;
+        };
+        let target_types = values("target_type").await?;
+        let sources = values("source").await?;
         let actors: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT COALESCE(actor_email, actor_name, actor_id) AS who, COUNT(*) AS n FROM events \
-             GROUP BY who ORDER BY n DESC, who LIMIT 50",
+            "SELECT value, SUM(n) AS total FROM day_counts WHERE col = 'actor' GROUP BY value HAVING total > 0 \
+             ORDER BY total DESC, value LIMIT 50",
         )
         .fetch_all(&self.read)
         .await?;
@@ -345,16 +385,29 @@ impl AuditStore {
     }
 }
 
-/// A query's filters as decided against the data: which actor columns hold the actor, how to search text.
+/// A query's filters as decided against the data: the actor's keys, how far the target-id index reaches,
+/// how to search text.
 #[derive(Debug, Default)]
 pub(super) struct Resolved {
-    actor_columns: Vec<&'static str>,
+    actor: Option<ActorKeys>,
+    target_indexed_through: i64,
     text: TextPlan,
 }
 
+/// The `who` keys (see migration 8) of the actors whose id, email or name is `value`.
+#[derive(Debug)]
+struct ActorKeys {
+    value: String,
+    whos: Vec<String>,
+    /// Every event of these keys has the value (so the keys alone select exactly its events).
+    exact: bool,
+}
+
+/// The expression `events_by_actor` indexes.
+const WHO: &str = "COALESCE(actor_email, actor_id, actor_name)";
+
 /// `WHERE` for every filter of the query, all bound, combined with AND.
 pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {
-    let actor_columns = &resolved.actor_columns;
     b.sql(" WHERE 1 = 1");
     if !q.actions.is_empty() {
         b.sql(" AND action IN (");
@@ -369,18 +422,23 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
     if let Some(c) = &q.category {
         b.sql(" AND category = ").text(c.clone());
     }
-    if let Some(a) = &q.actor {
-        if actor_columns.is_empty() {
+    if let Some(a) = &resolved.actor {
+        if a.whos.is_empty() {
             b.sql(" AND 0");
         } else {
-            b.sql(" AND (");
-            for (i, column) in actor_columns.iter().enumerate() {
+            b.sql(" AND ").sql(WHO).sql(" IN (");
+            for (i, who) in a.whos.iter().enumerate() {
                 if i > 0 {
-                    b.sql(" OR ");
+                    b.sql(", ");
                 }
-                b.sql(column).sql(" = ").text(a.clone());
+                b.text(who.clone());
             }
             b.sql(")");
+            if !a.exact {
+                b.sql(" AND (actor_id = ").text(a.value.clone());
+                b.sql(" OR actor_email = ").text(a.value.clone());
+                b.sql(" OR actor_name = ").text(a.value.clone()).sql(")");
+            }
         }
     }
     if let Some(t) = q.actor_type {
@@ -390,7 +448,13 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
         b.sql(" AND target_type = ").text(t.clone());
     }
     if let Some(t) = &q.target_id {
+        // The target-id index reaches `target_indexed_through`; rows above it are checked directly.
         b.sql(" AND target_id = ").text(t.clone());
+        b.sql(" AND seq IN (SELECT seq FROM target_events WHERE target_id = ")
+            .text(t.clone());
+        b.sql(" UNION ALL SELECT seq FROM events WHERE seq > ")
+            .int(resolved.target_indexed_through);
+        b.sql(" AND target_id = ").text(t.clone()).sql(")");
     }
     if let Some(o) = q.outcome {
         b.sql(" AND outcome = ").text(o.as_str().to_string());

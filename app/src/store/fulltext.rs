@@ -23,7 +23,8 @@ pub(super) const SEARCHED: [&str; 10] = [
     "details",
 ];
 
-/// One indexing step on the writer's connection: the next `limit` events above `indexed_through`.
+/// One indexing step on the writer's connection: the next `limit` events above `indexed_through`, into the
+/// free-text index and the target-id index.
 pub(super) fn index_batch(conn: &mut rusqlite::Connection, limit: i64) -> rusqlite::Result<u64> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let from: i64 = tx.query_row("SELECT indexed_through FROM fts_progress WHERE id = 1", [], |r| {
@@ -38,6 +39,13 @@ pub(super) fn index_batch(conn: &mut rusqlite::Connection, limit: i64) -> rusqli
     let body = format!("concat_ws(char(10), {})", SEARCHED.join(", "));
     let indexed = tx.execute(
         &format!("INSERT INTO events_fts (rowid, body) SELECT seq, {body} FROM events WHERE seq > ?1 AND seq <= ?2"),
+        [from, through],
+    )?;
+    // The target-id index (migration 8) is kept by the same step, its batch sorted so that the inserts walk
+    // the b-tree once in order.
+    tx.execute(
+        "INSERT INTO target_events (target_id, seq) SELECT target_id, seq FROM events \
+         WHERE seq > ?1 AND seq <= ?2 AND target_id IS NOT NULL ORDER BY target_id, seq",
         [from, through],
     )?;
     tx.execute("UPDATE fts_progress SET indexed_through = ?1 WHERE id = 1", [through])?;

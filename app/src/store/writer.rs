@@ -8,7 +8,7 @@
 //! insert itself.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     path::Path,
     sync::{
         Arc,
@@ -132,9 +132,20 @@ pub(super) fn database(e: rusqlite::Error) -> StoreError {
     StoreError::Database(sqlx::Error::Protocol(e.to_string()))
 }
 
+/// A day and the filter columns of `day_cube`: action, outcome, actor type, target type, source.
+type CubeKey<'a> = (i64, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// An actor's (id, name, email), '' for a missing part, as the `actors` table keys it.
+type ActorParts = (String, String, String);
+
+/// The writer remembers at most this many actors it knows are in `actors` (then forgets them all and
+/// relearns: re-adding one is a no-op).
+const KNOWN_ACTORS_MAX: usize = 100_000;
+
 fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, last_insert: &AtomicI64) {
     // A job taken from the queue while grouping inserts, to run next.
     let mut held: Option<Job> = None;
+    let mut known_actors: HashSet<ActorParts> = HashSet::new();
     while let Some(job) = held.take().or_else(|| rx.blocking_recv()) {
         let first = match job {
             Job::Insert(request) => request,
@@ -158,10 +169,14 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, last_insert: &AtomicI6
                 Err(_) => break,
             }
         }
-        let result = commit(&mut conn, &group);
+        let result = commit(&mut conn, &group, &known_actors);
         last_insert.store(super::now_millis(), Ordering::Relaxed);
         match result {
-            Ok(counts) => {
+            Ok((counts, new_actors)) => {
+                if known_actors.len() + new_actors.len() > KNOWN_ACTORS_MAX {
+                    known_actors.clear();
+                }
+                known_actors.extend(new_actors);
                 for (request, n) in group.into_iter().zip(counts) {
                     let _ = request.reply.send(Ok(n));
                 }
@@ -176,11 +191,20 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, last_insert: &AtomicI6
     }
 }
 
-fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>> {
+/// Inserts a group in one transaction. Returns how many rows each request added, and the actors it added to
+/// `actors` (not yet in `known_actors`).
+fn commit(
+    conn: &mut Connection,
+    group: &[Request],
+    known_actors: &HashSet<ActorParts>,
+) -> rusqlite::Result<(Vec<u64>, HashSet<ActorParts>)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut counts = Vec::with_capacity(group.len());
+    let mut new_actors: HashSet<ActorParts> = HashSet::new();
     // Per-day counts of what this transaction adds, by filter column and value (see migration 7).
     let mut days: HashMap<(&str, &str, i64), i64> = HashMap::new();
+    // And by combination of those columns (see migration 9).
+    let mut cube: HashMap<CubeKey, i64> = HashMap::new();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
         for request in group {
@@ -209,6 +233,18 @@ fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>
                     e.summary.as_str(),
                 ])? as u64;
                 if added > 0 {
+                    let a = &e.actor;
+                    let parts = |p: &Option<String>| p.clone().unwrap_or_default();
+                    let key = (parts(&a.id), parts(&a.name), parts(&a.email));
+                    if !known_actors.contains(&key) {
+                        new_actors.insert(key);
+                    }
+                    let who = a
+                        .email
+                        .as_deref()
+                        .or(a.id.as_deref())
+                        .or(a.name.as_deref())
+                        .unwrap_or("");
                     let day = ts.div_euclid(DAY_MS);
                     for (col, value) in [
                         ("*", ""),
@@ -217,12 +253,22 @@ fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>
                         ("outcome", e.outcome.as_str()),
                         ("actor_type", e.actor.kind.as_str()),
                         ("source", e.source.as_str()),
+                        ("actor", who),
                     ]
                     .into_iter()
                     .chain(t.map(|t| ("target_type", t.kind.as_str())))
                     {
                         *days.entry((col, value, day)).or_insert(0) += 1;
                     }
+                    let cube_key = (
+                        day,
+                        e.action.as_str(),
+                        e.outcome.as_str(),
+                        e.actor.kind.as_str(),
+                        t.map_or("", |t| t.kind.as_str()),
+                        e.source.as_str(),
+                    );
+                    *cube.entry(cube_key).or_insert(0) += 1;
                 }
                 accepted += added;
             }
@@ -235,9 +281,38 @@ fn commit(conn: &mut Connection, group: &[Request]) -> rusqlite::Result<Vec<u64>
         for ((col, value, day), n) in days {
             count_day.execute(params![col, value, day, n])?;
         }
+        let mut count_combination = tx.prepare_cached(
+            "INSERT INTO day_cube (day, action, category, outcome, actor_type, target_type, source, n) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (day, action, outcome, actor_type, target_type, source) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((day, action, outcome, actor_type, target_type, source), n) in cube {
+            let category = crate::model::event::category_of(action);
+            count_combination.execute(params![
+                day,
+                action,
+                category,
+                outcome,
+                actor_type,
+                target_type,
+                source,
+                n
+            ])?;
+        }
+        let mut add_actor = tx.prepare_cached(
+            "INSERT INTO actors (actor_id, actor_name, actor_email, who) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT DO NOTHING",
+        )?;
+        for (id, name, email) in &new_actors {
+            let who = [email, id, name]
+                .into_iter()
+                .find(|p| !p.is_empty())
+                .map_or("", |p| p.as_str());
+            add_actor.execute(params![id, name, email, who])?;
+        }
     }
     let added: u64 = counts.iter().sum();
     tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [added as i64])?;
     tx.commit()?;
-    Ok(counts)
+    Ok((counts, new_actors))
 }

@@ -6,10 +6,10 @@ use ulid::Generator;
 
 use super::{
     AuditStore, StoreError,
+    days::{self, Anchor},
     fulltext::{TextPlan, push_text},
     now_millis,
     sql::SqlSink,
-    writer::DAY_MS,
 };
 use crate::model::{
     Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey, SortOrder, Target,
@@ -80,15 +80,42 @@ impl AuditStore {
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
         let resolved = self.resolve(q).await?;
         let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events"));
-        if q.cursor.is_none() && q.page > 1 {
+        let rows = if q.cursor.is_none() && q.page > 1 {
             // A deep page skips its offset inside a subquery that reads only the index it walks (row ids
-            // come with every index), then reads the table for just the rows of the page.
+            // come with every index), then reads the table for just the rows of the page. Past a few pages,
+            // the per-day counts say which day the page starts in, so that only that day's rows are skipped;
+            // both reads share one snapshot.
+            let mut tx = self.read.begin().await?;
+            let mut offset = q.offset();
+            let mut anchor = None;
+            if offset > self.anchor_min_offset
+                && let Some(days) = days::histogram(&mut tx, q, &resolved, q.sort == SortKey::Action).await?
+            {
+                anchor = Some(days::anchor(days, q, offset));
+            }
             b.push(" WHERE seq IN (SELECT seq FROM events");
             push_filters(&mut b, q, &resolved);
+            match anchor {
+                Some(Anchor::PastTheEnd) => {
+                    b.push(" AND 0");
+                }
+                Some(Anchor::At {
+                    action,
+                    ms,
+                    offset: rest,
+                }) => {
+                    push_anchor(&mut b, q, action, ms);
+                    offset = rest;
+                }
+                None => {}
+            }
             push_order(&mut b, q);
             b.push(" LIMIT ").push_bind(i64::from(q.page_size));
-            b.push(" OFFSET ").push_bind(q.offset() as i64).push(")");
+            b.push(" OFFSET ").push_bind(offset as i64).push(")");
             push_order(&mut b, q);
+            let rows = b.build().fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            rows
         } else {
             push_filters(&mut b, q, &resolved);
             if let Some(c) = &q.cursor {
@@ -96,8 +123,8 @@ impl AuditStore {
             }
             push_order(&mut b, q);
             b.push(" LIMIT ").push_bind(i64::from(q.page_size));
-        }
-        let rows = b.build().fetch_all(&self.read).await?;
+            b.build().fetch_all(&self.read).await?
+        };
         let next_cursor = match rows.last() {
             Some(last) if rows.len() == q.page_size as usize => Some(cursor_of(q, last)?.encode()),
             _ => None,
@@ -174,101 +201,16 @@ impl AuditStore {
         Ok(total)
     }
 
-    /// The total of a query whose filters are per-day counted (and any time range), with the `seq` it is exact
-    /// through: whole days summed from `day_counts` (one column) or `day_cube` (several), the partial days at
-    /// the ends of the range counted through the index, all in one read transaction. `None` for other queries
-    /// (free text, target id, an actor combined with another column).
+    /// The total of a query whose filters are counted per day (see `days`), with the `seq` it is exact through,
+    /// read in one transaction. `None` for other queries.
     async fn count_by_days(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<(u64, i64)>, StoreError> {
-        if q.q.is_some() || q.target_id.is_some() {
-            return Ok(None);
-        }
-        // An actor's days are counted by `who`: exact only when every event of those keys matches the value.
-        let actor = match &resolved.actor {
-            Some(a) if !a.exact => return Ok(None),
-            Some(a) => Some(("actor", a.whos.clone())),
-            None => None,
-        };
-        let actions = (!q.actions.is_empty()).then(|| ("action", q.actions.clone()));
-        let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
-        let columns: Vec<(&str, Vec<String>)> = [
-            actor,
-            actions,
-            one("category", q.category.clone()),
-            one("outcome", q.outcome.map(|o| o.as_str().to_string())),
-            one("actor_type", q.actor_type.map(|t| t.as_str().to_string())),
-            one("target_type", q.target_type.clone()),
-            one("source", q.source.clone()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let (col, values) = match columns.as_slice() {
-            [] => ("*", vec![String::new()]),
-            [(col, values)] => (*col, values.clone()),
-            _ if columns.iter().any(|(col, _)| *col == "actor") => return Ok(None),
-            _ => ("", Vec::new()), // several columns: the cube
-        };
-        let from = q.from.as_ref().map(|b| b.millis);
-        let to = q.to.as_ref().map(|b| b.millis);
-        // Whole days: from the first that starts at or after `from` to the last that ends at or before `to`.
-        let first_day = from.map(|f| -(-f).div_euclid(DAY_MS));
-        let end_day = to.map(|t| (t + 1).div_euclid(DAY_MS));
-        if let (Some(a), Some(b)) = (first_day, end_day)
-            && a >= b
-        {
-            return Ok(None); // under two days: the index counts it quickly
-        }
         let mut tx = self.read.begin().await?;
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *tx)
             .await?;
-        let mut b = if col.is_empty() {
-            let mut b = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM day_cube WHERE 1 = 1");
-            for (col, values) in &columns {
-                b.push(format_args!(" AND {col} IN ("));
-                let mut list = b.separated(", ");
-                for v in values {
-                    list.push_bind(v.clone());
-                }
-                b.push(")");
-            }
-            b
-        } else {
-            let mut b = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE col = ");
-            b.push_bind(col).push(" AND value IN (");
-            let mut list = b.separated(", ");
-            for v in values {
-                list.push_bind(v);
-            }
-            b.push(")");
-            b
-        };
-        if let Some(d) = first_day {
-            b.push(" AND day >= ").push_bind(d);
-        }
-        if let Some(d) = end_day {
-            b.push(" AND day < ").push_bind(d);
-        }
-        let whole: i64 = b.build_query_scalar().fetch_one(&mut *tx).await?;
-        let unbounded = AuditQuery {
-            from: None,
-            to: None,
-            ..q.filters_only()
-        };
-        let mut partial = 0;
-        let ends = [
-            from.zip(first_day).map(|(f, d)| (f, d * DAY_MS - 1)),
-            to.zip(end_day).map(|(t, d)| (d * DAY_MS, t)),
-        ];
-        for (lo, hi) in ends.into_iter().flatten().filter(|(lo, hi)| lo <= hi) {
-            let mut b = QueryBuilder::new("SELECT COUNT(*) FROM events");
-            push_filters(&mut b, &unbounded, resolved);
-            b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
-            let n: i64 = b.build_query_scalar().fetch_one(&mut *tx).await?;
-            partial += n;
-        }
+        let days = days::histogram(&mut tx, q, resolved, false).await?;
         tx.commit().await?;
-        Ok(Some(((whole + partial) as u64, head)))
+        Ok(days.map(|d| (days::total(&d), head)))
     }
 
     /// How many events match, counting no further than `cap + 1`.
@@ -394,6 +336,13 @@ pub(super) struct Resolved {
     text: TextPlan,
 }
 
+impl Resolved {
+    /// The actor filter's `who` keys, and whether they alone select exactly its events.
+    pub(super) fn actor_keys(&self) -> Option<(&[String], bool)> {
+        self.actor.as_ref().map(|a| (a.whos.as_slice(), a.exact))
+    }
+}
+
 /// The `who` keys (see migration 8) of the actors whose id, email or name is `value`.
 #[derive(Debug)]
 struct ActorKeys {
@@ -469,6 +418,25 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
         b.sql(" AND ts <= ").int(t.millis);
     }
     push_text(b, &resolved.text);
+}
+
+/// ` AND` the rows from the anchor on, in the current order: from that instant (and action, for the action sort).
+fn push_anchor(b: &mut QueryBuilder<'_, sqlx::Sqlite>, q: &AuditQuery, action: Option<String>, ms: i64) {
+    let op = match q.order {
+        SortOrder::Desc => " <= ",
+        SortOrder::Asc => " >= ",
+    };
+    match action {
+        Some(a) => b
+            .push(" AND (action, ts)")
+            .push(op)
+            .push("(")
+            .push_bind(a)
+            .push(", ")
+            .push_bind(ms)
+            .push(")"),
+        None => b.push(" AND ts").push(op).push_bind(ms),
+    };
 }
 
 /// Keyset continuation: rows strictly after the cursor in the current order.

@@ -4,6 +4,7 @@
 //! the pool instead of in SQLite means concurrent writers never see `database is locked`) and a few readers.
 
 mod count_cache;
+mod days;
 mod events;
 mod export;
 mod fulltext;
@@ -47,7 +48,12 @@ pub struct AuditStore {
     counts: std::sync::Arc<count_cache::CountCache>,
     /// The database file, for the connections that bypass the pools (export).
     path: std::sync::Arc<std::path::PathBuf>,
+    /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
+    anchor_min_offset: u64,
 }
+
+/// See `AuditStore::anchor_min_offset`: below this, skipping rows through the index is as quick.
+const ANCHOR_MIN_OFFSET: u64 = 5_000;
 
 impl AuditStore {
     /// Opens (creating the file and its folder when missing) and migrates the database at `url`,
@@ -88,7 +94,15 @@ impl AuditStore {
             writer,
             counts: Default::default(),
             path: std::sync::Arc::new(path),
+            anchor_min_offset: ANCHOR_MIN_OFFSET,
         })
+    }
+
+    /// Sets how many rows a page may skip before it starts from the day its first row is in (tests use 0, so
+    /// that every deep page does).
+    pub fn with_anchor_min_offset(mut self, rows: u64) -> Self {
+        self.anchor_min_offset = rows;
+        self
     }
 
     /// True when the database answers a query.

@@ -1,0 +1,187 @@
+//! What the per-day counts answer without counting events: a query's total (the first time it is asked), and
+//! where a deep page starts.
+//!
+//! The writer keeps events per UTC day by each low-cardinality filter column and by actor (`day_counts`,
+//! migrations 7 and 8), and by combination of those columns (`day_cube`, migration 9). A query that filters on
+//! those columns has a histogram of matching events per day (per action and day, for the action sort): whole
+//! days from those tables, the partial days at the ends of its time range counted through the index. Its
+//! sum is the total. Walking it in the sort order finds the day that holds a page's first row, so that the
+//! page skips only the rows of that day instead of all the rows before it.
+
+use sqlx::{QueryBuilder, SqliteConnection};
+
+use super::{
+    StoreError,
+    events::{Resolved, push_filters},
+    writer::DAY_MS,
+};
+use crate::model::{AuditQuery, SortKey, SortOrder};
+
+/// Matching events on one day (of one action, when the histogram is by action; otherwise `action` is empty).
+#[derive(Debug)]
+pub(super) struct DayCount {
+    action: String,
+    day: i64,
+    n: i64,
+}
+
+/// Where a deep page starts: after the rows before `bound` in the sort order, skip `offset` more.
+#[derive(Debug, PartialEq)]
+pub(super) enum Anchor {
+    /// The page starts at or after this action (action sort) and this instant: `ts <= ms` newest first,
+    /// `ts >= ms` oldest first.
+    At {
+        action: Option<String>,
+        ms: i64,
+        offset: u64,
+    },
+    /// The offset is past the last row.
+    PastTheEnd,
+}
+
+/// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day (free
+/// text, target id, an actor combined with another column, an actor's name shared by events of the same key
+/// that do not all have it) or its range is under two days (the index counts that quickly).
+pub(super) async fn histogram(
+    conn: &mut SqliteConnection,
+    q: &AuditQuery,
+    resolved: &Resolved,
+    by_action: bool,
+) -> Result<Option<Vec<DayCount>>, StoreError> {
+    if q.q.is_some() || q.target_id.is_some() {
+        return Ok(None);
+    }
+    let actor = match resolved.actor_keys() {
+        Some((_, false)) => return Ok(None),
+        Some((whos, true)) => Some(("actor", whos.to_vec())),
+        None => None,
+    };
+    let actions = (!q.actions.is_empty()).then(|| ("action", q.actions.clone()));
+    let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
+    let columns: Vec<(&str, Vec<String>)> = [
+        actor,
+        actions,
+        one("category", q.category.clone()),
+        one("outcome", q.outcome.map(|o| o.as_str().to_string())),
+        one("actor_type", q.actor_type.map(|t| t.as_str().to_string())),
+        one("target_type", q.target_type.clone()),
+        one("source", q.source.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let has_actor = columns.iter().any(|(col, _)| *col == "actor");
+    // One column's counts, or the cube (several columns, or another column by action).
+    let single = match columns.as_slice() {
+        [] if by_action => Some(("action", None)),
+        [] => Some(("*", Some(vec![String::new()]))),
+        [(col, values)] if !by_action || *col == "action" => Some((*col, Some(values.clone()))),
+        _ if has_actor => return Ok(None),
+        _ => None,
+    };
+    let from = q.from.as_ref().map(|b| b.millis);
+    let to = q.to.as_ref().map(|b| b.millis);
+    // Whole days: from the first that starts at or after `from` to the last that ends at or before `to`.
+    let first_day = from.map(|f| -(-f).div_euclid(DAY_MS));
+    let end_day = to.map(|t| (t + 1).div_euclid(DAY_MS));
+    if let (Some(a), Some(b)) = (first_day, end_day)
+        && a >= b
+    {
+        return Ok(None);
+    }
+    let action_column = if by_action { "action" } else { "''" };
+    let mut b = match single {
+        Some((col, values)) => {
+            let grouped = if by_action { "value" } else { "''" };
+            let mut b = QueryBuilder::new(format!("SELECT {grouped}, day, SUM(n) FROM day_counts WHERE col = "));
+            b.push_bind(col);
+            if let Some(values) = values {
+                b.push(" AND value IN (");
+                let mut list = b.separated(", ");
+                for v in values {
+                    list.push_bind(v);
+                }
+                b.push(")");
+            }
+            b
+        }
+        None => {
+            let mut b = QueryBuilder::new(format!("SELECT {action_column}, day, SUM(n) FROM day_cube WHERE 1 = 1"));
+            for (col, values) in &columns {
+                // Column names come from the list above, never from the request.
+                b.push(format_args!(" AND {col} IN ("));
+                let mut list = b.separated(", ");
+                for v in values {
+                    list.push_bind(v.clone());
+                }
+                b.push(")");
+            }
+            b
+        }
+    };
+    if let Some(d) = first_day {
+        b.push(" AND day >= ").push_bind(d);
+    }
+    if let Some(d) = end_day {
+        b.push(" AND day < ").push_bind(d);
+    }
+    b.push(" GROUP BY 1, 2");
+    let mut days: Vec<DayCount> = b
+        .build_query_as::<(String, i64, i64)>()
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(action, day, n)| DayCount { action, day, n })
+        .collect();
+    let unbounded = AuditQuery {
+        from: None,
+        to: None,
+        ..q.filters_only()
+    };
+    let ends = [
+        from.zip(first_day).map(|(f, d)| (f, d * DAY_MS - 1)),
+        to.zip(end_day).map(|(t, d)| (d * DAY_MS, t)),
+    ];
+    for (lo, hi) in ends.into_iter().flatten().filter(|(lo, hi)| lo <= hi) {
+        let mut b = QueryBuilder::new(format!("SELECT {action_column}, COUNT(*) FROM events"));
+        push_filters(&mut b, &unbounded, resolved);
+        b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
+        b.push(" GROUP BY 1");
+        let counted: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
+        let day = lo.div_euclid(DAY_MS);
+        days.extend(counted.into_iter().map(|(action, n)| DayCount { action, day, n }));
+    }
+    Ok(Some(days))
+}
+
+/// The number of rows in the histogram.
+pub(super) fn total(days: &[DayCount]) -> u64 {
+    days.iter().map(|d| d.n.max(0) as u64).sum()
+}
+
+/// Where the page that skips `offset` rows of `q` starts (the histogram must be by action for the action sort).
+pub(super) fn anchor(mut days: Vec<DayCount>, q: &AuditQuery, offset: u64) -> Anchor {
+    days.retain(|d| d.n > 0);
+    days.sort_by(|a, b| (a.action.as_str(), a.day).cmp(&(b.action.as_str(), b.day)));
+    if q.order == SortOrder::Desc {
+        days.reverse();
+    }
+    let mut before = 0u64;
+    for d in days {
+        let n = d.n as u64;
+        if before + n > offset {
+            let ms = match q.order {
+                SortOrder::Desc => (d.day + 1) * DAY_MS - 1,
+                SortOrder::Asc => d.day * DAY_MS,
+            };
+            let action = (q.sort == SortKey::Action).then_some(d.action);
+            return Anchor::At {
+                action,
+                ms,
+                offset: offset - before,
+            };
+        }
+        before += n;
+    }
+    Anchor::PastTheEnd
+}

@@ -15,9 +15,9 @@ use super::{
     events::{Resolved, push_filters},
     writer::DAY_MS,
 };
-use crate::model::{AuditQuery, SortKey, SortOrder};
+use crate::model::{AuditQuery, SortOrder};
 
-/// Matching events on one day (of one action, when the histogram is by action; otherwise `action` is empty).
+/// Matching events on one day (`action` empty), or of one action (`day` 0).
 #[derive(Debug)]
 pub(super) struct DayCount {
     action: String,
@@ -25,18 +25,11 @@ pub(super) struct DayCount {
     n: i64,
 }
 
-/// Where a deep page starts: after the rows before `bound` in the sort order, skip `offset` more.
-#[derive(Debug, PartialEq)]
-pub(super) enum Anchor {
-    /// The page starts at or after this action (action sort) and this instant: `ts <= ms` newest first,
-    /// `ts >= ms` oldest first.
-    At {
-        action: Option<String>,
-        ms: i64,
-        offset: u64,
-    },
-    /// The offset is past the last row.
-    PastTheEnd,
+/// How a histogram splits the matching events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Split {
+    ByDay,
+    ByAction,
 }
 
 /// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day (free
@@ -46,8 +39,9 @@ pub(super) async fn histogram(
     conn: &mut SqliteConnection,
     q: &AuditQuery,
     resolved: &Resolved,
-    by_action: bool,
+    split: Split,
 ) -> Result<Option<Vec<DayCount>>, StoreError> {
+    let by_action = split == Split::ByAction;
     if q.q.is_some() || q.target_id.is_some() {
         return Ok(None);
     }
@@ -89,11 +83,14 @@ pub(super) async fn histogram(
     {
         return Ok(None);
     }
-    let action_column = if by_action { "action" } else { "''" };
+    // (action, day) as the histogram has them.
+    let (action_column, day_column) = if by_action { ("action", "0") } else { ("''", "day") };
     let mut b = match single {
         Some((col, values)) => {
             let grouped = if by_action { "value" } else { "''" };
-            let mut b = QueryBuilder::new(format!("SELECT {grouped}, day, SUM(n) FROM day_counts WHERE col = "));
+            let mut b = QueryBuilder::new(format!(
+                "SELECT {grouped}, {day_column}, SUM(n) FROM day_counts WHERE col = "
+            ));
             b.push_bind(col);
             if let Some(values) = values {
                 b.push(" AND value IN (");
@@ -106,7 +103,9 @@ pub(super) async fn histogram(
             b
         }
         None => {
-            let mut b = QueryBuilder::new(format!("SELECT {action_column}, day, SUM(n) FROM day_cube WHERE 1 = 1"));
+            let mut b = QueryBuilder::new(format!(
+                "SELECT {action_column}, {day_column}, SUM(n) FROM day_cube WHERE 1 = 1"
+            ));
             for (col, values) in &columns {
                 // Column names come from the list above, never from the request.
                 b.push(format_args!(" AND {col} IN ("));
@@ -148,7 +147,7 @@ pub(super) async fn histogram(
         b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
         b.push(" GROUP BY 1");
         let counted: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
-        let day = lo.div_euclid(DAY_MS);
+        let day = if by_action { 0 } else { lo.div_euclid(DAY_MS) };
         days.extend(counted.into_iter().map(|(action, n)| DayCount { action, day, n }));
     }
     Ok(Some(days))
@@ -159,29 +158,37 @@ pub(super) fn total(days: &[DayCount]) -> u64 {
     days.iter().map(|d| d.n.max(0) as u64).sum()
 }
 
-/// Where the page that skips `offset` rows of `q` starts (the histogram must be by action for the action sort).
-pub(super) fn anchor(mut days: Vec<DayCount>, q: &AuditQuery, offset: u64) -> Anchor {
+/// The histogram's entry (action, day) that holds the row after `offset` rows in the sort order, and how many
+/// rows of it come before that row. `None` when the offset is past the last row.
+pub(super) fn locate(mut days: Vec<DayCount>, order: SortOrder, offset: u64) -> Option<(String, i64, u64)> {
     days.retain(|d| d.n > 0);
     days.sort_by(|a, b| (a.action.as_str(), a.day).cmp(&(b.action.as_str(), b.day)));
-    if q.order == SortOrder::Desc {
+    // An action's whole days and its partial days at the ends of the range are one entry.
+    days.dedup_by(|next, kept| {
+        let same = (next.action.as_str(), next.day) == (kept.action.as_str(), kept.day);
+        if same {
+            kept.n += next.n;
+        }
+        same
+    });
+    if order == SortOrder::Desc {
         days.reverse();
     }
     let mut before = 0u64;
     for d in days {
         let n = d.n as u64;
         if before + n > offset {
-            let ms = match q.order {
-                SortOrder::Desc => (d.day + 1) * DAY_MS - 1,
-                SortOrder::Asc => d.day * DAY_MS,
-            };
-            let action = (q.sort == SortKey::Action).then_some(d.action);
-            return Anchor::At {
-                action,
-                ms,
-                offset: offset - before,
-            };
+            return Some((d.action, d.day, offset - before));
         }
         before += n;
     }
-    Anchor::PastTheEnd
+    None
+}
+
+/// The first instant of a day newest first (its last millisecond), or oldest first (its first).
+pub(super) fn day_edge(day: i64, order: SortOrder) -> i64 {
+    match order {
+        SortOrder::Desc => (day + 1) * DAY_MS - 1,
+        SortOrder::Asc => day * DAY_MS,
+    }
 }

@@ -1,12 +1,12 @@
 //! Events: insert (idempotent, all or nothing), list (filtered, sorted, paged), get, facets, export stream.
 
 use serde_json::{Map, Value};
-use sqlx::{QueryBuilder, Row, sqlite::SqliteRow};
+use sqlx::{QueryBuilder, Row, SqliteConnection, sqlite::SqliteRow};
 use ulid::Generator;
 
 use super::{
     AuditStore, StoreError,
-    days::{self, Anchor},
+    days::{self, Split},
     fulltext::{TextPlan, push_text},
     now_millis,
     sql::SqlSink,
@@ -87,12 +87,11 @@ impl AuditStore {
             // both reads share one snapshot.
             let mut tx = self.read.begin().await?;
             let mut offset = q.offset();
-            let mut anchor = None;
-            if offset > self.anchor_min_offset
-                && let Some(days) = days::histogram(&mut tx, q, &resolved, q.sort == SortKey::Action).await?
-            {
-                anchor = Some(days::anchor(days, q, offset));
-            }
+            let anchor = if offset > self.anchor_min_offset {
+                self.anchor(&mut tx, q, &resolved, offset).await?
+            } else {
+                None
+            };
             b.push(" WHERE seq IN (SELECT seq FROM events");
             push_filters(&mut b, q, &resolved);
             match anchor {
@@ -208,9 +207,47 @@ impl AuditStore {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *tx)
             .await?;
-        let days = days::histogram(&mut tx, q, resolved, false).await?;
+        let days = days::histogram(&mut tx, q, resolved, Split::ByDay).await?;
         tx.commit().await?;
         Ok(days.map(|d| (days::total(&d), head)))
+    }
+
+    /// Where the page that skips `offset` rows starts, from the per-day counts: `None` for a query they do not
+    /// count. For the action sort: first the action, then the day within it.
+    async fn anchor(
+        &self,
+        conn: &mut SqliteConnection,
+        q: &AuditQuery,
+        resolved: &Resolved,
+        offset: u64,
+    ) -> Result<Option<Anchor>, StoreError> {
+        let (action, within, offset) = match q.sort {
+            SortKey::Timestamp => (None, q.clone(), offset),
+            SortKey::Action => {
+                let Some(actions) = days::histogram(conn, q, resolved, Split::ByAction).await? else {
+                    return Ok(None);
+                };
+                let Some((action, _, rest)) = days::locate(actions, q.order, offset) else {
+                    return Ok(Some(Anchor::PastTheEnd));
+                };
+                let within = AuditQuery {
+                    actions: vec![action.clone()],
+                    ..q.clone()
+                };
+                (Some(action), within, rest)
+            }
+        };
+        let Some(days) = days::histogram(conn, &within, resolved, Split::ByDay).await? else {
+            return Ok(None);
+        };
+        Ok(Some(match days::locate(days, q.order, offset) {
+            Some((_, day, rest)) => Anchor::At {
+                action,
+                ms: days::day_edge(day, q.order),
+                offset: rest,
+            },
+            None => Anchor::PastTheEnd,
+        }))
     }
 
     /// How many events match, counting no further than `cap + 1`.
@@ -418,6 +455,20 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
         b.sql(" AND ts <= ").int(t.millis);
     }
     push_text(b, &resolved.text);
+}
+
+/// Where a deep page starts: after the rows before this point in the sort order, skip `offset` more.
+#[derive(Debug, PartialEq)]
+enum Anchor {
+    /// The page starts at or after this action (action sort) and this instant: `ts <= ms` newest first,
+    /// `ts >= ms` oldest first.
+    At {
+        action: Option<String>,
+        ms: i64,
+        offset: u64,
+    },
+    /// The offset is past the last row.
+    PastTheEnd,
 }
 
 /// ` AND` the rows from the anchor on, in the current order: from that instant (and action, for the action sort).

@@ -283,6 +283,14 @@ async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
     sqlx::query(backfill).execute(&pool).await.unwrap();
     let recounted_cube: Vec<CubeRow> = sqlx::query_as(cube).fetch_all(&pool).await.unwrap();
     assert_eq!(kept_cube, recounted_cube, "the writer's cube is the migration's");
+    let totals = "SELECT col, value, n FROM value_counts ORDER BY 1, 2";
+    let kept_totals: Vec<(String, String, i64)> = sqlx::query_as(totals).fetch_all(&pool).await.unwrap();
+    let summed: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT col, value, SUM(n) FROM day_counts GROUP BY 1, 2 ORDER BY 1, 2")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kept_totals, summed, "the writer's totals are the sums of its days");
     assert!(kept_cube.len() > 20);
     assert!(
         kept.iter().any(|(_, _, day, _)| *day == -1),

@@ -32,6 +32,14 @@ pub(super) enum Split {
     ByAction,
 }
 
+/// Which per-day tables a histogram may read. The cube holds a few hundred rows a day, so summing it over
+/// months takes longer than a deep page skipping rows through an index: only a first total reads it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Source {
+    CountsOrCube,
+    CountsOnly,
+}
+
 /// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day (free
 /// text, target id, an actor combined with another column, an actor's name shared by events of the same key
 /// that do not all have it) or its range is under two days (the index counts that quickly).
@@ -40,6 +48,7 @@ pub(super) async fn histogram(
     q: &AuditQuery,
     resolved: &Resolved,
     split: Split,
+    source: Source,
 ) -> Result<Option<Vec<DayCount>>, StoreError> {
     let by_action = split == Split::ByAction;
     if q.q.is_some() || q.target_id.is_some() {
@@ -70,7 +79,7 @@ pub(super) async fn histogram(
         [] if by_action => Some(("action", None)),
         [] => Some(("*", Some(vec![String::new()]))),
         [(col, values)] if !by_action || *col == "action" => Some((*col, Some(values.clone()))),
-        _ if has_actor => return Ok(None),
+        _ if has_actor || source == Source::CountsOnly => return Ok(None),
         _ => None,
     };
     let from = q.from.as_ref().map(|b| b.millis);
@@ -86,6 +95,15 @@ pub(super) async fn histogram(
     // (action, day) as the histogram has them.
     let (action_column, day_column) = if by_action { ("action", "0") } else { ("''", "day") };
     let mut b = match single {
+        // By action over all time: the totals, not every day.
+        Some((col, values)) if by_action && from.is_none() && to.is_none() => {
+            let mut b = QueryBuilder::new("SELECT value, 0, SUM(n) FROM value_counts WHERE col = ");
+            b.push_bind(col);
+            if let Some(values) = values {
+                push_in(&mut b, "value", values);
+            }
+            b
+        }
         Some((col, values)) => {
             let grouped = if by_action { "value" } else { "''" };
             let mut b = QueryBuilder::new(format!(
@@ -93,12 +111,7 @@ pub(super) async fn histogram(
             ));
             b.push_bind(col);
             if let Some(values) = values {
-                b.push(" AND value IN (");
-                let mut list = b.separated(", ");
-                for v in values {
-                    list.push_bind(v);
-                }
-                b.push(")");
+                push_in(&mut b, "value", values);
             }
             b
         }
@@ -107,13 +120,7 @@ pub(super) async fn histogram(
                 "SELECT {action_column}, {day_column}, SUM(n) FROM day_cube WHERE 1 = 1"
             ));
             for (col, values) in &columns {
-                // Column names come from the list above, never from the request.
-                b.push(format_args!(" AND {col} IN ("));
-                let mut list = b.separated(", ");
-                for v in values {
-                    list.push_bind(v.clone());
-                }
-                b.push(")");
+                push_in(&mut b, col, values.clone());
             }
             b
         }
@@ -151,6 +158,16 @@ pub(super) async fn histogram(
         days.extend(counted.into_iter().map(|(action, n)| DayCount { action, day, n }));
     }
     Ok(Some(days))
+}
+
+/// ` AND column IN (values…)`, bound. Column names come from this module, never from the request.
+fn push_in(b: &mut QueryBuilder<'_, sqlx::Sqlite>, column: &str, values: Vec<String>) {
+    b.push(format_args!(" AND {column} IN ("));
+    let mut list = b.separated(", ");
+    for v in values {
+        list.push_bind(v);
+    }
+    b.push(")");
 }
 
 /// The number of rows in the histogram.

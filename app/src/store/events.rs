@@ -6,7 +6,7 @@ use ulid::Generator;
 
 use super::{
     AuditStore, StoreError,
-    days::{self, Split},
+    days::{self, Source, Split},
     fulltext::{TextPlan, push_text},
     now_millis,
     sql::SqlSink,
@@ -207,7 +207,7 @@ impl AuditStore {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *tx)
             .await?;
-        let days = days::histogram(&mut tx, q, resolved, Split::ByDay).await?;
+        let days = days::histogram(&mut tx, q, resolved, Split::ByDay, Source::CountsOrCube).await?;
         tx.commit().await?;
         Ok(days.map(|d| (days::total(&d), head)))
     }
@@ -224,7 +224,8 @@ impl AuditStore {
         let (action, within, offset) = match q.sort {
             SortKey::Timestamp => (None, q.clone(), offset),
             SortKey::Action => {
-                let Some(actions) = days::histogram(conn, q, resolved, Split::ByAction).await? else {
+                let Some(actions) = days::histogram(conn, q, resolved, Split::ByAction, Source::CountsOnly).await?
+                else {
                     return Ok(None);
                 };
                 let Some((action, _, rest)) = days::locate(actions, q.order, offset) else {
@@ -237,7 +238,7 @@ impl AuditStore {
                 (Some(action), within, rest)
             }
         };
-        let Some(days) = days::histogram(conn, &within, resolved, Split::ByDay).await? else {
+        let Some(days) = days::histogram(conn, &within, resolved, Split::ByDay, Source::CountsOnly).await? else {
             return Ok(None);
         };
         Ok(Some(match days::locate(days, q.order, offset) {
@@ -313,13 +314,12 @@ impl AuditStore {
     }
 
     /// What the filter menus offer: actions by category with counts, target types, sources, busiest actors.
-    /// All from the per-day counts (a few rows per day), never from the events.
+    /// All from the totals per value (a few dozen rows), never from the events.
     pub async fn facets(&self) -> Result<Facets, StoreError> {
-        let actions: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT value, SUM(n) FROM day_counts WHERE col = 'action' GROUP BY value HAVING SUM(n) > 0 ORDER BY value",
-        )
-        .fetch_all(&self.read)
-        .await?;
+        let actions: Vec<(String, i64)> =
+            sqlx::query_as("SELECT value, n FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
+                .fetch_all(&self.read)
+                .await?;
         let mut categories: Vec<CategoryFacet> = Vec::new();
         for (action, count) in actions {
             let category = category_of(&action).to_string();
@@ -337,17 +337,15 @@ impl AuditStore {
         }
         categories.sort_by(|a, b| a.category.cmp(&b.category));
         let values = |col: &'static str| {
-            sqlx::query_scalar(
-                "SELECT value FROM day_counts WHERE col = ? GROUP BY value HAVING SUM(n) > 0 ORDER BY value",
-            )
-            .bind(col)
-            .fetch_all(&self.read)
+            sqlx::query_scalar("SELECT value FROM value_counts WHERE col = ? AND n > 0 ORDER BY value")
+                .bind(col)
+                .fetch_all(&self.read)
         };
         let target_types = values("target_type").await?;
         let sources = values("source").await?;
         let actors: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT value, SUM(n) AS total FROM day_counts WHERE col = 'actor' GROUP BY value HAVING total > 0 \
-             ORDER BY total DESC, value LIMIT 50",
+            "SELECT value, n FROM value_counts WHERE col = 'actor' AND n > 0 \
+             ORDER BY n DESC, value LIMIT 50",
         )
         .fetch_all(&self.read)
         .await?;

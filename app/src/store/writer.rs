@@ -278,8 +278,17 @@ fn commit(
             "INSERT INTO day_counts (col, value, day, n) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (col, value, day) DO UPDATE SET n = n + excluded.n",
         )?;
+        let mut totals: HashMap<(&str, &str), i64> = HashMap::new();
         for ((col, value, day), n) in days {
             count_day.execute(params![col, value, day, n])?;
+            *totals.entry((col, value)).or_insert(0) += n;
+        }
+        let mut count_value = tx.prepare_cached(
+            "INSERT INTO value_counts (col, value, n) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (col, value) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((col, value), n) in totals {
+            count_value.execute(params![col, value, n])?;
         }
         let mut count_combination = tx.prepare_cached(
             "INSERT INTO day_cube (day, action, category, outcome, actor_type, target_type, source, n) \

@@ -177,3 +177,25 @@ pub async fn security_headers(State(state): State<AppState>, req: Request<Body>,
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
+
+/// The server-function framework answers arguments it cannot decode (a missing or malformed field) with a 500
+/// whose body names the field (`Args|missing field `name``). That is the caller's mistake, so it becomes a
+/// 400. The functions' own refusals carry their status already (see `app::api::guard::refuse`).
+pub async fn bad_arguments_are_400(req: Request, next: Next) -> Response {
+    let server_fn = req.uri().path().starts_with("/api/fn/");
+    let response = next.run(req).await;
+    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the error could not be read").into_response();
+    };
+    let callers_mistake = ["Args|", "MissingArg|", "Deserialization|"]
+        .iter()
+        .any(|kind| bytes.starts_with(kind.as_bytes()));
+    if callers_mistake {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

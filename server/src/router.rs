@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(access::bad_arguments_are_400))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -437,3 +437,102 @@ async fn pages_carry_security_headers_with_a_nonce_for_their_scripts() {
         "the page's scripts carry the CSP nonce"
     );
 }
+
+/// Calls a server function as this session, with a form body (POST) or a query string (GET).
+async fn call(app: &TestApp, cookie: &str, method: &str, path: &str, args: &str) -> (u16, String) {
+    let req = if method == "GET" {
+        app.client.get(app.url(&format!("{path}?{args}")))
+    } else {
+        app.client
+            .post(app.url(path))
+            .header("origin", app.origin())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(args.to_string())
+    };
+    let resp = req.header("cookie", cookie).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn server_functions_answer_bad_input_with_a_4xx_that_names_the_field() {
+    let app = TestApp::start().await;
+    let admin = app
+        .store
+        .create_user("boss@example.com", "Boss", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    let other = app
+        .store
+        .create_user("ola@example.com", "Ola", Role::Viewer, "correct-horse-battery")
+        .await
+        .unwrap();
+    let cookie = format!(
+        "auditlog_session={}",
+        app.store.create_session(&admin.id, 60_000).await.unwrap()
+    );
+    let unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    let cases: Vec<(&str, &str, String, u16, &str)> = vec![
+        (
+            "POST",
+            "/api/fn/update_user",
+            format!("id={}&name=X&role=boss", other.id),
+            400,
+            "role",
+        ),
+        (
+            "POST",
+            "/api/fn/update_user",
+            format!("id={unknown}&name=X&role=viewer"),
+            404,
+            "not found",
+        ),
+        ("POST", "/api/fn/delete_user", format!("id={}", admin.id), 400, "id"),
+        ("POST", "/api/fn/delete_user", format!("id={unknown}"), 404, "not found"),
+        (
+            "POST",
+            "/api/fn/create_user",
+            "email=not-an-email&name=X&role=viewer&password=correct-horse-battery".into(),
+            400,
+            "email",
+        ),
+        (
+            "POST",
+            "/api/fn/update_setting",
+            "key=smtp_relay&value=".into(),
+            400,
+            "value",
+        ),
+        (
+            "POST",
+            "/api/fn/update_setting",
+            "key=no_such_key&value=1".into(),
+            400,
+            "key",
+        ),
+        (
+            "POST",
+            "/api/fn/create_token",
+            "name=ci&scopes=everything".into(),
+            400,
+            "scope",
+        ),
+        (
+            "POST",
+            "/api/fn/revoke_token",
+            format!("id={unknown}"),
+            404,
+            "not found",
+        ),
+        ("GET", "/api/fn/get_event", format!("id={unknown}"), 404, "not found"),
+        ("POST", "/api/fn/update_user", format!("id={}", other.id), 400, "name"),
+        ("GET", "/api/fn/list_events", "query=page%3Dabc".into(), 400, "page"),
+    ];
+    for (method, path, args, status, names) in cases {
+        let (got, body) = call(&app, &cookie, method, path, &args).await;
+        assert_eq!(got, status, "{method} {path} {args}: {body}");
+        assert!(body.contains(names), "{method} {path} {args}: `{body}` names `{names}`");
+    }
+    // Nothing was changed by the refused calls.
+    assert_eq!(app.store.user(&other.id).await.unwrap().name, "Ola");
+    assert_eq!(app.store.list_users().await.unwrap().len(), 2);
+}

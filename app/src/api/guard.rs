@@ -1,6 +1,7 @@
 //! The one place where a server function learns who calls it and whether they may, and where store errors
 //! become what the browser may see. (The server's access middleware applies the same table first.)
 
+use axum::http::StatusCode;
 use leptos::prelude::*;
 
 use crate::{
@@ -45,12 +46,26 @@ pub fn session_user() -> Option<User> {
 }
 
 fn store() -> Result<AuditStore, ServerFnError> {
-    use_context::<AuditStore>().ok_or_else(|| ServerFnError::new("audit store is not configured"))
+    use_context::<AuditStore>().ok_or_else(|| refuse(StatusCode::SERVICE_UNAVAILABLE, "audit store is not configured"))
+}
+
+/// An error the caller sees, answered with `status`: 400 for bad input (the message names the field), 401,
+/// 403, 404; a store failure is a 503. Nothing a caller sends should end in a 500.
+pub fn refuse(status: StatusCode, message: impl Into<String>) -> ServerFnError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    ServerFnError::new(message.into())
+}
+
+/// Bad input: a 400 whose message names the field.
+pub fn bad_input(message: impl Into<String>) -> ServerFnError {
+    refuse(StatusCode::BAD_REQUEST, message)
 }
 
 /// Any signed-in user, with the store.
 pub fn signed_in() -> Result<(AuditStore, User), ServerFnError> {
-    let user = session_user().ok_or_else(|| ServerFnError::new("sign in first"))?;
+    let user = session_user().ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "sign in first"))?;
     Ok((store()?, user))
 }
 
@@ -58,7 +73,7 @@ pub fn signed_in() -> Result<(AuditStore, User), ServerFnError> {
 pub fn admin() -> Result<(AuditStore, User), ServerFnError> {
     let (store, user) = signed_in()?;
     if !user.is_admin() {
-        return Err(ServerFnError::new("this is for admins only"));
+        return Err(refuse(StatusCode::FORBIDDEN, "this is for admins only"));
     }
     Ok((store, user))
 }
@@ -72,11 +87,14 @@ pub async fn audit_reader() -> Result<AuditStore, ServerFnError> {
 /// reaches the browser only as "unavailable", never as SQL text.
 pub fn opaque(e: StoreError) -> ServerFnError {
     match e {
-        StoreError::Invalid(f) => ServerFnError::new(f.to_string()),
-        StoreError::NotFound => ServerFnError::new("not found"),
+        StoreError::Invalid(f) => bad_input(f.to_string()),
+        StoreError::NotFound => refuse(StatusCode::NOT_FOUND, "not found"),
         other => {
             tracing::error!(error = %other, "audit store failed");
-            ServerFnError::new("the audit log is unavailable right now")
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the audit log is unavailable right now",
+            )
         }
     }
 }

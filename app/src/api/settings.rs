@@ -19,7 +19,7 @@ pub async fn update_setting(key: String, value: String) -> Result<(), ServerFnEr
     let (store, by) = super::guard::signed_in()?;
     let value = value.trim().to_string();
     if value.is_empty() || value.chars().count() > 200 {
-        return Err(ServerFnError::new("value: must be 1 to 200 characters"));
+        return Err(super::guard::bad_input("value: must be 1 to 200 characters"));
     }
     let before = store.update_setting(&key, &value).await.map_err(super::guard::opaque)?;
     if before == value {
@@ -53,7 +53,7 @@ pub async fn list_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
 pub async fn create_token(name: String, scopes: String) -> Result<String, ServerFnError> {
     use crate::model::token::Scopes;
     let (store, by) = super::guard::admin()?;
-    let scopes = Scopes::parse(&scopes).map_err(|e| ServerFnError::new(e.to_string()))?;
+    let scopes = Scopes::parse(&scopes).map_err(|e| super::guard::bad_input(e.to_string()))?;
     let created = store.create_token(&name, &scopes).await.map_err(super::guard::opaque)?;
     super::guard::record(&store, token_event("api_token.create", by.actor(), &created.token)).await;
     Ok(created.plaintext)

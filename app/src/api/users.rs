@@ -17,7 +17,7 @@ pub async fn list_users() -> Result<Vec<User>, ServerFnError> {
 pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<User, ServerFnError> {
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
-    let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("role: must be admin or viewer"))?;
+    let role = Role::parse(&role).ok_or_else(|| super::guard::bad_input("role: must be admin or viewer"))?;
     let user = store
         .create_user(&email, &name, role, &password)
         .await
@@ -30,7 +30,7 @@ pub async fn create_user(email: String, name: String, role: String, password: St
 pub async fn update_user(id: String, name: String, role: String) -> Result<(), ServerFnError> {
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
-    let role = Role::parse(&role).ok_or_else(|| ServerFnError::new("role: must be admin or viewer"))?;
+    let role = Role::parse(&role).ok_or_else(|| super::guard::bad_input("role: must be admin or viewer"))?;
     let (before, after) = store
         .update_user(&id, &name, role)
         .await
@@ -48,7 +48,7 @@ pub async fn update_user(id: String, name: String, role: String) -> Result<(), S
 pub async fn delete_user(id: String) -> Result<(), ServerFnError> {
     let (store, by) = super::guard::admin()?;
     if by.id == id {
-        return Err(ServerFnError::new("you cannot delete yourself"));
+        return Err(super::guard::bad_input("id: you cannot delete yourself"));
     }
     let user = store.delete_user(&id).await.map_err(super::guard::opaque)?;
     super::guard::record(&store, user_event("user.delete", by.actor(), &user, None)).await;

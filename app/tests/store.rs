@@ -700,3 +700,86 @@ async fn structured_totals_stay_exact_as_events_arrive() {
         store.record_batch(batch).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_change_and_the_event_that_records_it_are_stored_together_or_not_at_all() {
+    use app::{model::Role, store::StoreError};
+    let (store, _d) = open().await;
+    let event = |action: &str| NewEvent {
+        action: action.into(),
+        actor: Some(Actor::system("test")),
+        ..NewEvent::default()
+    };
+    // An event that cannot be stored takes its change with it.
+    let bad = event("Not An Action");
+    let refused = store
+        .create_user_recorded(
+            "ann@example.com",
+            "Ann",
+            Role::Admin,
+            "correct-horse-battery",
+            move |_| Some(bad),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+    assert!(store.user_by_email("ann@example.com").await.unwrap().is_none());
+    let bad = event("Not An Action");
+    assert!(
+        store
+            .update_setting_recorded("smtp_relay", "relay9.example.com", move |_| Some(bad))
+            .await
+            .is_err()
+    );
+    let settings = store.settings().await.unwrap();
+    assert!(
+        settings.contains(&("smtp_relay".into(), "relay1.acme.com".into())),
+        "{settings:?}"
+    );
+    assert_eq!(store.count(&q("")).await.unwrap(), 0);
+    // A refused change records nothing.
+    let unknown = store
+        .update_user_recorded("01ARZ3NDEKTSV4RRFFQ69G5FAV", "X", Role::Viewer, |_, _| {
+            Some(NewEvent {
+                action: "user.update".into(),
+                actor: Some(Actor::system("test")),
+                ..NewEvent::default()
+            })
+        })
+        .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    assert_eq!(store.count(&q("")).await.unwrap(), 0);
+    // Both, when both can be stored; the event sees the state before the change.
+    let before = store
+        .update_setting_recorded("smtp_relay", "relay9.example.com", |before| {
+            Some(NewEvent {
+                action: "settings.update".into(),
+                actor: Some(Actor::system("test")),
+                details: json!({"from": before}).as_object().unwrap().clone(),
+                ..NewEvent::default()
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(before, "relay1.acme.com");
+    let page = store.list(&q("action=settings.update")).await.unwrap();
+    assert_eq!(page.total, 1);
+    let stored = store.get(&page.entries[0].id).await.unwrap();
+    assert_eq!(stored.details["from"], "relay1.acme.com");
+    let token = store
+        .create_token_recorded("ci", &app::store::Scopes::parse("ingest").unwrap(), |_| None)
+        .await
+        .unwrap();
+    let bad = event("Not An Action");
+    assert!(
+        store
+            .revoke_token_recorded(&token.token.id, move |_| Some(bad))
+            .await
+            .is_err()
+    );
+    let tokens = store.list_tokens().await.unwrap();
+    assert!(
+        tokens[0].revoked_at.is_none(),
+        "the revocation was rolled back with its event"
+    );
+    assert_eq!(store.count(&q("")).await.unwrap(), 1);
+}

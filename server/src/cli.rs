@@ -4,10 +4,10 @@ use std::{io::Write, process::ExitCode};
 
 use app::{
     model::{
-        Actor, AuditQuery, NewEvent, Role,
+        Actor, AuditQuery, NewEvent, Role, User,
         recorded::{token_event, user_event},
     },
-    store::{AuditStore, Scopes},
+    store::{ApiToken, AuditStore, Scopes},
 };
 use clap::Parser;
 use rand::Rng;
@@ -81,9 +81,9 @@ async fn user(database_url: &str, cmd: UserCommand) -> CliResult {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let user = store.create_user(&email, &name, role, &password).await?;
-            store
-                .record(from_cli(user_event("user.create", cli_actor(), &user, None)))
+            let record = |user: &User| Some(from_cli(user_event("user.create", cli_actor(), user, None)));
+            let user = store
+                .create_user_recorded(&email, &name, role, &password, record)
                 .await?;
             eprintln!("Created {} user {} ({}).", user.role.as_str(), user.email, user.id);
         }
@@ -127,10 +127,8 @@ async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
     match cmd {
         TokenCommand::Create { name, scope } => {
             let scopes = Scopes::parse(&scope)?;
-            let created = store.create_token(&name, &scopes).await?;
-            store
-                .record(from_cli(token_event("api_token.create", cli_actor(), &created.token)))
-                .await?;
+            let record = |token: &ApiToken| Some(from_cli(token_event("api_token.create", cli_actor(), token)));
+            let created = store.create_token_recorded(&name, &scopes, record).await?;
             println!("{}", created.plaintext);
             eprintln!(
                 "Created token {} ({}) with scopes {}. It is shown only once: store it now.",
@@ -156,13 +154,11 @@ async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
             }
         }
         TokenCommand::Revoke { id } => {
-            let token = store.revoke_token(&id).await.map_err(|e| match e {
+            let record = |token: &ApiToken| Some(from_cli(token_event("api_token.revoke", cli_actor(), token)));
+            let token = store.revoke_token_recorded(&id, record).await.map_err(|e| match e {
                 app::store::StoreError::NotFound => format!("no token with id {id}").into(),
                 other => Box::<dyn std::error::Error + Send + Sync>::from(other),
             })?;
-            store
-                .record(from_cli(token_event("api_token.revoke", cli_actor(), &token)))
-                .await?;
             eprintln!("Revoked token {} ({}).", token.id, token.name);
         }
     }

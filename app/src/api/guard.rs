@@ -21,19 +21,20 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
-/// Records an event the panel caused, from the current request's IP and user agent. A failure to record is
-/// logged loudly.
-pub async fn record(store: &AuditStore, mut event: NewEvent) {
-    if let Some(meta) =
-        use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<RequestMeta>().cloned())
-    {
-        event.ip = event.ip.or(meta.ip);
-        event.user_agent = event.user_agent.or(meta.user_agent);
-    }
+/// Where the current request came from (empty outside a request).
+pub fn request_meta() -> RequestMeta {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<RequestMeta>().cloned())
+        .unwrap_or_default()
+}
+
+/// An event the panel caused, with the request's IP and user agent, from source `admin-panel`. The store
+/// records it in the same transaction as the change (`*_recorded`), so neither exists without the other.
+pub fn panel_event(mut event: NewEvent, meta: &RequestMeta) -> NewEvent {
+    event.ip = event.ip.or_else(|| meta.ip.clone());
+    event.user_agent = event.user_agent.or_else(|| meta.user_agent.clone());
     event.source = event.source.or_else(|| Some("admin-panel".into()));
-    if let Err(e) = store.record(event).await {
-        tracing::error!(error = %e, "could not record a panel event");
-    }
+    event
 }
 
 /// The signed-in user of the current request, if any.

@@ -21,24 +21,34 @@ pub async fn update_setting(key: String, value: String) -> Result<(), ServerFnEr
     if value.is_empty() || value.chars().count() > 200 {
         return Err(super::guard::bad_input("value: must be 1 to 200 characters"));
     }
-    let before = store.update_setting(&key, &value).await.map_err(super::guard::opaque)?;
-    if before == value {
-        return Ok(());
-    }
-    let mut details = serde_json::Map::new();
-    details.insert("changes".into(), json!({ key.clone(): {"from": before, "to": value} }));
-    let event = NewEvent {
-        action: "settings.update".into(),
-        actor: Some(by.actor()),
-        target: Some(Target {
-            kind: "settings".into(),
-            id: Some(key.clone()),
-            name: Some(key),
-        }),
-        details,
-        ..NewEvent::default()
+    let meta = super::guard::request_meta();
+    let (changed_key, to) = (key.clone(), value.clone());
+    let record = move |before: &str| {
+        // Setting a value to what it was changes nothing, and records nothing.
+        (before != to).then(|| {
+            let mut details = serde_json::Map::new();
+            details.insert(
+                "changes".into(),
+                json!({ changed_key.clone(): {"from": before, "to": to} }),
+            );
+            let event = NewEvent {
+                action: "settings.update".into(),
+                actor: Some(by.actor()),
+                target: Some(Target {
+                    kind: "settings".into(),
+                    id: Some(changed_key.clone()),
+                    name: Some(changed_key),
+                }),
+                details,
+                ..NewEvent::default()
+            };
+            super::guard::panel_event(event, &meta)
+        })
     };
-    super::guard::record(&store, event).await;
+    store
+        .update_setting_recorded(&key, &value, record)
+        .await
+        .map_err(super::guard::opaque)?;
     Ok(())
 }
 
@@ -54,15 +64,33 @@ pub async fn create_token(name: String, scopes: String) -> Result<String, Server
     use crate::model::token::Scopes;
     let (store, by) = super::guard::admin()?;
     let scopes = Scopes::parse(&scopes).map_err(|e| super::guard::bad_input(e.to_string()))?;
-    let created = store.create_token(&name, &scopes).await.map_err(super::guard::opaque)?;
-    super::guard::record(&store, token_event("api_token.create", by.actor(), &created.token)).await;
+    let meta = super::guard::request_meta();
+    let record = move |token: &ApiToken| {
+        Some(super::guard::panel_event(
+            token_event("api_token.create", by.actor(), token),
+            &meta,
+        ))
+    };
+    let created = store
+        .create_token_recorded(&name, &scopes, record)
+        .await
+        .map_err(super::guard::opaque)?;
     Ok(created.plaintext)
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
     let (store, by) = super::guard::admin()?;
-    let token = store.revoke_token(&id).await.map_err(super::guard::opaque)?;
-    super::guard::record(&store, token_event("api_token.revoke", by.actor(), &token)).await;
+    let meta = super::guard::request_meta();
+    let record = move |token: &ApiToken| {
+        Some(super::guard::panel_event(
+            token_event("api_token.revoke", by.actor(), token),
+            &meta,
+        ))
+    };
+    store
+        .revoke_token_recorded(&id, record)
+        .await
+        .map_err(super::guard::opaque)?;
     Ok(())
 }

@@ -18,12 +18,17 @@ pub async fn create_user(email: String, name: String, role: String, password: St
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
     let role = Role::parse(&role).ok_or_else(|| super::guard::bad_input("role: must be admin or viewer"))?;
-    let user = store
-        .create_user(&email, &name, role, &password)
+    let meta = super::guard::request_meta();
+    let record = move |user: &User| {
+        Some(super::guard::panel_event(
+            user_event("user.create", by.actor(), user, None),
+            &meta,
+        ))
+    };
+    store
+        .create_user_recorded(&email, &name, role, &password, record)
         .await
-        .map_err(super::guard::opaque)?;
-    super::guard::record(&store, user_event("user.create", by.actor(), &user, None)).await;
-    Ok(user)
+        .map_err(super::guard::opaque)
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_user")]
@@ -31,16 +36,22 @@ pub async fn update_user(id: String, name: String, role: String) -> Result<(), S
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
     let role = Role::parse(&role).ok_or_else(|| super::guard::bad_input("role: must be admin or viewer"))?;
-    let (before, after) = store
-        .update_user(&id, &name, role)
+    let meta = super::guard::request_meta();
+    let record = move |before: &User, after: &User| {
+        let action = if before.role != after.role {
+            "user.role_change"
+        } else {
+            "user.update"
+        };
+        Some(super::guard::panel_event(
+            user_event(action, by.actor(), after, Some(before)),
+            &meta,
+        ))
+    };
+    store
+        .update_user_recorded(&id, &name, role, record)
         .await
         .map_err(super::guard::opaque)?;
-    let action = if before.role != after.role {
-        "user.role_change"
-    } else {
-        "user.update"
-    };
-    super::guard::record(&store, user_event(action, by.actor(), &after, Some(&before))).await;
     Ok(())
 }
 
@@ -50,7 +61,16 @@ pub async fn delete_user(id: String) -> Result<(), ServerFnError> {
     if by.id == id {
         return Err(super::guard::bad_input("id: you cannot delete yourself"));
     }
-    let user = store.delete_user(&id).await.map_err(super::guard::opaque)?;
-    super::guard::record(&store, user_event("user.delete", by.actor(), &user, None)).await;
+    let meta = super::guard::request_meta();
+    let record = move |user: &User| {
+        Some(super::guard::panel_event(
+            user_event("user.delete", by.actor(), user, None),
+            &meta,
+        ))
+    };
+    store
+        .delete_user_recorded(&id, record)
+        .await
+        .map_err(super::guard::opaque)?;
     Ok(())
 }

@@ -105,6 +105,30 @@ impl AuditStore {
         self
     }
 
+    /// Runs `change` on the event writer's connection and stores the event it returns (if any) in the same
+    /// transaction: a panel change and the event that records it are committed together, or not at all.
+    pub(super) async fn change<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&rusqlite::Transaction) -> Result<(T, Option<crate::model::NewEvent>), StoreError>
+        + Send
+        + 'static,
+    ) -> Result<T, StoreError> {
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let out = slot.clone();
+        self.writer
+            .change(Box::new(move |tx| {
+                let (value, event) = change(tx)?;
+                let events = event.map(|e| e.validate()).transpose()?.into_iter().collect();
+                if let Ok(mut out) = out.lock() {
+                    *out = Some(value);
+                }
+                Ok(events)
+            }))
+            .await?;
+        let value = slot.lock().ok().and_then(|mut v| v.take());
+        value.ok_or(StoreError::Database(sqlx::Error::PoolClosed))
+    }
+
     /// True when the database answers a query.
     pub async fn healthy(&self) -> bool {
         sqlx::query_scalar::<_, i64>("SELECT 1")

@@ -2,13 +2,14 @@
 //! tool; passwords, which are guessable, use Argon2id). The plaintext exists once, in `NewToken`.
 
 use rand::{Rng, distributions::Alphanumeric};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{AuditStore, StoreError, now_millis};
-use crate::model::FieldError;
+use super::{AuditStore, StoreError, now_millis, writer::database};
 pub use crate::model::token::{ApiToken, Scope, Scopes};
+use crate::model::{FieldError, NewEvent};
 
 const TOKEN_PREFIX: &str = "alk_";
 const TOKEN_RANDOM_LEN: usize = 40;
@@ -63,7 +64,18 @@ fn hash(token: &str) -> String {
 const TOKEN_COLUMNS: &str = "id, name, prefix, scopes, created_at, last_used_at, revoked_at";
 
 impl AuditStore {
+    /// Creates a token, unrecorded (setup and tests; the panel and the CLI use `create_token_recorded`).
     pub async fn create_token(&self, name: &str, scopes: &Scopes) -> Result<NewToken, StoreError> {
+        self.create_token_recorded(name, scopes, |_| None).await
+    }
+
+    /// Creates a token and stores the event `record` makes of it in the same transaction.
+    pub async fn create_token_recorded(
+        &self,
+        name: &str,
+        scopes: &Scopes,
+        record: impl FnOnce(&ApiToken) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<NewToken, StoreError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(FieldError::invalid("name", "must be 1 to 100 characters").into());
@@ -83,17 +95,26 @@ impl AuditStore {
             last_used_at: None,
             revoked_at: None,
         };
-        sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&token.id)
-        .bind(&token.name)
-        .bind(hash(&plaintext))
-        .bind(&token.prefix)
-        .bind(token.scopes.to_list())
-        .bind(token.created_at)
-        .execute(&self.write)
-        .await?;
+        let token_hash = hash(&plaintext);
+        let token = self
+            .change(move |tx| {
+                tx.execute(
+                    "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        token.id,
+                        token.name,
+                        token_hash,
+                        token.prefix,
+                        token.scopes.to_list(),
+                        token.created_at
+                    ],
+                )
+                .map_err(database)?;
+                let event = record(&token);
+                Ok((token, event))
+            })
+            .await?;
         Ok(NewToken { token, plaintext })
     }
 
@@ -106,19 +127,49 @@ impl AuditStore {
         Ok(rows.into_iter().map(ApiToken::from).collect())
     }
 
-    /// Revokes by id. Revoking twice is harmless; an unknown id is `NotFound`.
+    /// Revokes by id, unrecorded (tests; the panel and the CLI use `revoke_token_recorded`).
     pub async fn revoke_token(&self, id: &str) -> Result<ApiToken, StoreError> {
-        sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-            .bind(now_millis())
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        let row: TokenRow = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.write)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(row.into())
+        self.revoke_token_recorded(id, |_| None).await
+    }
+
+    /// Revokes by id and stores the event `record` makes of the token in the same transaction. Revoking twice
+    /// is harmless (and recorded again); an unknown id is `NotFound`.
+    pub async fn revoke_token_recorded(
+        &self,
+        id: &str,
+        record: impl FnOnce(&ApiToken) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<ApiToken, StoreError> {
+        let id = id.to_string();
+        self.change(move |tx| {
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+                params![now_millis(), id],
+            )
+            .map_err(database)?;
+            let row = tx
+                .query_row(
+                    &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?1"),
+                    [&id],
+                    |r| {
+                        Ok(TokenRow {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            prefix: r.get(2)?,
+                            scopes: r.get(3)?,
+                            created_at: r.get(4)?,
+                            last_used_at: r.get(5)?,
+                            revoked_at: r.get(6)?,
+                        })
+                    },
+                )
+                .optional()
+                .map_err(database)?
+                .ok_or(StoreError::NotFound)?;
+            let token = ApiToken::from(row);
+            let event = record(&token);
+            Ok((token, event))
+        })
+        .await
     }
 
     /// The token a bearer string belongs to, whether revoked or not (the caller decides), marking it used.

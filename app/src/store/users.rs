@@ -6,11 +6,12 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 use rand::{Rng, distributions::Alphanumeric};
+use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{AuditStore, StoreError, now_millis};
-use crate::model::{FieldError, Role, User};
+use super::{AuditStore, StoreError, now_millis, writer::database};
+use crate::model::{FieldError, NewEvent, Role, User};
 
 /// How long a session lasts.
 pub const SESSION_TTL_MS: i64 = 8 * 60 * 60 * 1000;
@@ -111,7 +112,20 @@ async fn dummy_hash() -> String {
 }
 
 impl AuditStore {
+    /// Creates a user, unrecorded (setup and tests; the panel and the CLI use `create_user_recorded`).
     pub async fn create_user(&self, email: &str, name: &str, role: Role, password: &str) -> Result<User, StoreError> {
+        self.create_user_recorded(email, name, role, password, |_| None).await
+    }
+
+    /// Creates a user and stores the event `record` makes of it in the same transaction.
+    pub async fn create_user_recorded(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+        record: impl FnOnce(&User) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<User, StoreError> {
         let email = check_email(email)?;
         check_password(password)?;
         let hash = hash_password(password.to_string()).await?;
@@ -121,25 +135,25 @@ impl AuditStore {
             name: name.trim().to_string(),
             role,
         };
-        let now = now_millis();
-        let result = sqlx::query(
-            "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&user.id)
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(role.as_str())
-        .bind(hash)
-        .bind(now)
-        .bind(now)
-        .execute(&self.write)
-        .await;
-        match result {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(FieldError::invalid("email", "a user with this email already exists").into())
-            }
-            other => other.map(|_| user).map_err(StoreError::from),
-        }
+        self.change(move |tx| {
+            let now = now_millis();
+            let inserted = tx.execute(
+                "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![user.id, user.email, user.name, role.as_str(), hash, now],
+            );
+            match inserted {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                {
+                    return Err(FieldError::invalid("email", "a user with this email already exists").into());
+                }
+                other => other.map_err(database)?,
+            };
+            let event = record(&user);
+            Ok((user, event))
+        })
+        .await
     }
 
     /// Sets the password (and role) of the user with this email, creating the user when missing.
@@ -191,31 +205,49 @@ impl AuditStore {
         Ok(n > 0)
     }
 
-    /// Changes name and role; returns the user before and after.
-    pub async fn update_user(&self, id: &str, name: &str, role: Role) -> Result<(User, User), StoreError> {
-        let before = self.user(id).await?;
-        sqlx::query("UPDATE users SET name = ?, role = ?, updated_at = ? WHERE id = ?")
-            .bind(name.trim())
-            .bind(role.as_str())
-            .bind(now_millis())
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        let after = User {
-            name: name.trim().to_string(),
-            role,
-            ..before.clone()
-        };
-        Ok((before, after))
+    /// Changes name and role, and stores the event `record` makes of the user before and after in the same
+    /// transaction; returns the user before and after.
+    pub async fn update_user_recorded(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        record: impl FnOnce(&User, &User) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<(User, User), StoreError> {
+        let (id, name) = (id.to_string(), name.trim().to_string());
+        self.change(move |tx| {
+            let before = user_in(tx, &id)?;
+            tx.execute(
+                "UPDATE users SET name = ?1, role = ?2, updated_at = ?3 WHERE id = ?4",
+                params![name, role.as_str(), now_millis(), id],
+            )
+            .map_err(database)?;
+            let after = User {
+                name,
+                role,
+                ..before.clone()
+            };
+            let event = record(&before, &after);
+            Ok(((before, after), event))
+        })
+        .await
     }
 
-    pub async fn delete_user(&self, id: &str) -> Result<User, StoreError> {
-        let user = self.user(id).await?;
-        sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(user)
+    /// Deletes a user (and their sessions), and stores the event `record` makes of them in the same
+    /// transaction; returns the user.
+    pub async fn delete_user_recorded(
+        &self,
+        id: &str,
+        record: impl FnOnce(&User) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<User, StoreError> {
+        let id = id.to_string();
+        self.change(move |tx| {
+            let user = user_in(tx, &id)?;
+            tx.execute("DELETE FROM users WHERE id = ?1", [&id]).map_err(database)?;
+            let event = record(&user);
+            Ok((user, event))
+        })
+        .await
     }
 
     /// The user whose email and password these are. Unknown email and wrong password look the same.
@@ -335,18 +367,42 @@ impl AuditStore {
             .await?)
     }
 
-    /// Changes a setting; returns the value before.
-    pub async fn update_setting(&self, key: &str, value: &str) -> Result<String, StoreError> {
-        let before: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.write)
-            .await?;
-        let before = before.ok_or_else(|| FieldError::invalid("key", format!("unknown setting `{key}`")))?;
-        sqlx::query("UPDATE settings SET value = ? WHERE key = ?")
-            .bind(value)
-            .bind(key)
-            .execute(&self.write)
-            .await?;
-        Ok(before)
+    /// Changes a setting, and stores the event `record` makes of the value before in the same transaction;
+    /// returns the value before.
+    pub async fn update_setting_recorded(
+        &self,
+        key: &str,
+        value: &str,
+        record: impl FnOnce(&str) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<String, StoreError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.change(move |tx| {
+            let before: Option<String> = tx
+                .query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| r.get(0))
+                .optional()
+                .map_err(database)?;
+            let before = before.ok_or_else(|| FieldError::invalid("key", format!("unknown setting `{key}`")))?;
+            tx.execute("UPDATE settings SET value = ?1 WHERE key = ?2", [&value, &key])
+                .map_err(database)?;
+            let event = record(&before);
+            Ok((before, event))
+        })
+        .await
     }
+}
+
+/// The user with this id, in the writer's transaction.
+fn user_in(tx: &rusqlite::Transaction, id: &str) -> Result<User, StoreError> {
+    tx.query_row("SELECT id, email, name, role FROM users WHERE id = ?1", [id], |r| {
+        Ok(UserRow {
+            id: r.get(0)?,
+            email: r.get(1)?,
+            name: r.get(2)?,
+            role: r.get(3)?,
+        })
+    })
+    .optional()
+    .map_err(database)?
+    .map(User::from)
+    .ok_or(StoreError::NotFound)
 }

@@ -43,7 +43,13 @@ enum Job {
     Insert(Request),
     /// Index up to this many events for free text.
     Index(i64, oneshot::Sender<Result<u64, String>>),
+    /// A change to the panel's tables and the events that record it, in one transaction.
+    Change(ChangeFn, oneshot::Sender<Result<(), StoreError>>),
 }
+
+/// A change made in the writer's transaction; it returns the events that record it (or an error, and then
+/// nothing of it is stored).
+pub(super) type ChangeFn = Box<dyn FnOnce(&rusqlite::Transaction) -> Result<Vec<ValidEvent>, StoreError> + Send>;
 
 /// The handle the store sends inserts through.
 #[derive(Clone, Debug)]
@@ -61,6 +67,7 @@ impl std::fmt::Debug for Job {
         match self {
             Job::Insert(r) => f.debug_struct("Insert").field("rows", &r.rows.len()).finish(),
             Job::Index(limit, _) => f.debug_tuple("Index").field(limit).finish(),
+            Job::Change(..) => f.write_str("Change"),
         }
     }
 }
@@ -118,6 +125,14 @@ impl Writer {
         self.ask(Job::Index(limit, reply), answer).await
     }
 
+    /// Runs `change` and stores the events it returns in one transaction; returns once it is committed.
+    pub(super) async fn change(&self, change: ChangeFn) -> Result<(), StoreError> {
+        let gone = || StoreError::Database(sqlx::Error::PoolClosed);
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Job::Change(change, reply)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
     async fn ask(&self, job: Job, answer: oneshot::Receiver<Result<u64, String>>) -> Result<u64, StoreError> {
         let gone = || StoreError::Database(sqlx::Error::PoolClosed);
         self.tx.send(job).await.map_err(|_| gone())?;
@@ -151,6 +166,14 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>, last_insert: &AtomicI6
             Job::Insert(request) => request,
             Job::Index(limit, reply) => {
                 let _ = reply.send(index_batch(&mut conn, limit).map_err(|e| e.to_string()));
+                continue;
+            }
+            Job::Change(change, reply) => {
+                let result = apply_change(&mut conn, change, &known_actors).map(|new_actors| {
+                    known_actors.extend(new_actors);
+                });
+                last_insert.store(super::now_millis(), Ordering::Relaxed);
+                let _ = reply.send(result);
                 continue;
             }
         };
@@ -199,6 +222,45 @@ fn commit(
     known_actors: &HashSet<ActorParts>,
 ) -> rusqlite::Result<(Vec<u64>, HashSet<ActorParts>)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let batches: Vec<(&[(String, ValidEvent)], i64)> = group.iter().map(|r| (r.rows.as_slice(), r.received)).collect();
+    let added = insert_all(&tx, &batches, known_actors)?;
+    tx.commit()?;
+    Ok(added)
+}
+
+/// Runs a change and inserts the events that record it, in one transaction: both are stored, or neither.
+fn apply_change(
+    conn: &mut Connection,
+    change: ChangeFn,
+    known_actors: &HashSet<ActorParts>,
+) -> Result<HashSet<ActorParts>, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(database)?;
+    let events = change(&tx)?;
+    let received = super::now_millis();
+    let mut ids = ulid::Generator::new();
+    let rows: Vec<(String, ValidEvent)> = events
+        .into_iter()
+        .map(|e| {
+            let id =
+                e.id.clone()
+                    .unwrap_or_else(|| ids.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string());
+            (id, e)
+        })
+        .collect();
+    let (_, new_actors) = insert_all(&tx, &[(&rows, received)], known_actors).map_err(database)?;
+    tx.commit().map_err(database)?;
+    Ok(new_actors)
+}
+
+/// Inserts batches of events (each with the time it was received) in the caller's transaction, with the
+/// counts the writer keeps. Returns how many rows each batch added, and the actors added to `actors`.
+fn insert_all(
+    tx: &rusqlite::Transaction,
+    group: &[(&[(String, ValidEvent)], i64)],
+    known_actors: &HashSet<ActorParts>,
+) -> rusqlite::Result<(Vec<u64>, HashSet<ActorParts>)> {
     let mut counts = Vec::with_capacity(group.len());
     let mut new_actors: HashSet<ActorParts> = HashSet::new();
     // Per-day counts of what this transaction adds, by filter column and value (see migration 7).
@@ -207,15 +269,15 @@ fn commit(
     let mut cube: HashMap<CubeKey, i64> = HashMap::new();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
-        for request in group {
+        for &(rows, received) in group {
             let mut accepted = 0;
-            for (id, e) in &request.rows {
+            for (id, e) in rows {
                 let t = e.target.as_ref();
-                let ts = e.timestamp.map(time::to_millis).unwrap_or(request.received);
+                let ts = e.timestamp.map(time::to_millis).unwrap_or(received);
                 let added = insert.execute(params![
                     id,
                     ts,
-                    e.received_at.map(time::to_millis).unwrap_or(request.received),
+                    e.received_at.map(time::to_millis).unwrap_or(received),
                     e.action.as_str(),
                     e.action.category(),
                     e.outcome.as_str(),
@@ -322,6 +384,5 @@ fn commit(
     }
     let added: u64 = counts.iter().sum();
     tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [added as i64])?;
-    tx.commit()?;
     Ok((counts, new_actors))
 }

@@ -783,3 +783,20 @@ async fn a_change_and_the_event_that_records_it_are_stored_together_or_not_at_al
     );
     assert_eq!(store.count(&q("")).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn exports_beyond_the_limit_wait_for_a_turn() {
+    let (store, _d) = seeded().await;
+    let store = store.with_exports_at_once(2);
+    let first = store.export_plan(&q("")).await.unwrap();
+    let second = store.export_plan(&q("outcome=failure")).await.unwrap();
+    let wait = std::time::Duration::from_millis(200);
+    let third = tokio::time::timeout(wait, store.export_plan(&q(""))).await;
+    assert!(third.is_err(), "a third export waits while two run");
+    drop(first);
+    let third = tokio::time::timeout(wait, store.export_plan(&q(""))).await;
+    let third = third.expect("its turn comes when one ends").unwrap();
+    let walked = tokio::task::spawn_blocking(move || third.walk(|_| true));
+    assert_eq!(walked.await.unwrap().unwrap(), 12, "and it reads every row");
+    drop(second);
+}

@@ -47,11 +47,20 @@ pub struct ExportPlan {
     resolved: Resolved,
     path: Arc<PathBuf>,
     chunk_rows: i64,
+    /// This export's turn (see `AuditStore::exports`), held until the plan is dropped.
+    _turn: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl AuditStore {
-    /// Prepares the export of everything matching the filters of `q` (its page and cursor are ignored).
+    /// Prepares the export of everything matching the filters of `q` (its page and cursor are ignored). Waits
+    /// while as many exports as allowed are running.
     pub async fn export_plan(&self, q: &AuditQuery) -> Result<ExportPlan, StoreError> {
+        let turn = self
+            .exports
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
         let query = q.filters_only();
         let resolved = self.resolve(&query).await?;
         Ok(ExportPlan {
@@ -59,6 +68,7 @@ impl AuditStore {
             resolved,
             path: self.path.clone(),
             chunk_rows: CHUNK_ROWS,
+            _turn: turn,
         })
     }
 }

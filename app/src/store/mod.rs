@@ -50,7 +50,12 @@ pub struct AuditStore {
     path: std::sync::Arc<std::path::PathBuf>,
     /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
     anchor_min_offset: u64,
+    /// Exports running at once, each on its own connection and blocking thread; more wait their turn.
+    exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// Exports that may run at once (as many as the read pool has connections).
+const EXPORTS_AT_ONCE: usize = 4;
 
 /// See `AuditStore::anchor_min_offset`: below this, skipping rows through the index is as quick.
 const ANCHOR_MIN_OFFSET: u64 = 5_000;
@@ -95,7 +100,14 @@ impl AuditStore {
             counts: Default::default(),
             path: std::sync::Arc::new(path),
             anchor_min_offset: ANCHOR_MIN_OFFSET,
+            exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         })
+    }
+
+    /// Sets how many exports may run at once (default 4); the others wait in `export_plan`.
+    pub fn with_exports_at_once(mut self, n: usize) -> Self {
+        self.exports = std::sync::Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+        self
     }
 
     /// Sets how many rows a page may skip before it starts from the day its first row is in (tests use 0, so

@@ -201,6 +201,8 @@ async fn pages_and_cursors_walk_the_same_rows() {
 
 /// A row of `day_cube`: day, action, category, outcome, actor type, target type, source, count.
 type CubeRow = (i64, String, String, String, String, String, String, i64);
+/// A row of `actor_day_cube`: who, then the columns of `CubeRow`.
+type ActorCubeRow = (String, i64, String, String, String, String, String, String, i64);
 
 #[tokio::test]
 async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
@@ -283,6 +285,17 @@ async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
     sqlx::query(backfill).execute(&pool).await.unwrap();
     let recounted_cube: Vec<CubeRow> = sqlx::query_as(cube).fetch_all(&pool).await.unwrap();
     assert_eq!(kept_cube, recounted_cube, "the writer's cube is the migration's");
+    let actor_cube = "SELECT * FROM actor_day_cube ORDER BY 1, 2, 3, 4, 5, 6, 7, 8";
+    let kept_actor_cube: Vec<ActorCubeRow> = sqlx::query_as(actor_cube).fetch_all(&pool).await.unwrap();
+    sqlx::query("DELETE FROM actor_day_cube").execute(&pool).await.unwrap();
+    let migration = include_str!("../../migrations/20261122000011_actor_day_cube.sql");
+    let backfill = &migration[migration.find("INSERT INTO actor_day_cube").unwrap()..];
+    sqlx::query(backfill).execute(&pool).await.unwrap();
+    let recounted_actor_cube: Vec<ActorCubeRow> = sqlx::query_as(actor_cube).fetch_all(&pool).await.unwrap();
+    assert_eq!(
+        kept_actor_cube, recounted_actor_cube,
+        "the writer's actor cube is the migration's"
+    );
     let totals = "SELECT col, value, n FROM value_counts ORDER BY 1, 2";
     let kept_totals: Vec<(String, String, i64)> = sqlx::query_as(totals).fetch_all(&pool).await.unwrap();
     let summed: Vec<(String, String, i64)> =
@@ -325,6 +338,9 @@ async fn deep_pages_started_from_their_day_equal_pages_that_skip_every_row() {
         "category=mailbox&outcome=success&sort=action",
         "action=auth.login&action=user.update&sort=action",
         "actor=u1&order=asc",
+        "actor=u1&outcome=success",
+        "actor=u2&category=mailbox&sort=action",
+        "actor=Name u0&outcome=success&from=2026-03-04T05:00:00Z&sort=action&order=asc",
         "from=2026-03-03T07:00:00Z&to=2026-03-15T13:00:00Z",
         "from=2026-03-03T07:00:00Z&to=2026-03-15T13:00:00Z&sort=action&order=asc",
         "from=1969-12-31&outcome=failure&order=asc",

@@ -331,6 +331,14 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
             "combined, page 100",
             &format!("category=auth&actor=zoe@acme.com&{}&page=100", date_range()),
         ),
+        (
+            "combined (category, outcome, source), page 2,000",
+            "category=mailbox&outcome=success&source=mail-manager&page=2000",
+        ),
+        (
+            "actor and outcome, page 2,000, sorted by action",
+            "actor=zoe@acme.com&outcome=success&page=2000&sort=action",
+        ),
         ("q, common term", "q=acme"),
         ("q, no match", "q=zzzznotthere"),
     ];

@@ -2,7 +2,8 @@
 //! where a deep page starts.
 //!
 //! The writer keeps events per UTC day by each low-cardinality filter column and by actor (`day_counts`,
-//! migrations 7 and 8), and by combination of those columns (`day_cube`, migration 9). A query that filters on
+//! migrations 7 and 8), by combination of those columns (`day_cube`, migration 9), and by actor and
+//! combination (`actor_day_cube`, migration 11). A query that filters on
 //! those columns has a histogram of matching events per day (per action and day, for the action sort): whole
 //! days from those tables, the partial days at the ends of its time range counted through the index. Its
 //! sum is the total. Walking it in the sort order finds the day that holds a page's first row, so that the
@@ -32,23 +33,14 @@ pub(super) enum Split {
     ByAction,
 }
 
-/// Which per-day tables a histogram may read. The cube holds a few hundred rows a day, so summing it over
-/// months takes longer than a deep page skipping rows through an index: only a first total reads it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Source {
-    CountsOrCube,
-    CountsOnly,
-}
-
 /// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day (free
-/// text, target id, an actor combined with another column, an actor's name shared by events of the same key
-/// that do not all have it) or its range is under two days (the index counts that quickly).
+/// text, target id, an actor's name shared by events of the same key that do not all have it) or its range is
+/// under two days (the index counts that quickly).
 pub(super) async fn histogram(
     conn: &mut SqliteConnection,
     q: &AuditQuery,
     resolved: &Resolved,
     split: Split,
-    source: Source,
 ) -> Result<Option<Vec<DayCount>>, StoreError> {
     let by_action = split == Split::ByAction;
     if q.q.is_some() || q.target_id.is_some() {
@@ -73,14 +65,18 @@ pub(super) async fn histogram(
     .into_iter()
     .flatten()
     .collect();
-    let has_actor = columns.iter().any(|(col, _)| *col == "actor");
-    // One column's counts, or the cube (several columns, or another column by action).
+    // One column's counts, or a cube (several columns, or a column other than action by action): the cube of
+    // actor keys when the actor is one of them.
     let single = match columns.as_slice() {
         [] if by_action => Some(("action", None)),
         [] => Some(("*", Some(vec![String::new()]))),
         [(col, values)] if !by_action || *col == "action" => Some((*col, Some(values.clone()))),
-        _ if has_actor || source == Source::CountsOnly => return Ok(None),
         _ => None,
+    };
+    let cube = if columns.iter().any(|(col, _)| *col == "actor") {
+        "actor_day_cube"
+    } else {
+        "day_cube"
     };
     let from = q.from.as_ref().map(|b| b.millis);
     let to = q.to.as_ref().map(|b| b.millis);
@@ -117,9 +113,11 @@ pub(super) async fn histogram(
         }
         None => {
             let mut b = QueryBuilder::new(format!(
-                "SELECT {action_column}, {day_column}, SUM(n) FROM day_cube WHERE 1 = 1"
+                "SELECT {action_column}, {day_column}, SUM(n) FROM {cube} WHERE 1 = 1"
             ));
             for (col, values) in &columns {
+                // The actor cube keys actors by `who`.
+                let col = if *col == "actor" { "who" } else { col };
                 push_in(&mut b, col, values.clone());
             }
             b

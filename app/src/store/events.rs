@@ -6,7 +6,7 @@ use ulid::Generator;
 
 use super::{
     AuditStore, StoreError,
-    days::{self, Source, Split},
+    days::{self, Split},
     fulltext::{TextPlan, push_text},
     now_millis,
     sql::SqlSink,
@@ -207,7 +207,7 @@ impl AuditStore {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *tx)
             .await?;
-        let days = days::histogram(&mut tx, q, resolved, Split::ByDay, Source::CountsOrCube).await?;
+        let days = days::histogram(&mut tx, q, resolved, Split::ByDay).await?;
         tx.commit().await?;
         Ok(days.map(|d| (days::total(&d), head)))
     }
@@ -224,8 +224,7 @@ impl AuditStore {
         let (action, within, offset) = match q.sort {
             SortKey::Timestamp => (None, q.clone(), offset),
             SortKey::Action => {
-                let Some(actions) = days::histogram(conn, q, resolved, Split::ByAction, Source::CountsOnly).await?
-                else {
+                let Some(actions) = days::histogram(conn, q, resolved, Split::ByAction).await? else {
                     return Ok(None);
                 };
                 let Some((action, _, rest)) = days::locate(actions, q.order, offset) else {
@@ -238,7 +237,7 @@ impl AuditStore {
                 (Some(action), within, rest)
             }
         };
-        let Some(days) = days::histogram(conn, &within, resolved, Split::ByDay, Source::CountsOnly).await? else {
+        let Some(days) = days::histogram(conn, &within, resolved, Split::ByDay).await? else {
             return Ok(None);
         };
         Ok(Some(match days::locate(days, q.order, offset) {

@@ -267,6 +267,8 @@ fn insert_all(
     let mut days: HashMap<(&str, &str, i64), i64> = HashMap::new();
     // And by combination of those columns (see migration 9).
     let mut cube: HashMap<CubeKey, i64> = HashMap::new();
+    // And by actor key and combination (see migration 11).
+    let mut actor_cube: HashMap<(&str, CubeKey), i64> = HashMap::new();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
         for &(rows, received) in group {
@@ -331,6 +333,7 @@ fn insert_all(
                         e.source.as_str(),
                     );
                     *cube.entry(cube_key).or_insert(0) += 1;
+                    *actor_cube.entry((who, cube_key)).or_insert(0) += 1;
                 }
                 accepted += added;
             }
@@ -360,6 +363,25 @@ fn insert_all(
         for ((day, action, outcome, actor_type, target_type, source), n) in cube {
             let category = crate::model::event::category_of(action);
             count_combination.execute(params![
+                day,
+                action,
+                category,
+                outcome,
+                actor_type,
+                target_type,
+                source,
+                n
+            ])?;
+        }
+        let mut count_actor_combination = tx.prepare_cached(
+            "INSERT INTO actor_day_cube (who, day, action, category, outcome, actor_type, target_type, source, n) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (who, day, action, outcome, actor_type, target_type, source) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((who, (day, action, outcome, actor_type, target_type, source)), n) in actor_cube {
+            let category = crate::model::event::category_of(action);
+            count_actor_combination.execute(params![
+                who,
                 day,
                 action,
                 category,

@@ -349,7 +349,7 @@ async fn deep_pages_started_from_their_day_equal_pages_that_skip_every_row() {
     let mut compared = 0;
     for qs in queries {
         for size in [7, 10] {
-            for page in 2..=14 {
+            for page in 1..=14 {
                 let query = q(&format!("{qs}&page_size={size}&page={page}"));
                 let want = ids(skipping.list(&query).await.unwrap());
                 let got = ids(anchored.list(&query).await.unwrap());

@@ -335,6 +335,7 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
             "combined (category, outcome, source), page 2,000",
             "category=mailbox&outcome=success&source=mail-manager&page=2000",
         ),
+        ("actor, sorted by action", "actor=zoe@acme.com&sort=action"),
         (
             "actor and outcome, page 2,000, sorted by action",
             "actor=zoe@acme.com&outcome=success&page=2000&sort=action",

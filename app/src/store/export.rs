@@ -10,7 +10,7 @@ use rusqlite::{Row, params_from_iter, types::Value};
 
 use super::{
     AuditStore, StoreError,
-    events::{FULL_COLUMNS, Resolved, push_after_cursor, push_filters, push_order},
+    events::{FULL_COLUMNS, Resolved, events_in_order, push_after_cursor, push_filters, push_order},
     sql::RawSql,
     writer::{database, open_connection},
 };
@@ -118,7 +118,7 @@ impl ExportPlan {
 
     fn chunk_sql(&self, after: Option<&Cursor>) -> RawSql {
         let mut sql = RawSql {
-            text: format!("SELECT {FULL_COLUMNS} FROM events"),
+            text: format!("SELECT {FULL_COLUMNS} FROM {}", events_in_order(&self.query)),
             values: Vec::new(),
         };
         push_filters(&mut sql, &self.query, &self.resolved);

@@ -359,6 +359,26 @@ async fn deep_pages_started_from_their_day_equal_pages_that_skip_every_row() {
         }
     }
     assert!(compared > 1_000, "most pages hold rows ({compared})");
+    // Events arriving later (on old days and new ones) are counted into the remembered histograms.
+    let late: Vec<NewEvent> = (0..25i64)
+        .map(|i| {
+            let ms = 1_772_323_200_000 + (i % 5) * 4 * 86_400_000 + i * 3_600_000;
+            let action = ["auth.login", "mailbox.create", "user.update"][(i % 3) as usize];
+            ev(action, &format!("u{}", i % 3), &time::format_millis(ms))
+        })
+        .collect();
+    store.record_batch(late).await.unwrap();
+    for qs in queries {
+        for page in [1, 3, 8, 12] {
+            let query = q(&format!("{qs}&page_size=7&page={page}"));
+            let want = ids(skipping.list(&query).await.unwrap());
+            assert_eq!(
+                ids(anchored.list(&query).await.unwrap()),
+                want,
+                "after more events: {qs}, page {page}"
+            );
+        }
+    }
 }
 
 /// The ids an export walk hands out, reading `chunk` rows per query.

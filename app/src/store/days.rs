@@ -18,8 +18,8 @@ use super::{
 };
 use crate::model::{AuditQuery, SortOrder};
 
-/// Matching events on one day (`action` empty), or of one action (`day` 0).
-#[derive(Debug)]
+/// Matching events on one day (of one action when the histogram is by action; otherwise `action` is empty).
+#[derive(Clone, Debug)]
 pub(super) struct DayCount {
     action: String,
     day: i64,
@@ -88,23 +88,11 @@ pub(super) async fn histogram(
     {
         return Ok(None);
     }
-    // (action, day) as the histogram has them.
-    let (action_column, day_column) = if by_action { ("action", "0") } else { ("''", "day") };
+    let action_column = if by_action { "action" } else { "''" };
     let mut b = match single {
-        // By action over all time: the totals, not every day.
-        Some((col, values)) if by_action && from.is_none() && to.is_none() => {
-            let mut b = QueryBuilder::new("SELECT value, 0, SUM(n) FROM value_counts WHERE col = ");
-            b.push_bind(col);
-            if let Some(values) = values {
-                push_in(&mut b, "value", values);
-            }
-            b
-        }
         Some((col, values)) => {
             let grouped = if by_action { "value" } else { "''" };
-            let mut b = QueryBuilder::new(format!(
-                "SELECT {grouped}, {day_column}, SUM(n) FROM day_counts WHERE col = "
-            ));
+            let mut b = QueryBuilder::new(format!("SELECT {grouped}, day, SUM(n) FROM day_counts WHERE col = "));
             b.push_bind(col);
             if let Some(values) = values {
                 push_in(&mut b, "value", values);
@@ -112,9 +100,7 @@ pub(super) async fn histogram(
             b
         }
         None => {
-            let mut b = QueryBuilder::new(format!(
-                "SELECT {action_column}, {day_column}, SUM(n) FROM {cube} WHERE 1 = 1"
-            ));
+            let mut b = QueryBuilder::new(format!("SELECT {action_column}, day, SUM(n) FROM {cube} WHERE 1 = 1"));
             for (col, values) in &columns {
                 // The actor cube keys actors by `who`.
                 let col = if *col == "actor" { "who" } else { col };
@@ -152,7 +138,7 @@ pub(super) async fn histogram(
         b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
         b.push(" GROUP BY 1");
         let counted: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
-        let day = if by_action { 0 } else { lo.div_euclid(DAY_MS) };
+        let day = lo.div_euclid(DAY_MS);
         days.extend(counted.into_iter().map(|(action, n)| DayCount { action, day, n }));
     }
     Ok(Some(days))
@@ -176,16 +162,7 @@ pub(super) fn total(days: &[DayCount]) -> u64 {
 /// The histogram's entry (action, day) that holds the row after `offset` rows in the sort order, and how many
 /// rows of it come before that row. `None` when the offset is past the last row.
 pub(super) fn locate(mut days: Vec<DayCount>, order: SortOrder, offset: u64) -> Option<(String, i64, u64)> {
-    days.retain(|d| d.n > 0);
-    days.sort_by(|a, b| (a.action.as_str(), a.day).cmp(&(b.action.as_str(), b.day)));
-    // An action's whole days and its partial days at the ends of the range are one entry.
-    days.dedup_by(|next, kept| {
-        let same = (next.action.as_str(), next.day) == (kept.action.as_str(), kept.day);
-        if same {
-            kept.n += next.n;
-        }
-        same
-    });
+    normalize(&mut days);
     if order == SortOrder::Desc {
         days.reverse();
     }
@@ -198,6 +175,90 @@ pub(super) fn locate(mut days: Vec<DayCount>, order: SortOrder, offset: u64) -> 
         before += n;
     }
     None
+}
+
+/// Sorts the entries by (action, day), each key once (the whole days and the partial days at the ends of a
+/// range, or counts added later, are summed), without empty ones.
+fn normalize(days: &mut Vec<DayCount>) {
+    days.sort_by(|a, b| (a.action.as_str(), a.day).cmp(&(b.action.as_str(), b.day)));
+    days.dedup_by(|next, kept| {
+        let same = (next.action.as_str(), next.day) == (kept.action.as_str(), kept.day);
+        if same {
+            kept.n += next.n;
+        }
+        same
+    });
+    days.retain(|d| d.n > 0);
+}
+
+/// The entries of one action, or the totals of each action (`day` 0).
+pub(super) fn of_action(days: &[DayCount], action: &str) -> Vec<DayCount> {
+    days.iter().filter(|d| d.action == action).cloned().collect()
+}
+
+pub(super) fn action_totals(days: &[DayCount]) -> Vec<DayCount> {
+    days.iter().map(|d| DayCount { day: 0, ..d.clone() }).collect()
+}
+
+/// Filters remembered at most by `HistogramCache`; past this it starts over.
+const MAX_HISTOGRAMS: usize = 100;
+
+/// Histograms of recent queries with the `seq` they are exact through, as `CountCache` keeps totals: a later
+/// page of the same filter counts only the rows inserted since (a rowid range), instead of summing the per-day
+/// tables again. Anything that ever deletes events (a retention purge) must also empty this cache.
+#[derive(Debug, Default)]
+pub(super) struct HistogramCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Vec<DayCount>, i64)>>,
+}
+
+impl HistogramCache {
+    /// `histogram` of `q` in the snapshot `conn` reads, from the cache when it can.
+    pub(super) async fn get(
+        &self,
+        conn: &mut SqliteConnection,
+        q: &AuditQuery,
+        resolved: &Resolved,
+        split: Split,
+    ) -> Result<Option<Vec<DayCount>>, StoreError> {
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&mut *conn)
+            .await?;
+        let key = format!("{}#{split:?}", q.filters_only().to_query_string());
+        let known = self.entries.lock().ok().and_then(|e| e.get(&key).cloned());
+        let mut days = match known {
+            Some((days, through)) if through <= head => {
+                let mut days = days;
+                if through < head {
+                    let action_column = if split == Split::ByAction { "action" } else { "''" };
+                    let mut b = QueryBuilder::new(format!(
+                        "SELECT {action_column}, (ts - ((ts % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS}, COUNT(*) \
+                         FROM events NOT INDEXED"
+                    ));
+                    push_filters(&mut b, q, resolved);
+                    b.push(" AND seq > ").push_bind(through);
+                    b.push(" AND seq <= ").push_bind(head).push(" GROUP BY 1, 2");
+                    let added: Vec<(String, i64, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
+                    days.extend(added.into_iter().map(|(action, day, n)| DayCount { action, day, n }));
+                }
+                days
+            }
+            _ => match histogram(conn, q, resolved, split).await? {
+                Some(days) => days,
+                None => return Ok(None),
+            },
+        };
+        normalize(&mut days);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_HISTOGRAMS {
+                entries.clear();
+            }
+            let newer = entries.get(&key).is_none_or(|(_, known)| *known < head);
+            if newer {
+                entries.insert(key, (days.clone(), head));
+            }
+        }
+        Ok(Some(days))
+    }
 }
 
 /// The first instant of a day newest first (its last millisecond), or oldest first (its first).

@@ -224,24 +224,22 @@ impl AuditStore {
         resolved: &Resolved,
         offset: u64,
     ) -> Result<Option<Anchor>, StoreError> {
-        let (action, within, offset) = match q.sort {
-            SortKey::Timestamp => (None, q.clone(), offset),
+        let split = match q.sort {
+            SortKey::Timestamp => Split::ByDay,
+            SortKey::Action => Split::ByAction,
+        };
+        let Some(histogram) = self.histograms.get(conn, q, resolved, split).await? else {
+            return Ok(None);
+        };
+        let (action, days, offset) = match q.sort {
+            SortKey::Timestamp => (None, histogram, offset),
             SortKey::Action => {
-                let Some(actions) = days::histogram(conn, q, resolved, Split::ByAction).await? else {
-                    return Ok(None);
-                };
-                let Some((action, _, rest)) = days::locate(actions, q.order, offset) else {
+                let Some((action, _, rest)) = days::locate(days::action_totals(&histogram), q.order, offset) else {
                     return Ok(Some(Anchor::PastTheEnd));
                 };
-                let within = AuditQuery {
-                    actions: vec![action.clone()],
-                    ..q.clone()
-                };
-                (Some(action), within, rest)
+                let days = days::of_action(&histogram, &action);
+                (Some(action), days, rest)
             }
-        };
-        let Some(days) = days::histogram(conn, &within, resolved, Split::ByDay).await? else {
-            return Ok(None);
         };
         Ok(Some(match days::locate(days, q.order, offset) {
             Some((_, day, rest)) => Anchor::At {

@@ -46,6 +46,7 @@ pub struct AuditStore {
     write: SqlitePool,
     writer: writer::Writer,
     counts: std::sync::Arc<count_cache::CountCache>,
+    histograms: std::sync::Arc<days::HistogramCache>,
     /// The database file, for the connections that bypass the pools (export).
     path: std::sync::Arc<std::path::PathBuf>,
     /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
@@ -98,6 +99,7 @@ impl AuditStore {
             write,
             writer,
             counts: Default::default(),
+            histograms: Default::default(),
             path: std::sync::Arc::new(path),
             anchor_min_offset: ANCHOR_MIN_OFFSET,
             exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),

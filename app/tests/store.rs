@@ -325,8 +325,8 @@ async fn deep_pages_started_from_their_day_equal_pages_that_skip_every_row() {
     }
     events.push(ev("auth.login", "u1", "1969-12-31T23:00:00Z"));
     store.record_batch(events).await.unwrap();
-    let anchored = store.clone().with_anchor_min_offset(0);
-    let skipping = store.clone().with_anchor_min_offset(u64::MAX);
+    let anchored = store.clone().with_anchor_min_offset(Some(0));
+    let skipping = store.clone().with_anchor_min_offset(None);
     let queries = [
         "",
         "order=asc",

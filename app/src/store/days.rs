@@ -196,6 +196,17 @@ pub(super) fn of_action(days: &[DayCount], action: &str) -> Vec<DayCount> {
     days.iter().filter(|d| d.action == action).cloned().collect()
 }
 
+/// The actions with matching rows, in the sort order.
+pub(super) fn actions_in_order(days: &[DayCount], order: SortOrder) -> Vec<String> {
+    let mut actions: Vec<String> = days.iter().filter(|d| d.n > 0).map(|d| d.action.clone()).collect();
+    actions.sort();
+    actions.dedup();
+    if order == SortOrder::Desc {
+        actions.reverse();
+    }
+    actions
+}
+
 pub(super) fn action_totals(days: &[DayCount]) -> Vec<DayCount> {
     days.iter().map(|d| DayCount { day: 0, ..d.clone() }).collect()
 }

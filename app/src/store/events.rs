@@ -88,31 +88,69 @@ impl AuditStore {
             // the walk then skips the actions and days without matches.
             let mut tx = self.read.begin().await?;
             let mut offset = q.offset();
-            let anchor = if offset > self.anchor_min_offset || q.sort == SortKey::Action {
-                self.anchor(&mut tx, q, &resolved, offset).await?
-            } else {
-                None
+            let anchor = match self.anchor_min_offset {
+                Some(min) if offset > min || q.sort == SortKey::Action => {
+                    self.anchor(&mut tx, q, &resolved, offset).await?
+                }
+                _ => None,
             };
             let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events"));
-            b.push(format_args!(" WHERE seq IN (SELECT seq FROM {source}"));
-            push_filters(&mut b, q, &resolved);
             match anchor {
-                Some(Anchor::PastTheEnd) => {
-                    b.push(" AND 0");
-                }
                 Some(Anchor::At {
-                    action,
+                    action: Some(action),
+                    then,
                     ms,
-                    offset: rest,
+                    offset,
                 }) => {
-                    push_anchor(&mut b, q, action, ms);
-                    offset = rest;
+                    // Sorted by action: one action at a time, each walked through the action index by
+                    // equality (an `IN` of actions next to a range would let SQLite walk actions without
+                    // matches): the first from the anchor on, then the next ones with matches from their
+                    // start, until the page is full.
+                    let page_size = q.page_size as usize;
+                    let mut seqs: Vec<i64> = Vec::with_capacity(page_size);
+                    let mut skip = offset;
+                    for (i, action) in std::iter::once(action).chain(then).enumerate() {
+                        let mut part = QueryBuilder::new(format!("SELECT seq FROM {source}"));
+                        push_filters(&mut part, q, &resolved);
+                        part.push(" AND action = ").push_bind(action);
+                        if i == 0 {
+                            push_anchor(&mut part, q, ms);
+                        }
+                        push_order(&mut part, q);
+                        part.push(" LIMIT ").push_bind((page_size - seqs.len()) as i64);
+                        part.push(" OFFSET ").push_bind(skip as i64);
+                        let found: Vec<i64> = part.build_query_scalar().fetch_all(&mut *tx).await?;
+                        seqs.extend(found);
+                        skip = 0;
+                        if seqs.len() >= page_size {
+                            break;
+                        }
+                    }
+                    b.push(" WHERE seq IN (");
+                    let mut list = b.separated(", ");
+                    for seq in seqs {
+                        list.push_bind(seq);
+                    }
+                    b.push(")");
                 }
-                None => {}
+                anchor => {
+                    b.push(format_args!(" WHERE seq IN (SELECT seq FROM {source}"));
+                    push_filters(&mut b, q, &resolved);
+                    match anchor {
+                        Some(Anchor::PastTheEnd) => {
+                            b.push(" AND 0");
+                        }
+                        Some(Anchor::At { ms, offset: rest, .. }) => {
+                            push_anchor(&mut b, q, ms);
+                            offset = rest;
+                        }
+                        None => {}
+                    }
+                    push_order(&mut b, q);
+                    b.push(" LIMIT ").push_bind(i64::from(q.page_size));
+                    b.push(" OFFSET ").push_bind(offset as i64).push(")");
+                }
             }
-            push_order(&mut b, q);
-            b.push(" LIMIT ").push_bind(i64::from(q.page_size));
-            b.push(" OFFSET ").push_bind(offset as i64).push(")");
             push_order(&mut b, q);
             let rows = b.build().fetch_all(&mut *tx).await?;
             tx.commit().await?;
@@ -231,19 +269,25 @@ impl AuditStore {
         let Some(histogram) = self.histograms.get(conn, q, resolved, split).await? else {
             return Ok(None);
         };
-        let (action, days, offset) = match q.sort {
-            SortKey::Timestamp => (None, histogram, offset),
+        let (action, then, days, offset) = match q.sort {
+            SortKey::Timestamp => (None, Vec::new(), histogram, offset),
             SortKey::Action => {
                 let Some((action, _, rest)) = days::locate(days::action_totals(&histogram), q.order, offset) else {
                     return Ok(Some(Anchor::PastTheEnd));
                 };
+                let then = days::actions_in_order(&histogram, q.order)
+                    .into_iter()
+                    .skip_while(|a| *a != action)
+                    .skip(1)
+                    .collect();
                 let days = days::of_action(&histogram, &action);
-                (Some(action), days, rest)
+                (Some(action), then, days, rest)
             }
         };
         Ok(Some(match days::locate(days, q.order, offset) {
             Some((_, day, rest)) => Anchor::At {
                 action,
+                then,
                 ms: days::day_edge(day, q.order),
                 offset: rest,
             },
@@ -471,9 +515,10 @@ pub(super) fn events_in_order(q: &AuditQuery) -> &'static str {
 #[derive(Debug, PartialEq)]
 enum Anchor {
     /// The page starts at or after this action (action sort) and this instant: `ts <= ms` newest first,
-    /// `ts >= ms` oldest first.
+    /// `ts >= ms` oldest first. `then`: the actions after it that have matching rows, in order.
     At {
         action: Option<String>,
+        then: Vec<String>,
         ms: i64,
         offset: u64,
     },
@@ -481,23 +526,13 @@ enum Anchor {
     PastTheEnd,
 }
 
-/// ` AND` the rows from the anchor on, in the current order: from that instant (and action, for the action sort).
-fn push_anchor(b: &mut QueryBuilder<'_, sqlx::Sqlite>, q: &AuditQuery, action: Option<String>, ms: i64) {
+/// ` AND` the rows from the anchor on, in the current order: from that instant.
+fn push_anchor(b: &mut QueryBuilder<'_, sqlx::Sqlite>, q: &AuditQuery, ms: i64) {
     let op = match q.order {
         SortOrder::Desc => " <= ",
         SortOrder::Asc => " >= ",
     };
-    match action {
-        Some(a) => b
-            .push(" AND (action, ts)")
-            .push(op)
-            .push("(")
-            .push_bind(a)
-            .push(", ")
-            .push_bind(ms)
-            .push(")"),
-        None => b.push(" AND ts").push(op).push_bind(ms),
-    };
+    b.push(" AND ts").push(op).push_bind(ms);
 }
 
 /// Keyset continuation: rows strictly after the cursor in the current order.

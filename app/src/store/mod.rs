@@ -50,7 +50,8 @@ pub struct AuditStore {
     /// The database file, for the connections that bypass the pools (export).
     path: std::sync::Arc<std::path::PathBuf>,
     /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
-    anchor_min_offset: u64,
+    /// `None`: never (every page skips its offset through the index; what tests compare with).
+    anchor_min_offset: Option<u64>,
     /// Exports running at once, each on its own connection and blocking thread; more wait their turn.
     exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
@@ -101,7 +102,7 @@ impl AuditStore {
             counts: Default::default(),
             histograms: Default::default(),
             path: std::sync::Arc::new(path),
-            anchor_min_offset: ANCHOR_MIN_OFFSET,
+            anchor_min_offset: Some(ANCHOR_MIN_OFFSET),
             exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         })
     }
@@ -113,8 +114,9 @@ impl AuditStore {
     }
 
     /// Sets how many rows a page may skip before it starts from the day its first row is in (tests use 0, so
-    /// that every deep page does).
-    pub fn with_anchor_min_offset(mut self, rows: u64) -> Self {
+    /// that every deep page does); `None`: no page ever does, not even sorted by action (tests compare with
+    /// that).
+    pub fn with_anchor_min_offset(mut self, rows: Option<u64>) -> Self {
         self.anchor_min_offset = rows;
         self
     }

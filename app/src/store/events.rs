@@ -79,7 +79,6 @@ impl AuditStore {
     /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
         let resolved = self.resolve(q).await?;
-        let source = events_in_order(q);
         let rows = if q.cursor.is_none() && (q.page > 1 || q.sort == SortKey::Action) {
             // A deep page skips its offset inside a subquery that reads only the index it walks (row ids
             // come with every index), then reads the table for just the rows of the page. Past a few pages,
@@ -110,7 +109,8 @@ impl AuditStore {
                     let mut seqs: Vec<i64> = Vec::with_capacity(page_size);
                     let mut skip = offset;
                     for (i, action) in std::iter::once(action).chain(then).enumerate() {
-                        let mut part = QueryBuilder::new(format!("SELECT seq FROM {source}"));
+                        // With the action fixed, any `(column, ts, id)` index gives the order: SQLite picks.
+                        let mut part = QueryBuilder::new("SELECT seq FROM events");
                         push_filters(&mut part, q, &resolved);
                         part.push(" AND action = ").push_bind(action);
                         if i == 0 {
@@ -134,7 +134,7 @@ impl AuditStore {
                     b.push(")");
                 }
                 anchor => {
-                    b.push(format_args!(" WHERE seq IN (SELECT seq FROM {source}"));
+                    b.push(" WHERE seq IN (SELECT seq FROM events");
                     push_filters(&mut b, q, &resolved);
                     match anchor {
                         Some(Anchor::PastTheEnd) => {
@@ -156,6 +156,7 @@ impl AuditStore {
             tx.commit().await?;
             rows
         } else {
+            let source = self.events_in_order(q, &resolved).await?;
             let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM {source}"));
             push_filters(&mut b, q, &resolved);
             if let Some(c) = &q.cursor {
@@ -499,15 +500,25 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
     push_text(b, &resolved.text);
 }
 
-/// The events table as a query in `q`'s order reads it: sorted by action, through the action index, which
-/// holds that order (otherwise SQLite may pick a filter's index and sort all its rows: a second for an actor
-/// with a million events). Not for free text or a target id: their few matching rows come from their own
-/// indexes.
-pub(super) fn events_in_order(q: &AuditQuery) -> &'static str {
-    if q.sort == SortKey::Action && q.q.is_none() && q.target_id.is_none() {
-        "events INDEXED BY events_by_action"
-    } else {
-        "events"
+impl AuditStore {
+    /// The events table as a walk in `q`'s order reads it. Sorted by action, with many matching rows, through
+    /// the action index, which holds that order: left to itself SQLite may take a filter's index and sort every
+    /// matching row (seconds for an actor with a million events). With few, SQLite chooses (sorting them is
+    /// cheap; walking the action index for them would read everything). Free text and a target id take their
+    /// rows from their own indexes.
+    pub(super) async fn events_in_order(
+        &self,
+        q: &AuditQuery,
+        resolved: &Resolved,
+    ) -> Result<&'static str, StoreError> {
+        if q.sort != SortKey::Action || q.q.is_some() || q.target_id.is_some() {
+            return Ok("events");
+        }
+        Ok(if self.count_with(q, resolved).await? > self.sort_by_index_rows {
+            "events INDEXED BY events_by_action"
+        } else {
+            "events"
+        })
     }
 }
 

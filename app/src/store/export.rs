@@ -10,7 +10,7 @@ use rusqlite::{Row, params_from_iter, types::Value};
 
 use super::{
     AuditStore, StoreError,
-    events::{FULL_COLUMNS, Resolved, events_in_order, push_after_cursor, push_filters, push_order},
+    events::{FULL_COLUMNS, Resolved, push_after_cursor, push_filters, push_order},
     sql::RawSql,
     writer::{database, open_connection},
 };
@@ -47,6 +47,8 @@ pub struct ExportPlan {
     resolved: Resolved,
     path: Arc<PathBuf>,
     chunk_rows: i64,
+    /// The table as the walk reads it (`AuditStore::events_in_order`).
+    source: &'static str,
     /// This export's turn (see `AuditStore::exports`), held until the plan is dropped.
     _turn: tokio::sync::OwnedSemaphorePermit,
 }
@@ -63,9 +65,11 @@ impl AuditStore {
             .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
         let query = q.filters_only();
         let resolved = self.resolve(&query).await?;
+        let source = self.events_in_order(&query, &resolved).await?;
         Ok(ExportPlan {
             query,
             resolved,
+            source,
             path: self.path.clone(),
             chunk_rows: CHUNK_ROWS,
             _turn: turn,
@@ -118,7 +122,7 @@ impl ExportPlan {
 
     fn chunk_sql(&self, after: Option<&Cursor>) -> RawSql {
         let mut sql = RawSql {
-            text: format!("SELECT {FULL_COLUMNS} FROM {}", events_in_order(&self.query)),
+            text: format!("SELECT {FULL_COLUMNS} FROM {}", self.source),
             values: Vec::new(),
         };
         push_filters(&mut sql, &self.query, &self.resolved);

@@ -52,6 +52,9 @@ pub struct AuditStore {
     /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
     /// `None`: never (every page skips its offset through the index; what tests compare with).
     anchor_min_offset: Option<u64>,
+    /// Past this many matching rows, a walk sorted by action (a cursor page, an export) reads the action index
+    /// instead of sorting the matching rows (`events_in_order`).
+    sort_by_index_rows: u64,
     /// Exports running at once, each on its own connection and blocking thread; more wait their turn.
     exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
@@ -103,8 +106,16 @@ impl AuditStore {
             histograms: Default::default(),
             path: std::sync::Arc::new(path),
             anchor_min_offset: Some(ANCHOR_MIN_OFFSET),
+            sort_by_index_rows: 20_000,
             exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         })
+    }
+
+    /// Sets past how many matching rows a walk sorted by action reads the action index (default 20,000; tests
+    /// use 0 to take that path with a few rows).
+    pub fn with_sort_by_index_rows(mut self, rows: u64) -> Self {
+        self.sort_by_index_rows = rows;
+        self
     }
 
     /// Sets how many exports may run at once (default 4); the others wait in `export_plan`.

@@ -100,6 +100,7 @@ impl AuditStore {
                     then,
                     ms,
                     offset,
+                    matching,
                 }) => {
                     // Sorted by action: one action at a time, each walked through the action index by
                     // equality (an `IN` of actions next to a range would let SQLite walk actions without
@@ -109,8 +110,20 @@ impl AuditStore {
                     let mut seqs: Vec<i64> = Vec::with_capacity(page_size);
                     let mut skip = offset;
                     for (i, action) in std::iter::once(action).chain(then).enumerate() {
-                        // With the action fixed, any `(column, ts, id)` index gives the order: SQLite picks.
-                        let mut part = QueryBuilder::new("SELECT seq FROM events");
+                        // With the action fixed, any `(column, ts, id)` index gives the order. SQLite cannot
+                        // tell which walk finds the matches soonest: the action's own index when the action
+                        // has fewer events than the filter matches, otherwise the filter's.
+                        let action_events: Option<i64> =
+                            sqlx::query_scalar("SELECT n FROM value_counts WHERE col = 'action' AND value = ?")
+                                .bind(&action)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        let source = if action_events.unwrap_or(0) as u64 <= matching {
+                            "events INDEXED BY events_by_action"
+                        } else {
+                            "events"
+                        };
+                        let mut part = QueryBuilder::new(format!("SELECT seq FROM {source}"));
                         push_filters(&mut part, q, &resolved);
                         part.push(" AND action = ").push_bind(action);
                         if i == 0 {
@@ -270,6 +283,7 @@ impl AuditStore {
         let Some(histogram) = self.histograms.get(conn, q, resolved, split).await? else {
             return Ok(None);
         };
+        let matching = days::total(&histogram);
         let (action, then, days, offset) = match q.sort {
             SortKey::Timestamp => (None, Vec::new(), histogram, offset),
             SortKey::Action => {
@@ -289,6 +303,7 @@ impl AuditStore {
             Some((_, day, rest)) => Anchor::At {
                 action,
                 then,
+                matching,
                 ms: days::day_edge(day, q.order),
                 offset: rest,
             },
@@ -532,6 +547,8 @@ enum Anchor {
         then: Vec<String>,
         ms: i64,
         offset: u64,
+        /// How many rows the query matches in all.
+        matching: u64,
     },
     /// The offset is past the last row.
     PastTheEnd,

@@ -355,42 +355,39 @@ fn insert_all(
         for ((col, value), n) in totals {
             count_value.execute(params![col, value, n])?;
         }
-        let mut count_combination = tx.prepare_cached(
-            "INSERT INTO day_cube (day, action, category, outcome, actor_type, target_type, source, n) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (day, action, outcome, actor_type, target_type, source) DO UPDATE SET n = n + excluded.n",
-        )?;
-        for ((day, action, outcome, actor_type, target_type, source), n) in cube {
+        // The cube rows, then the actor cube's: the same columns after `who`.
+        let cube_sql = |table: &str, who: &str, param: &str| {
+            format!(
+                "INSERT INTO {table} ({who}day, action, category, outcome, actor_type, target_type, source, n) \
+                 VALUES ({param}?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT ({who}day, action, outcome, actor_type, target_type, source) DO UPDATE SET n = n + excluded.n"
+            )
+        };
+        let mut count_combination = tx.prepare_cached(&cube_sql("day_cube", "", ""))?;
+        let mut count_actor_combination = tx.prepare_cached(&cube_sql("actor_day_cube", "who, ", "?, "))?;
+        let combinations = cube.into_iter().map(|(key, n)| (None, key, n));
+        let actor_combinations = actor_cube.into_iter().map(|((who, key), n)| (Some(who), key, n));
+        for (who, (day, action, outcome, actor_type, target_type, source), n) in combinations.chain(actor_combinations)
+        {
             let category = crate::model::event::category_of(action);
-            count_combination.execute(params![
-                day,
-                action,
-                category,
-                outcome,
-                actor_type,
-                target_type,
-                source,
-                n
-            ])?;
-        }
-        let mut count_actor_combination = tx.prepare_cached(
-            "INSERT INTO actor_day_cube (who, day, action, category, outcome, actor_type, target_type, source, n) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-             ON CONFLICT (who, day, action, outcome, actor_type, target_type, source) DO UPDATE SET n = n + excluded.n",
-        )?;
-        for ((who, (day, action, outcome, actor_type, target_type, source)), n) in actor_cube {
-            let category = crate::model::event::category_of(action);
-            count_actor_combination.execute(params![
-                who,
-                day,
-                action,
-                category,
-                outcome,
-                actor_type,
-                target_type,
-                source,
-                n
-            ])?;
+            let columns: [&dyn rusqlite::ToSql; 8] = [
+                &day,
+                &action,
+                &category,
+                &outcome,
+                &actor_type,
+                &target_type,
+                &source,
+                &n,
+            ];
+            match who {
+                None => count_combination.execute(&columns[..])?,
+                Some(who) => {
+                    let with_who: Vec<&dyn rusqlite::ToSql> =
+                        std::iter::once(&who as &dyn rusqlite::ToSql).chain(columns).collect();
+                    count_actor_combination.execute(&with_who[..])?
+                }
+            };
         }
         let mut add_actor = tx.prepare_cached(
             "INSERT INTO actors (actor_id, actor_name, actor_email, who) VALUES (?1, ?2, ?3, ?4) \

@@ -55,18 +55,8 @@ impl AuditStore {
     /// is counted as a duplicate and not stored again. Returns only after the commit.
     pub async fn insert_valid(&self, events: Vec<ValidEvent>) -> Result<InsertOutcome, StoreError> {
         let received = now_millis();
-        let mut generator = Generator::new();
-        let ids: Vec<String> = events
-            .iter()
-            .map(|e| match &e.id {
-                Some(id) => id.clone(),
-                None => generator
-                    .generate()
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|_| ulid::Ulid::new().to_string()),
-            })
-            .collect();
-        let rows: Vec<(String, ValidEvent)> = ids.iter().cloned().zip(events).collect();
+        let rows = with_ids(events);
+        let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
         let accepted = self.writer.insert(rows, received).await?;
         let total = ids.len() as u64;
         Ok(InsertOutcome {
@@ -420,6 +410,24 @@ impl AuditStore {
             actors,
         })
     }
+}
+
+/// Each event with its id: its own, or a new ULID (monotonic within the batch, so the batch keeps its order).
+pub(super) fn with_ids(events: Vec<ValidEvent>) -> Vec<(String, ValidEvent)> {
+    let mut generator = Generator::new();
+    events
+        .into_iter()
+        .map(|e| {
+            let id = match &e.id {
+                Some(id) => id.clone(),
+                None => generator
+                    .generate()
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| ulid::Ulid::new().to_string()),
+            };
+            (id, e)
+        })
+        .collect()
 }
 
 /// A query's filters as decided against the data: the actor's keys, how far the target-id index reaches,

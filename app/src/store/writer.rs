@@ -19,7 +19,7 @@ use std::{
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, fulltext::index_batch};
+use super::{StoreError, events::with_ids, fulltext::index_batch};
 use crate::model::{ValidEvent, time};
 
 pub(super) const DAY_MS: i64 = 86_400_000;
@@ -239,16 +239,7 @@ fn apply_change(
         .map_err(database)?;
     let events = change(&tx)?;
     let received = super::now_millis();
-    let mut ids = ulid::Generator::new();
-    let rows: Vec<(String, ValidEvent)> = events
-        .into_iter()
-        .map(|e| {
-            let id =
-                e.id.clone()
-                    .unwrap_or_else(|| ids.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string());
-            (id, e)
-        })
-        .collect();
+    let rows = with_ids(events);
     let (_, new_actors) = insert_all(&tx, &[(&rows, received)], known_actors).map_err(database)?;
     tx.commit().map_err(database)?;
     Ok(new_actors)

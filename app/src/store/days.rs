@@ -14,6 +14,7 @@ use sqlx::{QueryBuilder, SqliteConnection};
 use super::{
     StoreError,
     events::{Resolved, push_filters},
+    sql::SqlSink,
     writer::DAY_MS,
 };
 use crate::model::{AuditQuery, SortOrder};
@@ -95,7 +96,7 @@ pub(super) async fn histogram(
             let mut b = QueryBuilder::new(format!("SELECT {grouped}, day, SUM(n) FROM day_counts WHERE col = "));
             b.push_bind(col);
             if let Some(values) = values {
-                push_in(&mut b, "value", values);
+                push_in(&mut b, "value", &values);
             }
             b
         }
@@ -104,7 +105,7 @@ pub(super) async fn histogram(
             for (col, values) in &columns {
                 // The actor cube keys actors by `who`.
                 let col = if *col == "actor" { "who" } else { col };
-                push_in(&mut b, col, values.clone());
+                push_in(&mut b, col, values);
             }
             b
         }
@@ -145,13 +146,8 @@ pub(super) async fn histogram(
 }
 
 /// ` AND column IN (values…)`, bound. Column names come from this module, never from the request.
-fn push_in(b: &mut QueryBuilder<'_, sqlx::Sqlite>, column: &str, values: Vec<String>) {
-    b.push(format_args!(" AND {column} IN ("));
-    let mut list = b.separated(", ");
-    for v in values {
-        list.push_bind(v);
-    }
-    b.push(")");
+fn push_in(b: &mut QueryBuilder<'_, sqlx::Sqlite>, column: &str, values: &[String]) {
+    b.sql(&format!(" AND {column} IN ")).texts(values);
 }
 
 /// The number of rows in the histogram.

@@ -462,14 +462,7 @@ const WHO: &str = "COALESCE(actor_email, actor_id, actor_name)";
 pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {
     b.sql(" WHERE 1 = 1");
     if !q.actions.is_empty() {
-        b.sql(" AND action IN (");
-        for (i, a) in q.actions.iter().enumerate() {
-            if i > 0 {
-                b.sql(", ");
-            }
-            b.text(a.clone());
-        }
-        b.sql(")");
+        b.sql(" AND action IN ").texts(&q.actions);
     }
     if let Some(c) = &q.category {
         b.sql(" AND category = ").text(c.clone());
@@ -478,14 +471,7 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
         if a.whos.is_empty() {
             b.sql(" AND 0");
         } else {
-            b.sql(" AND ").sql(WHO).sql(" IN (");
-            for (i, who) in a.whos.iter().enumerate() {
-                if i > 0 {
-                    b.sql(", ");
-                }
-                b.text(who.clone());
-            }
-            b.sql(")");
+            b.sql(" AND ").sql(WHO).sql(" IN ").texts(&a.whos);
             if !a.exact {
                 b.sql(" AND (actor_id = ").text(a.value.clone());
                 b.sql(" OR actor_email = ").text(a.value.clone());

@@ -6,12 +6,12 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use rusqlite::{Row, params_from_iter, types::Value};
+use rusqlite::{Row, params_from_iter};
 
 use super::{
     AuditStore, StoreError,
     events::{FULL_COLUMNS, Resolved, push_after_cursor, push_filters, push_order},
-    sql::RawSql,
+    sql::{RawSql, SqlSink},
     writer::{database, open_connection},
 };
 use crate::model::{AuditQuery, SortKey, query::Cursor};
@@ -130,8 +130,7 @@ impl ExportPlan {
             push_after_cursor(&mut sql, &self.query, c);
         }
         push_order(&mut sql, &self.query);
-        sql.text.push_str(" LIMIT ?");
-        sql.values.push(Value::Integer(self.chunk_rows));
+        sql.sql(" LIMIT ").int(self.chunk_rows);
         sql
     }
 }

@@ -8,6 +8,18 @@ pub(super) trait SqlSink {
     fn sql(&mut self, text: &str) -> &mut Self;
     fn text(&mut self, value: String) -> &mut Self;
     fn int(&mut self, value: i64) -> &mut Self;
+
+    /// `(v1, v2, …)`, each value bound: the list of an `IN`.
+    fn texts(&mut self, values: &[String]) -> &mut Self {
+        self.sql("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.sql(", ");
+            }
+            self.text(v.clone());
+        }
+        self.sql(")")
+    }
 }
 
 impl SqlSink for QueryBuilder<'_, Sqlite> {

@@ -37,7 +37,7 @@ pub(super) enum Split {
 /// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day (free
 /// text, target id, an actor's name shared by events of the same key that do not all have it) or its range is
 /// under two days (the index counts that quickly).
-pub(super) async fn histogram(
+async fn histogram(
     conn: &mut SqliteConnection,
     q: &AuditQuery,
     resolved: &Resolved,
@@ -134,15 +134,37 @@ pub(super) async fn histogram(
         to.zip(end_day).map(|(t, d)| (d * DAY_MS, t)),
     ];
     for (lo, hi) in ends.into_iter().flatten().filter(|(lo, hi)| lo <= hi) {
-        let mut b = QueryBuilder::new(format!("SELECT {action_column}, COUNT(*) FROM events"));
-        push_filters(&mut b, &unbounded, resolved);
-        b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
-        b.push(" GROUP BY 1");
-        let counted: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
-        let day = lo.div_euclid(DAY_MS);
-        days.extend(counted.into_iter().map(|(action, n)| DayCount { action, day, n }));
+        let partial = count_rows(conn, "events", &unbounded, resolved, split, |b| {
+            b.push(" AND ts >= ").push_bind(lo).push(" AND ts <= ").push_bind(hi);
+        });
+        days.extend(partial.await?);
     }
     Ok(Some(days))
+}
+
+/// The matching rows counted per (action, day) from the events themselves, as `table` reads them, with
+/// `bounds` added to the filters: the partial days at the ends of a range, or the rows inserted since a
+/// histogram was made.
+async fn count_rows(
+    conn: &mut SqliteConnection,
+    table: &str,
+    q: &AuditQuery,
+    resolved: &Resolved,
+    split: Split,
+    bounds: impl FnOnce(&mut QueryBuilder<'_, sqlx::Sqlite>),
+) -> Result<Vec<DayCount>, StoreError> {
+    let action_column = if split == Split::ByAction { "action" } else { "''" };
+    let mut b = QueryBuilder::new(format!(
+        "SELECT {action_column}, (ts - ((ts % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS}, COUNT(*) FROM {table}"
+    ));
+    push_filters(&mut b, q, resolved);
+    bounds(&mut b);
+    b.push(" GROUP BY 1, 2");
+    let counted: Vec<(String, i64, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(counted
+        .into_iter()
+        .map(|(action, day, n)| DayCount { action, day, n })
+        .collect())
 }
 
 /// ` AND column IN (values…)`, bound. Column names come from this module, never from the request.
@@ -219,14 +241,15 @@ pub(super) struct HistogramCache {
 }
 
 impl HistogramCache {
-    /// `histogram` of `q` in the snapshot `conn` reads, from the cache when it can.
+    /// `histogram` of `q` in the snapshot `conn` reads, from the cache when it can, with the `seq` it is exact
+    /// through.
     pub(super) async fn get(
         &self,
         conn: &mut SqliteConnection,
         q: &AuditQuery,
         resolved: &Resolved,
         split: Split,
-    ) -> Result<Option<Vec<DayCount>>, StoreError> {
+    ) -> Result<Option<(Vec<DayCount>, i64)>, StoreError> {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *conn)
             .await?;
@@ -236,16 +259,14 @@ impl HistogramCache {
             Some((days, through)) if through <= head => {
                 let mut days = days;
                 if through < head {
-                    let action_column = if split == Split::ByAction { "action" } else { "''" };
-                    let mut b = QueryBuilder::new(format!(
-                        "SELECT {action_column}, (ts - ((ts % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS}, COUNT(*) \
-                         FROM events NOT INDEXED"
-                    ));
-                    push_filters(&mut b, q, resolved);
-                    b.push(" AND seq > ").push_bind(through);
-                    b.push(" AND seq <= ").push_bind(head).push(" GROUP BY 1, 2");
-                    let added: Vec<(String, i64, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
-                    days.extend(added.into_iter().map(|(action, day, n)| DayCount { action, day, n }));
+                    // Only the rows inserted since, by rowid range.
+                    let added = count_rows(conn, "events NOT INDEXED", q, resolved, split, |b| {
+                        b.push(" AND seq > ")
+                            .push_bind(through)
+                            .push(" AND seq <= ")
+                            .push_bind(head);
+                    });
+                    days.extend(added.await?);
                 }
                 days
             }
@@ -264,7 +285,7 @@ impl HistogramCache {
                 entries.insert(key, (days.clone(), head));
             }
         }
-        Ok(Some(days))
+        Ok(Some((days, head)))
     }
 }
 

@@ -249,12 +249,9 @@ impl AuditStore {
     /// read in one transaction. `None` for other queries.
     async fn count_by_days(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<(u64, i64)>, StoreError> {
         let mut tx = self.read.begin().await?;
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(&mut *tx)
-            .await?;
-        let days = days::histogram(&mut tx, q, resolved, Split::ByDay).await?;
+        let days = self.histograms.get(&mut tx, q, resolved, Split::ByDay).await?;
         tx.commit().await?;
-        Ok(days.map(|d| (days::total(&d), head)))
+        Ok(days.map(|(days, head)| (days::total(&days), head)))
     }
 
     /// Where the page that skips `offset` rows starts, from the per-day counts: `None` for a query they do not
@@ -270,7 +267,7 @@ impl AuditStore {
             SortKey::Timestamp => Split::ByDay,
             SortKey::Action => Split::ByAction,
         };
-        let Some(histogram) = self.histograms.get(conn, q, resolved, split).await? else {
+        let Some((histogram, _)) = self.histograms.get(conn, q, resolved, split).await? else {
             return Ok(None);
         };
         let matching = days::total(&histogram);

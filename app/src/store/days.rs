@@ -209,7 +209,7 @@ fn normalize(days: &mut Vec<DayCount>) {
     days.retain(|d| d.n > 0);
 }
 
-/// The entries of one action, or the totals of each action (`day` 0).
+/// The entries of one action.
 pub(super) fn of_action(days: &[DayCount], action: &str) -> Vec<DayCount> {
     days.iter().filter(|d| d.action == action).cloned().collect()
 }
@@ -225,6 +225,7 @@ pub(super) fn actions_in_order(days: &[DayCount], order: SortOrder) -> Vec<Strin
     actions
 }
 
+/// The entries as totals per action: every day becomes day 0 (`locate` sums equal keys).
 pub(super) fn action_totals(days: &[DayCount]) -> Vec<DayCount> {
     days.iter().map(|d| DayCount { day: 0, ..d.clone() }).collect()
 }

@@ -162,18 +162,20 @@ async fn flush(
 /// One line in either shape, validated like the API; the error says which field is wrong.
 pub fn parse_line(text: &str, default_source: &str) -> Result<ValidEvent, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    // Our own export carries `received_at`: restore it, so an archive comes back as it was.
+    let received_at = match value.get("received_at") {
+        Some(Value::String(r)) => time::parse_rfc3339(r),
+        _ => None,
+    };
     let mut event = if value.get("actor").is_some() || value.get("user").is_none() {
-        NewEvent::from_json(&value).map_err(|e| e.to_string())?
+        NewEvent::from_json(value).map_err(|e| e.to_string())?
     } else {
         daily_line(&value).map_err(|e| e.to_string())?
     };
     if event.source.is_none() {
         event.source = Some(default_source.to_string());
     }
-    // Our own export carries `received_at`: restore it, so an archive comes back as it was.
-    if let Some(Value::String(r)) = value.get("received_at") {
-        event.received_at = time::parse_rfc3339(r);
-    }
+    event.received_at = received_at;
     if event.id.is_none() {
         let Some(ts) = event.timestamp else {
             return Err(

@@ -24,7 +24,7 @@ pub async fn ingest(
     })?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
-    let outcome = match parse_body(&value)? {
+    let outcome = match parse_body(value)? {
         Events::One(event) => state.store.record(*event).await?,
         Events::Batch(events) => state.store.record_batch(events).await?,
     };
@@ -37,8 +37,9 @@ pub enum Events {
 }
 
 /// One event, or a batch under `events`. Errors name the field, with the index inside a batch.
-pub fn parse_body(value: &Value) -> Result<Events, ApiError> {
-    match value.get("events") {
+pub fn parse_body(mut value: Value) -> Result<Events, ApiError> {
+    let batch = value.as_object_mut().and_then(|o| o.remove("events"));
+    match batch {
         Some(Value::Array(items)) => {
             if items.is_empty() {
                 return Err(ApiError::bad_request(
@@ -55,7 +56,7 @@ pub fn parse_body(value: &Value) -> Result<Events, ApiError> {
                 ));
             }
             items
-                .iter()
+                .into_iter()
                 .enumerate()
                 .map(|(i, item)| NewEvent::from_json(item).map_err(|e| e.under(&format!("events[{i}]")).into()))
                 .collect::<Result<_, ApiError>>()

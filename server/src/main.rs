@@ -1,5 +1,11 @@
 use clap::Parser;
 
+/// mimalloc instead of the C library's allocator: events are parsed on one thread and freed on the writer
+/// thread, and glibc then locks the parsing thread's arena for every free (the two threads kept waiting on
+/// each other during ingest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     server::telemetry::init();

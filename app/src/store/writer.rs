@@ -8,7 +8,7 @@
 //! insert itself.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     path::Path,
     sync::{
         Arc,
@@ -17,6 +17,8 @@ use std::{
 };
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+// The per-transaction counts are keyed by our own values: a fast hash, no need for SipHash's DoS resistance.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, events::with_ids, fulltext::index_batch};
@@ -247,19 +249,21 @@ fn apply_change(
 
 /// Inserts batches of events (each with the time it was received) in the caller's transaction, with the
 /// counts the writer keeps. Returns how many rows each batch added, and the actors added to `actors`.
-fn insert_all(
+fn insert_all<'a>(
     tx: &rusqlite::Transaction,
-    group: &[(&[(String, ValidEvent)], i64)],
+    group: &[(&'a [(String, ValidEvent)], i64)],
     known_actors: &HashSet<ActorParts>,
 ) -> rusqlite::Result<(Vec<u64>, HashSet<ActorParts>)> {
     let mut counts = Vec::with_capacity(group.len());
     let mut new_actors: HashSet<ActorParts> = HashSet::new();
+    // The actors of this transaction, borrowed (a few distinct ones among many events).
+    let mut actors: FxHashSet<(&str, &str, &str)> = FxHashSet::default();
     // Per-day counts of what this transaction adds, by filter column and value (see migration 7).
-    let mut days: HashMap<(&str, &str, i64), i64> = HashMap::new();
+    let mut days: HashMap<(&str, &str, i64), i64> = HashMap::default();
     // And by combination of those columns (see migration 9).
-    let mut cube: HashMap<CubeKey, i64> = HashMap::new();
+    let mut cube: HashMap<CubeKey, i64> = HashMap::default();
     // And by actor key and combination (see migration 11).
-    let mut actor_cube: HashMap<(&str, CubeKey), i64> = HashMap::new();
+    let mut actor_cube: HashMap<(&str, CubeKey), i64> = HashMap::default();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
         for &(rows, received) in group {
@@ -289,11 +293,8 @@ fn insert_all(
                 ])? as u64;
                 if added > 0 {
                     let a = &e.actor;
-                    let parts = |p: &Option<String>| p.clone().unwrap_or_default();
-                    let key = (parts(&a.id), parts(&a.name), parts(&a.email));
-                    if !known_actors.contains(&key) {
-                        new_actors.insert(key);
-                    }
+                    let part = |p: &'a Option<String>| p.as_deref().unwrap_or("");
+                    actors.insert((part(&a.id), part(&a.name), part(&a.email)));
                     let who = a
                         .email
                         .as_deref()
@@ -330,11 +331,17 @@ fn insert_all(
             }
             counts.push(accepted);
         }
+        for (id, name, email) in actors {
+            let key = (id.to_string(), name.to_string(), email.to_string());
+            if !known_actors.contains(&key) {
+                new_actors.insert(key);
+            }
+        }
         let mut count_day = tx.prepare_cached(
             "INSERT INTO day_counts (col, value, day, n) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (col, value, day) DO UPDATE SET n = n + excluded.n",
         )?;
-        let mut totals: HashMap<(&str, &str), i64> = HashMap::new();
+        let mut totals: HashMap<(&str, &str), i64> = HashMap::default();
         for ((col, value, day), n) in days {
             count_day.execute(params![col, value, day, n])?;
             *totals.entry((col, value)).or_insert(0) += n;

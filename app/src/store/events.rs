@@ -476,8 +476,13 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
             }
         }
     }
+    // The outcome and the actor type are written as literals (each is one of a few fixed words), with the
+    // condition of their partial index (migration 12), so that SQLite can use that index.
     if let Some(t) = q.actor_type {
-        b.sql(" AND actor_type = ").text(t.as_str().to_string());
+        b.sql(" AND actor_type = '").sql(t.as_str()).sql("'");
+        if t != ActorType::User {
+            b.sql(" AND actor_type <> 'user'");
+        }
     }
     if let Some(t) = &q.target_type {
         b.sql(" AND target_type = ").text(t.clone());
@@ -492,7 +497,7 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
         b.sql(" AND target_id = ").text(t.clone()).sql(")");
     }
     if let Some(o) = q.outcome {
-        b.sql(" AND outcome = ").text(o.as_str().to_string());
+        b.sql(" AND outcome = '").sql(o.as_str()).sql("'");
     }
     if let Some(s) = &q.source {
         b.sql(" AND source = ").text(s.clone());

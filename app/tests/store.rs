@@ -851,3 +851,34 @@ async fn exports_beyond_the_limit_wait_for_a_turn() {
     assert_eq!(walked.await.unwrap().unwrap(), 12, "and it reads every row");
     drop(second);
 }
+
+/// Checkpoints run on their own thread: events committed by the writer reach the database file itself (read
+/// here ignoring the WAL) while the store stays open, and the WAL does not just grow.
+#[tokio::test]
+async fn committed_events_are_checkpointed_into_the_database_file_while_the_store_is_open() {
+    let (store, dir) = open().await;
+    for batch in 0..5 {
+        let events = (0..200)
+            .map(|i| ev("a.b", &format!("{batch}-{i}"), "2026-03-01T00:00:00Z"))
+            .collect();
+        store.record_batch(events).await.unwrap();
+    }
+    let file_only = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("t.db"))
+        .read_only(true)
+        .immutable(true);
+    let mut in_file = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut conn = sqlx::ConnectOptions::connect(&file_only).await.unwrap();
+        // Before the first checkpoint the file may not even hold the table yet.
+        in_file = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or(0);
+        if in_file == 1_000 {
+            break;
+        }
+    }
+    assert_eq!(in_file, 1_000, "every committed event is in the database file");
+}

@@ -234,13 +234,13 @@ pub struct ValidEvent {
     pub summary: String,
 }
 
-fn check_text(field: &str, value: &Option<String>, max: usize) -> Result<Option<String>, FieldError> {
+fn check_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, FieldError> {
     match value {
         Some(v) if v.chars().count() > max => {
             Err(FieldError::invalid(field, format!("must be at most {max} characters")))
         }
         Some(v) if v.trim().is_empty() => Ok(None),
-        other => Ok(other.clone()),
+        other => Ok(other),
     }
 }
 
@@ -269,9 +269,9 @@ impl NewEvent {
         let actor = self.actor.ok_or_else(|| FieldError::invalid("actor", "is required"))?;
         let actor = Actor {
             kind: actor.kind,
-            id: check_text("actor.id", &actor.id, MAX_TEXT_LEN)?,
-            name: check_text("actor.name", &actor.name, MAX_TEXT_LEN)?,
-            email: check_text("actor.email", &actor.email, MAX_TEXT_LEN)?,
+            id: check_text("actor.id", actor.id, MAX_TEXT_LEN)?,
+            name: check_text("actor.name", actor.name, MAX_TEXT_LEN)?,
+            email: check_text("actor.email", actor.email, MAX_TEXT_LEN)?,
         };
         if actor.id.is_none() && actor.name.is_none() && actor.email.is_none() {
             return Err(FieldError::invalid("actor", "needs at least one of id, name, email"));
@@ -281,13 +281,13 @@ impl NewEvent {
                 check_key("target.type", &t.kind)?;
                 Some(Target {
                     kind: t.kind,
-                    id: check_text("target.id", &t.id, MAX_TEXT_LEN)?,
-                    name: check_text("target.name", &t.name, MAX_TEXT_LEN)?,
+                    id: check_text("target.id", t.id, MAX_TEXT_LEN)?,
+                    name: check_text("target.name", t.name, MAX_TEXT_LEN)?,
                 })
             }
             None => None,
         };
-        let source = match check_text("source", &self.source, 100)? {
+        let source = match check_text("source", self.source, 100)? {
             Some(s) => s,
             None => "default".into(),
         };
@@ -297,7 +297,7 @@ impl NewEvent {
             }
             None => None,
         };
-        let user_agent = check_text("user_agent", &self.user_agent, MAX_USER_AGENT_LEN)?;
+        let user_agent = check_text("user_agent", self.user_agent, MAX_USER_AGENT_LEN)?;
         let mut details = self.details;
         redact::redact_details(&mut details);
         let details_json = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());

@@ -22,9 +22,19 @@ pub async fn ingest(
             "the request body is over 5 MiB",
         )
     })?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}")))?;
-    let outcome = match parse_body(value)? {
+    // Typed reading first (no JSON tree per event); anything it does not take is read again by `parse_body`,
+    // whose error names the field.
+    let events = match app::model::wire::read_body(&bytes, MAX_BATCH) {
+        Some((mut events, false)) if events.len() == 1 => Events::One(Box::new(events.remove(0))),
+        Some((events, _)) => Events::Batch(events),
+        None => {
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}"))
+            })?;
+            parse_body(value)?
+        }
+    };
+    let outcome = match events {
         Events::One(event) => state.store.record(*event).await?,
         Events::Batch(events) => state.store.record_batch(events).await?,
     };

@@ -11,6 +11,7 @@ pub mod redact;
 pub mod time;
 pub mod token;
 pub mod user;
+pub mod wire;
 
 pub use error::FieldError;
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};

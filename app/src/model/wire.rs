@@ -1,0 +1,262 @@
+//! The fast path for reading events from a request body: straight into typed fields, without building a
+//! `serde_json::Value` (a map of every member) for each event; only `details` is read as a JSON map. It takes
+//! exactly what `NewEvent::from_json` takes and gives the same events. Whatever it does not take (a wrong
+//! type, a value that does not parse, a duplicate member, a batch of the wrong size) it leaves to
+//! `from_json`, whose error names the field: `None` means "read it the slow way".
+
+use serde::{Deserialize, Deserializer, de};
+use serde_json::{Map, Value};
+
+use super::{
+    event::{Actor, ActorType, NewEvent, Outcome, Target},
+    time,
+};
+
+/// A text member as `from_json` reads it: a string, or a number taken as its text.
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(serde_json::Number::from(v).to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(serde_json::Number::from(v).to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                serde_json::Number::from_f64(v)
+                    .map(|n| Text(n.to_string()))
+                    .ok_or_else(|| E::custom("not a finite number"))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A member that must be a JSON object: serde would also fill a struct from an array, which `from_json` refuses.
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Visitor<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Obj)
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+fn text(t: Option<Text>) -> Option<String> {
+    t.map(|t| t.0)
+}
+
+#[derive(Deserialize)]
+struct WireActor {
+    #[serde(rename = "type", default)]
+    kind: Option<Text>,
+    #[serde(default)]
+    id: Option<Text>,
+    #[serde(default)]
+    name: Option<Text>,
+    #[serde(default)]
+    email: Option<Text>,
+}
+
+#[derive(Deserialize)]
+struct WireTarget {
+    #[serde(rename = "type", default)]
+    kind: Option<Text>,
+    #[serde(default)]
+    id: Option<Text>,
+    #[serde(default)]
+    name: Option<Text>,
+}
+
+/// One event as the API reads it (other members are ignored, as `from_json` ignores them).
+#[derive(Deserialize)]
+struct WireEvent {
+    #[serde(default)]
+    id: Option<Text>,
+    #[serde(default)]
+    timestamp: Option<Text>,
+    #[serde(default)]
+    action: Option<Text>,
+    #[serde(default)]
+    outcome: Option<Text>,
+    #[serde(default)]
+    actor: Option<Obj<WireActor>>,
+    #[serde(default)]
+    target: Option<Obj<WireTarget>>,
+    #[serde(default)]
+    source: Option<Text>,
+    #[serde(default)]
+    ip: Option<Text>,
+    #[serde(default)]
+    user_agent: Option<Text>,
+    #[serde(default)]
+    details: Option<Map<String, Value>>,
+    /// Present: the body is a batch (that the batch reading refused), never one event.
+    #[serde(default)]
+    events: Option<de::IgnoredAny>,
+}
+
+impl WireEvent {
+    /// The event `from_json` would give, or `None` where `from_json` would refuse it.
+    fn into_event(self) -> Option<NewEvent> {
+        if self.events.is_some() {
+            return None;
+        }
+        let timestamp = match self.timestamp {
+            Some(t) => Some(time::parse_rfc3339(&t.0)?),
+            None => None,
+        };
+        let outcome = match self.outcome {
+            Some(t) => Outcome::parse(&t.0)?,
+            None => Outcome::Success,
+        };
+        let actor = match self.actor {
+            Some(Obj(a)) => Some(Actor {
+                kind: ActorType::parse(&a.kind?.0)?,
+                id: text(a.id),
+                name: text(a.name),
+                email: text(a.email),
+            }),
+            None => None,
+        };
+        let target = match self.target {
+            Some(Obj(t)) => Some(Target {
+                kind: t.kind?.0,
+                id: text(t.id),
+                name: text(t.name),
+            }),
+            None => None,
+        };
+        Some(NewEvent {
+            id: text(self.id),
+            timestamp,
+            received_at: None,
+            action: text(self.action).unwrap_or_default(),
+            outcome,
+            actor,
+            target,
+            source: text(self.source),
+            ip: text(self.ip),
+            user_agent: text(self.user_agent),
+            details: self.details.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct WireBatch {
+    events: Vec<Obj<WireEvent>>,
+}
+
+/// The events of a body: `{"events": [...]}` with 1 to `max_batch` events (`Some(events, true)`), or one event
+/// (`Some(vec![event], false)`). `None`: read it with `from_json`, which says what is wrong.
+pub fn read_body(bytes: &[u8], max_batch: usize) -> Option<(Vec<NewEvent>, bool)> {
+    if let Ok(Obj(batch)) = serde_json::from_slice::<Obj<WireBatch>>(bytes) {
+        if batch.events.is_empty() || batch.events.len() > max_batch {
+            return None;
+        }
+        let events = batch
+            .events
+            .into_iter()
+            .map(|Obj(e)| e.into_event())
+            .collect::<Option<_>>()?;
+        return Some((events, true));
+    }
+    let Obj(one) = serde_json::from_slice::<Obj<WireEvent>>(bytes).ok()?;
+    Some((vec![one.into_event()?], false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slow path's reading of a body: one event, or the events of a batch.
+    fn slow(body: &str) -> Option<(Vec<NewEvent>, bool)> {
+        let mut value: Value = serde_json::from_str(body).ok()?;
+        match value.as_object_mut().and_then(|o| o.remove("events")) {
+            Some(Value::Array(items)) => {
+                if items.is_empty() || items.len() > 3 {
+                    return None;
+                }
+                let events = items
+                    .into_iter()
+                    .map(|v| NewEvent::from_json(v).ok())
+                    .collect::<Option<_>>()?;
+                Some((events, true))
+            }
+            Some(_) => None,
+            None => Some((vec![NewEvent::from_json(value).ok()?], false)),
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_from_json_reads_and_leaves_the_rest_to_it() {
+        let bodies = [
+            r#"{"action":"user.create","actor":{"type":"user","id":"u1","name":"Zoë","email":"z@x.org"}}"#,
+            r#"{"id":"01JB8Q4K7N2X5S3V9T0R1C6M2D","timestamp":"2026-03-01T10:00:00.123Z","action":"a.b",
+                "outcome":"failure","actor":{"type":"api_token","id":42},"target":{"type":"mailbox","id":7.5,"name":null},
+                "source":"mail","ip":"10.0.0.1","user_agent":"ua","details":{"changes":{"password":{"from":"a","to":"b"}},"n":1},
+                "unknown":[1,2,{"x":null}]}"#,
+            r#"{"events":[{"action":"a.b","actor":{"type":"system","name":"cron"}},{"action":"c.d","actor":null,"details":null}]}"#,
+            r#"{"action":"a.b","actor":{"type":"user","id":"\u00e9\n"},"target":null}"#,
+            r#"{"action":"a.b","ip":-3,"source":1e3}"#,
+            // Each of these is refused by one path or the other, so both must leave it to from_json's error.
+            r#"{"events":[]}"#,
+            r#"{"events":[{},{},{},{}]}"#,
+            r#"{"events":{"action":"a.b"}}"#,
+            r#"{"action":"a.b","outcome":"maybe"}"#,
+            r#"{"action":"a.b","timestamp":"yesterday"}"#,
+            r#"{"action":"a.b","actor":{"type":"robot","id":"r"}}"#,
+            r#"{"action":"a.b","actor":{"id":"r"}}"#,
+            r#"{"action":"a.b","actor":"me"}"#,
+            r#"{"action":"a.b","target":{"id":"t"}}"#,
+            r#"{"action":true}"#,
+            r#"{"action":"a.b","details":[1]}"#,
+            r#"{"action":"a.b","action":"c.d"}"#,
+            r#"[{"action":"a.b"}]"#,
+            r#"[null,null,"a.b"]"#,
+            r#"{"action":"a.b","actor":["user","u1"]}"#,
+            r#"{"events":[{"action":"a.b","actor":["user","u1"]}]}"#,
+            r#"{"action":"a.b""#,
+        ];
+        for body in bodies {
+            let fast = read_body(body.as_bytes(), 3);
+            match (&fast, slow(body)) {
+                (Some(f), Some(s)) => assert_eq!(f, &s, "{body}"),
+                // The fast path may refuse what the slow one reads (a duplicate member); never the reverse.
+                (None, _) => {}
+                (Some(f), None) => panic!("the fast path took what from_json refuses: {body} -> {f:?}"),
+            }
+        }
+        assert!(
+            read_body(bodies[1].as_bytes(), 3).is_some(),
+            "a full event takes the fast path"
+        );
+        assert!(
+            read_body(bodies[2].as_bytes(), 3).is_some(),
+            "a batch takes the fast path"
+        );
+    }
+}

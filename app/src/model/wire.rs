@@ -68,8 +68,10 @@ fn text(t: Option<Text>) -> Option<String> {
     t.map(|t| t.0)
 }
 
+/// An actor or a target: `type`, `id`, `name` (and an actor's `email`; a target's is ignored, as `from_json`
+/// ignores members it does not read).
 #[derive(Deserialize)]
-struct WireActor {
+struct WireParty {
     #[serde(rename = "type", default)]
     kind: Option<Text>,
     #[serde(default)]
@@ -78,16 +80,6 @@ struct WireActor {
     name: Option<Text>,
     #[serde(default)]
     email: Option<Text>,
-}
-
-#[derive(Deserialize)]
-struct WireTarget {
-    #[serde(rename = "type", default)]
-    kind: Option<Text>,
-    #[serde(default)]
-    id: Option<Text>,
-    #[serde(default)]
-    name: Option<Text>,
 }
 
 /// One event as the API reads it (other members are ignored, as `from_json` ignores them).
@@ -102,9 +94,9 @@ struct WireEvent {
     #[serde(default)]
     outcome: Option<Text>,
     #[serde(default)]
-    actor: Option<Obj<WireActor>>,
+    actor: Option<Obj<WireParty>>,
     #[serde(default)]
-    target: Option<Obj<WireTarget>>,
+    target: Option<Obj<WireParty>>,
     #[serde(default)]
     source: Option<Text>,
     #[serde(default)]

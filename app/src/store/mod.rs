@@ -77,7 +77,10 @@ impl AuditStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // 8 KiB pages for a new file (an existing file keeps its size): shallower b-trees and fewer page
+            // splits for the writer; import of 1M lines went from 83–116k to 98–113k lines/s.
+            .page_size(8192);
         let path = options.get_filename().to_path_buf();
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()

@@ -579,11 +579,26 @@ async fn free_text_and_target_id_give_the_same_rows_before_during_and_after_inde
         "q=zzz-none",
         "q=Name u2&order=asc",
     ];
+    // Every query's rows fit on one page: its total (capped or exact) is the number of its rows.
+    let totals_match_rows = |state: &'static str| {
+        let store = &store;
+        async move {
+            for qs in queries {
+                let rows = days(store, qs).await.len() as u64;
+                assert_eq!(store.list(&q(qs)).await.unwrap().total, rows, "{qs}, {state}");
+                let exact = format!("{qs}&count=exact");
+                assert_eq!(store.list(&q(&exact)).await.unwrap().total, rows, "{exact}, {state}");
+            }
+        }
+    };
     let before: Vec<Vec<u32>> = futures_days(&store, &queries).await;
+    totals_match_rows("not indexed").await;
     store.index_pending(5).await.unwrap(); // part of the rows indexed
     assert_eq!(futures_days(&store, &queries).await, before, "partly indexed");
+    totals_match_rows("partly indexed").await;
     while store.index_pending(1000).await.unwrap() > 0 {}
     assert_eq!(futures_days(&store, &queries).await, before, "fully indexed");
+    totals_match_rows("fully indexed").await;
     // Events after indexing are found too, until the indexer reaches them.
     store
         .record(ev("webhook.create", "late-arrival", "2026-04-01T00:00:00Z"))

@@ -67,6 +67,9 @@ pub(super) enum TextPlan {
         phrase: String,
         indexed_through: i64,
         pattern: String,
+        /// How many indexed rows the phrase matches (all of them: at most `INDEX_PLAN_MAX`), read in the same
+        /// snapshot as `indexed_through`.
+        matches: i64,
     },
     /// `LIKE` on every searched column.
     Scan { pattern: String },
@@ -103,24 +106,56 @@ impl AuditStore {
             return Ok(TextPlan::Scan { pattern });
         }
         let phrase = phrase(text);
+        // One snapshot, so that the count covers exactly the rows up to `indexed_through`.
+        let mut tx = self.read.begin().await?;
         let matches: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)")
                 .bind(&phrase)
                 .bind(INDEX_PLAN_MAX + 1)
-                .fetch_one(&self.read)
+                .fetch_one(&mut *tx)
                 .await?;
         if matches > INDEX_PLAN_MAX {
             return Ok(TextPlan::Scan { pattern });
         }
         let indexed_through: i64 = sqlx::query_scalar("SELECT indexed_through FROM fts_progress WHERE id = 1")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(TextPlan::Index {
             phrase,
             indexed_through,
             pattern,
+            matches,
         })
     }
+}
+
+/// The total of a search for text alone (no other filter) through the index: the index's matches, which the
+/// plan counted already, plus the matching rows the indexer has not reached. `None` for other searches.
+pub(super) async fn text_only_total(
+    store: &AuditStore,
+    plan: &TextPlan,
+    structured: bool,
+    cap: i64,
+) -> Result<Option<u64>, StoreError> {
+    let TextPlan::Index {
+        indexed_through,
+        pattern,
+        matches,
+        ..
+    } = plan
+    else {
+        return Ok(None);
+    };
+    if structured {
+        return Ok(None);
+    }
+    let mut b = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE seq > ");
+    b.push_bind(*indexed_through).push(" AND ");
+    push_like(&mut b, pattern);
+    b.push(" LIMIT ").push_bind(cap).push(")");
+    let unindexed: i64 = b.build_query_scalar().fetch_one(&store.read).await?;
+    Ok(Some((matches + unindexed) as u64))
 }
 
 fn push_like(b: &mut impl SqlSink, pattern: &str) {
@@ -149,6 +184,7 @@ pub(super) fn push_text(b: &mut impl SqlSink, plan: &TextPlan) {
             phrase,
             indexed_through,
             pattern,
+            ..
         } => {
             // One set of row ids (the index's matches, and the matches among rows not yet indexed): an `OR` of
             // the two would make SQLite scan the table.

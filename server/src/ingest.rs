@@ -1,6 +1,12 @@
 //! `POST /api/v1/events`: one event or `{"events": [...]}` (at most 1,000), all or nothing, idempotent by id.
 
-use app::{model::NewEvent, store::Scope};
+use app::{
+    model::{
+        NewEvent,
+        wire::{Events, read_body},
+    },
+    store::Scope,
+};
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde_json::Value;
 
@@ -24,9 +30,8 @@ pub async fn ingest(
     })?;
     // Typed reading first (no JSON tree per event); anything it does not take is read again by `parse_body`,
     // whose error names the field.
-    let events = match app::model::wire::read_body(&bytes, MAX_BATCH) {
-        Some((mut events, false)) if events.len() == 1 => Events::One(Box::new(events.remove(0))),
-        Some((events, _)) => Events::Batch(events),
+    let events = match read_body(&bytes, MAX_BATCH) {
+        Some(events) => events,
         None => {
             let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
                 ApiError::bad_request("invalid_json", "body", format!("the body is not valid JSON: {e}"))
@@ -39,11 +44,6 @@ pub async fn ingest(
         Events::Batch(events) => state.store.record_batch(events).await?,
     };
     Ok((StatusCode::CREATED, Json(outcome)))
-}
-
-pub enum Events {
-    One(Box<NewEvent>),
-    Batch(Vec<NewEvent>),
 }
 
 /// One event, or a batch under `events`. Errors name the field, with the index inside a batch.

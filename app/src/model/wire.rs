@@ -162,9 +162,16 @@ struct WireBatch {
     events: Vec<Obj<WireEvent>>,
 }
 
-/// The events of a body: `{"events": [...]}` with 1 to `max_batch` events (`Some(events, true)`), or one event
-/// (`Some(vec![event], false)`). `None`: read it with `from_json`, which says what is wrong.
-pub fn read_body(bytes: &[u8], max_batch: usize) -> Option<(Vec<NewEvent>, bool)> {
+/// What a `POST /events` body holds: one event, or a batch under `events`.
+#[derive(Debug, PartialEq)]
+pub enum Events {
+    One(Box<NewEvent>),
+    Batch(Vec<NewEvent>),
+}
+
+/// The events of a body: `{"events": [...]}` with 1 to `max_batch` events, or one event. `None`: read it with
+/// `from_json`, which says what is wrong.
+pub fn read_body(bytes: &[u8], max_batch: usize) -> Option<Events> {
     // A body without the text `"events"` is one event (or, if the key is written with escapes, one that the
     // single-event reading refuses through its `events` member): no need to try it as a batch first.
     let maybe_batch = bytes.windows(8).any(|w| w == b"\"events\"");
@@ -177,10 +184,10 @@ pub fn read_body(bytes: &[u8], max_batch: usize) -> Option<(Vec<NewEvent>, bool)
             .into_iter()
             .map(|Obj(e)| e.into_event())
             .collect::<Option<_>>()?;
-        return Some((events, true));
+        return Some(Events::Batch(events));
     }
     let Obj(one) = serde_json::from_slice::<Obj<WireEvent>>(bytes).ok()?;
-    Some((vec![one.into_event()?], false))
+    Some(Events::One(Box::new(one.into_event()?)))
 }
 
 #[cfg(test)]
@@ -188,7 +195,7 @@ mod tests {
     use super::*;
 
     /// The slow path's reading of a body: one event, or the events of a batch.
-    fn slow(body: &str) -> Option<(Vec<NewEvent>, bool)> {
+    fn slow(body: &str) -> Option<Events> {
         let mut value: Value = serde_json::from_str(body).ok()?;
         match value.as_object_mut().and_then(|o| o.remove("events")) {
             Some(Value::Array(items)) => {
@@ -199,10 +206,10 @@ mod tests {
                     .into_iter()
                     .map(|v| NewEvent::from_json(v).ok())
                     .collect::<Option<_>>()?;
-                Some((events, true))
+                Some(Events::Batch(events))
             }
             Some(_) => None,
-            None => Some((vec![NewEvent::from_json(value).ok()?], false)),
+            None => Some(Events::One(Box::new(NewEvent::from_json(value).ok()?))),
         }
     }
 

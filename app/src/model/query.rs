@@ -291,8 +291,12 @@ impl AuditQuery {
 
     /// True when no filter narrows the result (sorting and paging aside).
     pub fn is_unfiltered(&self) -> bool {
+        self.q.is_none() && !self.has_filters_besides_text()
+    }
+
+    /// True when a filter other than the free text `q` narrows the result.
+    pub fn has_filters_besides_text(&self) -> bool {
         let AuditQuery {
-            q,
             actions,
             category,
             actor,
@@ -305,8 +309,7 @@ impl AuditQuery {
             to,
             ..
         } = self;
-        q.is_none()
-            && actions.is_empty()
+        !(actions.is_empty()
             && category.is_none()
             && actor.is_none()
             && actor_type.is_none()
@@ -315,7 +318,7 @@ impl AuditQuery {
             && outcome.is_none()
             && source.is_none()
             && from.is_none()
-            && to.is_none()
+            && to.is_none())
     }
 
     pub fn offset(&self) -> u64 {

@@ -208,7 +208,7 @@ impl AuditStore {
             return Ok(n as u64);
         }
         if q.q.is_some() {
-            if let Some(n) = text_only_total(self, &resolved.text, structured(q), i64::MAX).await? {
+            if let Some(n) = text_only_total(self, q, &resolved.text, i64::MAX).await? {
                 return Ok(n);
             }
             let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM {}", resolved.table(q)));
@@ -307,7 +307,7 @@ impl AuditStore {
     }
 
     async fn count_capped_with(&self, q: &AuditQuery, resolved: &Resolved, cap: u64) -> Result<u64, StoreError> {
-        if let Some(n) = text_only_total(self, &resolved.text, structured(q), (cap + 1) as i64).await? {
+        if let Some(n) = text_only_total(self, q, &resolved.text, (cap + 1) as i64).await? {
             return Ok(n);
         }
         let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", resolved.table(q)));
@@ -449,7 +449,7 @@ impl Resolved {
     /// testing every entry against the set (at 10M events, a term without matches next to `outcome=failure`
     /// read 800,000 index entries).
     pub(super) fn table(&self, q: &AuditQuery) -> &'static str {
-        let by_text_index = matches!(self.text, TextPlan::Index { .. }) && structured(q);
+        let by_text_index = matches!(self.text, TextPlan::Index { .. }) && q.has_filters_besides_text();
         if by_text_index || q.target_id.is_some() {
             "events NOT INDEXED"
         } else {
@@ -461,11 +461,6 @@ impl Resolved {
     pub(super) fn actor_keys(&self) -> Option<(&[String], bool)> {
         self.actor.as_ref().map(|a| (a.whos.as_slice(), a.exact))
     }
-}
-
-/// True when the query has a filter besides free text.
-fn structured(q: &AuditQuery) -> bool {
-    !AuditQuery { q: None, ..q.clone() }.is_unfiltered()
 }
 
 /// The `who` keys (see migration 8) of the actors whose id, email or name is `value`.

@@ -8,6 +8,7 @@
 //! which is fast precisely because matches are dense.
 
 use super::{AuditStore, StoreError, sql::SqlSink};
+use crate::model::AuditQuery;
 
 /// Columns a free-text search looks in, in the order they are indexed.
 pub(super) const SEARCHED: [&str; 10] = [
@@ -134,8 +135,8 @@ impl AuditStore {
 /// plan counted already, plus the matching rows the indexer has not reached. `None` for other searches.
 pub(super) async fn text_only_total(
     store: &AuditStore,
+    q: &AuditQuery,
     plan: &TextPlan,
-    structured: bool,
     cap: i64,
 ) -> Result<Option<u64>, StoreError> {
     let TextPlan::Index {
@@ -147,7 +148,7 @@ pub(super) async fn text_only_total(
     else {
         return Ok(None);
     };
-    if structured {
+    if q.has_filters_besides_text() {
         return Ok(None);
     }
     let mut b = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE seq > ");

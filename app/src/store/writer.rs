@@ -90,7 +90,7 @@ pub(super) fn open_connection(path: &Path, read_only: bool, cache_kib: i64) -> r
     // WAL is a property of the file (set when sqlx created it); NORMAL keeps every commit through a
     // process crash, as for the pools.
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8000; \
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
          PRAGMA cache_size = -{cache_kib};"
     ))?;
     Ok(conn)
@@ -99,7 +99,7 @@ pub(super) fn open_connection(path: &Path, read_only: bool, cache_kib: i64) -> r
 impl Writer {
     pub(super) fn spawn(path: &Path) -> Result<Writer, StoreError> {
         let conn = open_connection(path, false, 65_536).map_err(database)?;
-        // Checkpoints run on a thread of their own (see `checkpoints`), mostly.
+        // Checkpoints run on a thread of their own, mostly; the writer's own are rare (see `checkpoints`).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 32000;")
             .map_err(database)?;
         let checkpointer = open_connection(path, false, 2_048).map_err(database)?;

@@ -562,6 +562,110 @@ async fn free_text_totals_stop_at_ten_thousand_unless_asked_for_exactly() {
     );
 }
 
+/// Through the index, the count of free text next to filters comes from FTS5 (the filters are tags there):
+/// exact below 10,000, a lower bound above unless asked for, and the same before, during and after indexing.
+#[tokio::test]
+async fn free_text_next_to_filters_counts_the_same_through_the_index() {
+    let (store, _d) = open().await;
+    let n = 24_000;
+    let actions = ["mailbox.create", "auth.login"];
+    for chunk in 0..n / 1000 {
+        let batch = (0..1000)
+            .map(|i| {
+                let k = chunk * 1000 + i;
+                let mut e = ev(actions[k % 2], &format!("needle-{k}"), "2026-03-01T00:00:00Z");
+                if k % 3 == 0 {
+                    e.outcome = Outcome::Failure;
+                }
+                e
+            })
+            .collect();
+        store.record_batch(batch).await.unwrap();
+    }
+    // (query, exact count)
+    let cases = [
+        ("q=needle", n),
+        ("q=needle&outcome=failure", n / 3),
+        ("q=needle&action=auth.login", n / 2),
+        ("q=needle&action=auth.login&outcome=failure", n / 6),
+        ("q=needle&action=mailbox.create&action=auth.login", n),
+        ("q=needle&actor_type=api_token", 0),
+        ("q=needle-1&outcome=success", 7_409),
+        ("q=needle-1&outcome=success&from=2026-03-01", 7_409),
+        ("q=needle-77&actor=needle-770", 1),
+    ];
+    let check = |state: &'static str| {
+        let store = &store;
+        async move {
+            for (qs, exact) in cases {
+                let exact = exact as u64;
+                let page = store.list(&q(qs)).await.unwrap();
+                let shown = (exact.min(10_000), exact > 10_000);
+                assert_eq!((page.total, page.total_is_lower_bound), shown, "{qs}, {state}");
+                let all = store.list(&q(&format!("{qs}&count=exact"))).await.unwrap();
+                assert_eq!(
+                    (all.total, all.total_is_lower_bound),
+                    (exact, false),
+                    "{qs}&count=exact, {state}"
+                );
+                assert_eq!(page.entries.len() as u64, exact.min(50), "{qs}, {state}");
+            }
+        }
+    };
+    let first_pages = || async {
+        let mut ids = Vec::new();
+        for (qs, _) in cases {
+            let page = store.list(&q(qs)).await.unwrap();
+            ids.push(page.entries.into_iter().map(|r| r.id).collect::<Vec<_>>());
+        }
+        ids
+    };
+    let before = first_pages().await;
+    check("not indexed").await;
+    store.index_pending(10_000).await.unwrap();
+    assert_eq!(first_pages().await, before, "partly indexed");
+    check("partly indexed").await;
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    assert_eq!(first_pages().await, before, "fully indexed");
+    check("fully indexed").await;
+}
+
+/// A term common overall but found only in the oldest events: the page walks the newest rows first, expecting
+/// the matches spread evenly, finds too few, and reads the index's matches instead. The page is still right.
+#[tokio::test]
+async fn a_page_whose_matches_are_all_old_is_right_when_the_walk_gives_up() {
+    let (store, _d) = open().await;
+    for chunk in 0..3 {
+        let batch = (0..1000)
+            .map(|i| {
+                let actor = match (chunk, i) {
+                    (0, _) => format!("old-term-{i}"),
+                    (2, 0..10) => format!("old-term-new-{i}"),
+                    _ => format!("new-{i}"),
+                };
+                ev("auth.login", &actor, &format!("2026-03-0{}T00:00:00Z", chunk + 1))
+            })
+            .collect();
+        store.record_batch(batch).await.unwrap();
+    }
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    // Newest first: the ten recent ones, then the old ones.
+    let order: Vec<String> = (0..10)
+        .rev()
+        .map(|i| format!("old-term-new-{i}"))
+        .chain((0..1000).rev().map(|i| format!("old-term-{i}")))
+        .collect();
+    for (qs, page) in [
+        ("q=old-term&outcome=success", 1),
+        ("q=old-term&action=auth.login&page=2", 2),
+    ] {
+        let got = store.list(&q(qs)).await.unwrap();
+        assert_eq!(got.total, 1010, "{qs}");
+        let actors: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+        assert_eq!(actors, order[(page - 1) * 50..page * 50], "{qs}");
+    }
+}
+
 #[tokio::test]
 async fn free_text_and_target_id_give_the_same_rows_before_during_and_after_indexing() {
     let (store, _d) = seeded().await;
@@ -578,6 +682,19 @@ async fn free_text_and_target_id_give_the_same_rows_before_during_and_after_inde
         "q=u1",
         "q=zzz-none",
         "q=Name u2&order=asc",
+        // Free text next to each filter the index holds as a tag, and next to those it does not.
+        "q=acme&outcome=failure",
+        "q=acme&action=mailbox.create&action=auth.login",
+        "q=box&category=mailbox&order=asc",
+        "q=acme&actor_type=api_token",
+        "q=acme&actor_type=user&source=mail",
+        "q=box&target_type=mailbox",
+        "q=acme&actor=u1",
+        "q=acme&actor=Name u2",
+        "q=acme&actor=nobody",
+        "q=acme&action=never.seen",
+        "q=acme&source=proxy&from=2026-03-03&to=2026-03-08",
+        "q=acme&target_id=5",
     ];
     // Every query's rows fit on one page: its total (capped or exact) is the number of its rows.
     let totals_match_rows = |state: &'static str| {
@@ -592,6 +709,12 @@ async fn free_text_and_target_id_give_the_same_rows_before_during_and_after_inde
         }
     };
     let before: Vec<Vec<u32>> = futures_days(&store, &queries).await;
+    assert_eq!(
+        before[12],
+        vec![10, 5],
+        "q=acme&outcome=failure: the reading without the index"
+    );
+    assert_eq!(before[15], vec![7], "q=acme&actor_type=api_token");
     totals_match_rows("not indexed").await;
     store.index_pending(5).await.unwrap(); // part of the rows indexed
     assert_eq!(futures_days(&store, &queries).await, before, "partly indexed");

@@ -342,6 +342,11 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
         ),
         ("q, common term", "q=acme"),
         ("q, no match", "q=zzzznotthere"),
+        ("q, mid-frequency term", "q=nightly-12"),
+        ("q and outcome", "q=zoe&outcome=failure"),
+        ("q and actor type, no match", "q=zoe&actor_type=api_token"),
+        ("q and category", "q=newsletter&category=backup"),
+        ("q, sorted by action", "q=zoe&sort=action"),
     ];
     let shapes = if skip_queries { &shapes[..0] } else { &shapes[..] };
     println!("\n{n} events; GET /api/v1/events over HTTP, 30 runs each\n");

@@ -7,7 +7,7 @@ use ulid::Generator;
 use super::{
     AuditStore, StoreError,
     days::{self, Split},
-    fulltext::{TextPlan, push_text, text_only_total},
+    fulltext::{TextPlan, indexed_total, push_like, push_text},
     now_millis,
     sql::SqlSink,
 };
@@ -68,8 +68,10 @@ impl AuditStore {
 
     /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
-        let resolved = self.resolve(q).await?;
-        let rows = if q.cursor.is_none() && (q.page > 1 || q.sort == SortKey::Action) {
+        let resolved = &self.resolve(q).await?;
+        let rows = if let Some(rows) = self.walked_page(q, resolved).await? {
+            rows
+        } else if q.cursor.is_none() && (q.page > 1 || q.sort == SortKey::Action) {
             // A deep page skips its offset inside a subquery that reads only the index it walks (row ids
             // come with every index), then reads the table for just the rows of the page. Past a few pages,
             // the per-day counts say which day the page starts in, so that only that day's rows are skipped;
@@ -79,7 +81,7 @@ impl AuditStore {
             let mut offset = q.offset();
             let anchor = match self.anchor_min_offset {
                 Some(min) if offset > min || q.sort == SortKey::Action => {
-                    self.anchor(&mut tx, q, &resolved, offset).await?
+                    self.anchor(&mut tx, q, resolved, offset).await?
                 }
                 _ => None,
             };
@@ -114,7 +116,7 @@ impl AuditStore {
                             "events"
                         };
                         let mut part = QueryBuilder::new(format!("SELECT seq FROM {source}"));
-                        push_filters(&mut part, q, &resolved);
+                        push_filters(&mut part, q, resolved);
                         part.push(" AND action = ").push_bind(action);
                         if i == 0 {
                             push_anchor(&mut part, q, ms);
@@ -138,7 +140,7 @@ impl AuditStore {
                 }
                 anchor => {
                     b.push(" WHERE seq IN (SELECT seq FROM ").push(resolved.table(q));
-                    push_filters(&mut b, q, &resolved);
+                    push_filters(&mut b, q, resolved);
                     match anchor {
                         Some(Anchor::PastTheEnd) => {
                             b.push(" AND 0");
@@ -159,9 +161,9 @@ impl AuditStore {
             tx.commit().await?;
             rows
         } else {
-            let source = self.events_in_order(q, &resolved).await?;
+            let source = self.events_in_order(q, resolved).await?;
             let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM {source}"));
-            push_filters(&mut b, q, &resolved);
+            push_filters(&mut b, q, resolved);
             if let Some(c) = &q.cursor {
                 push_after_cursor(&mut b, q, c);
             }
@@ -175,10 +177,10 @@ impl AuditStore {
         };
         let entries: Vec<EventRow> = rows.iter().map(row_from).collect::<Result<_, _>>()?;
         let (total, total_is_lower_bound) = if q.q.is_some() && !q.exact_count {
-            let n = self.count_capped_with(q, &resolved, TEXT_COUNT_CAP).await?;
+            let n = self.count_capped_with(q, resolved, TEXT_COUNT_CAP).await?;
             (n.min(TEXT_COUNT_CAP), n > TEXT_COUNT_CAP)
         } else {
-            (self.count_with(q, &resolved).await?, false)
+            (self.count_with(q, resolved).await?, false)
         };
         Ok(EventPage {
             entries,
@@ -188,6 +190,52 @@ impl AuditStore {
             page_size: q.page_size,
             next_cursor,
         })
+    }
+
+    /// A page of free text that is common among the filter's rows, read by walking those rows in order and
+    /// testing the text (about 1.4 µs a row), which fills the page sooner than reading every row the index
+    /// names and sorting them (about 3 µs a row). The walk reads at most as many rows as the index names, so
+    /// when the matches turn out rarer than their share of the filter's rows suggests (a term found only in
+    /// older events), it gives up at no more cost than the other read: `None`, as for every other query.
+    async fn walked_page(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<Vec<SqliteRow>>, StoreError> {
+        let Some((matches, pattern)) = resolved.text.exact_matches() else {
+            return Ok(None);
+        };
+        if matches == 0 || q.cursor.is_some() {
+            return Ok(None);
+        }
+        let structured = AuditQuery { q: None, ..q.clone() };
+        let walk = Resolved {
+            text: TextPlan::None,
+            ..resolved.clone()
+        };
+        let filtered = self.count_with(&structured, &walk).await?;
+        let wanted = q.offset() + u64::from(q.page_size);
+        // The rows the walk is expected to read, if the matches were spread evenly among the filter's rows.
+        let expected = wanted.saturating_mul(filtered) / matches;
+        if expected.saturating_mul(2) > matches {
+            return Ok(None);
+        }
+        let source = self.events_in_order(&structured, &walk).await?;
+        let mut b = QueryBuilder::new("SELECT seq FROM (SELECT seq, ");
+        push_like(&mut b, pattern);
+        b.push(" AS hit FROM ").push(source);
+        push_structured(&mut b, q, &walk);
+        push_order(&mut b, q);
+        b.push(" LIMIT ").push_bind(matches as i64);
+        b.push(") WHERE hit LIMIT ").push_bind(wanted as i64);
+        let seqs: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
+        if (seqs.len() as u64) < wanted {
+            return Ok(None);
+        }
+        let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events WHERE seq IN ("));
+        let mut list = b.separated(", ");
+        for seq in &seqs[q.offset() as usize..] {
+            list.push_bind(*seq);
+        }
+        b.push(")");
+        push_order(&mut b, q);
+        Ok(Some(b.build().fetch_all(&self.read).await?))
     }
 
     /// How many events match the filters. Structured filters are counted incrementally (see `count_cache`);
@@ -208,7 +256,7 @@ impl AuditStore {
             return Ok(n as u64);
         }
         if q.q.is_some() {
-            if let Some(n) = text_only_total(self, q, &resolved.text, i64::MAX).await? {
+            if let Some(n) = indexed_total(self, q, resolved, i64::MAX).await? {
                 return Ok(n);
             }
             let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM {}", resolved.table(q)));
@@ -307,7 +355,7 @@ impl AuditStore {
     }
 
     async fn count_capped_with(&self, q: &AuditQuery, resolved: &Resolved, cap: u64) -> Result<u64, StoreError> {
-        if let Some(n) = text_only_total(self, q, &resolved.text, (cap + 1) as i64).await? {
+        if let Some(n) = indexed_total(self, q, resolved, (cap + 1) as i64).await? {
             return Ok(n);
         }
         let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", resolved.table(q)));
@@ -338,10 +386,14 @@ impl AuditStore {
             }
             None => 0,
         };
+        let actor = self.actor_keys(q).await?;
+        let text = self
+            .text_plan(q, actor.as_ref().map(|a| (a.whos.as_slice(), a.exact)))
+            .await?;
         Ok(Resolved {
-            actor: self.actor_keys(q).await?,
+            actor,
             target_indexed_through,
-            text: self.text_plan(q.q.as_deref()).await?,
+            text,
         })
     }
 
@@ -435,7 +487,7 @@ pub(super) fn with_ids(events: Vec<ValidEvent>) -> Vec<(String, ValidEvent)> {
 
 /// A query's filters as decided against the data: the actor's keys, how far the target-id index reaches,
 /// how to search text.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Resolved {
     actor: Option<ActorKeys>,
     target_indexed_through: i64,
@@ -457,6 +509,11 @@ impl Resolved {
         }
     }
 
+    /// How the query's free text is searched.
+    pub(super) fn text(&self) -> &TextPlan {
+        &self.text
+    }
+
     /// The actor filter's `who` keys, and whether they alone select exactly its events.
     pub(super) fn actor_keys(&self) -> Option<(&[String], bool)> {
         self.actor.as_ref().map(|a| (a.whos.as_slice(), a.exact))
@@ -464,7 +521,7 @@ impl Resolved {
 }
 
 /// The `who` keys (see migration 8) of the actors whose id, email or name is `value`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct ActorKeys {
     value: String,
     whos: Vec<String>,
@@ -477,6 +534,12 @@ const WHO: &str = "COALESCE(actor_email, actor_id, actor_name)";
 
 /// `WHERE` for every filter of the query, all bound, combined with AND.
 pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {
+    push_structured(b, q, resolved);
+    push_text(b, &resolved.text);
+}
+
+/// `WHERE` for every filter of the query but its free text.
+pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {
     b.sql(" WHERE 1 = 1");
     if !q.actions.is_empty() {
         b.sql(" AND action IN ").texts(&q.actions);
@@ -528,7 +591,6 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
     if let Some(t) = &q.to {
         b.sql(" AND ts <= ").int(t.millis);
     }
-    push_text(b, &resolved.text);
 }
 
 impl AuditStore {

@@ -3,11 +3,14 @@
 //! `index_pending` (the server runs it in a loop), so a burst of ingestion never waits for it: rows not yet
 //! indexed are searched directly.
 //!
-//! Which plan a search uses depends on how common its term is: a rare term reads the (small) set of rows the
-//! index names; a common one walks the table in the requested order and stops as soon as the page is full,
-//! which is fast precisely because matches are dense.
+//! The index also holds each event's structured values as tags (migration 13), so that a term next to
+//! filters is one FTS5 query: it intersects the term's rows with the filters' rows, skipping through both.
+//!
+//! Which plan a search uses depends on how many indexed rows that query matches: up to `INDEX_PLAN_MAX`, the
+//! page reads the set of rows the index names; beyond, it walks the table in the requested order and stops
+//! as soon as the page is full, which is fast precisely because matches are dense.
 
-use super::{AuditStore, StoreError, sql::SqlSink};
+use super::{AuditStore, StoreError, events::push_structured, sql::SqlSink};
 use crate::model::AuditQuery;
 
 /// Columns a free-text search looks in, in the order they are indexed.
@@ -24,38 +27,114 @@ pub(super) const SEARCHED: [&str; 10] = [
     "details",
 ];
 
-/// One indexing step on the writer's connection: the next `limit` events above `indexed_through`, into the
-/// free-text index and the target-id index.
-pub(super) fn index_batch(conn: &mut rusqlite::Connection, limit: i64) -> rusqlite::Result<u64> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let from: i64 = tx.query_row("SELECT indexed_through FROM fts_progress WHERE id = 1", [], |r| {
-        r.get(0)
-    })?;
-    let through: Option<i64> = tx.query_row(
-        "SELECT MAX(seq) FROM (SELECT seq FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
-        [from, limit],
-        |r| r.get(0),
-    )?;
-    let Some(through) = through else { return Ok(0) };
-    let body = format!("concat_ws(char(10), {})", SEARCHED.join(", "));
-    let indexed = tx.execute(
-        &format!("INSERT INTO events_fts (rowid, body) SELECT seq, {body} FROM events WHERE seq > ?1 AND seq <= ?2"),
-        [from, through],
-    )?;
-    // The target-id index (migration 8) is kept by the same step, its batch sorted so that the inserts walk
-    // the b-tree once in order.
-    tx.execute(
-        "INSERT INTO target_events (target_id, seq) SELECT target_id, seq FROM events \
-         WHERE seq > ?1 AND seq <= ?2 AND target_id IS NOT NULL ORDER BY target_id, seq",
-        [from, through],
-    )?;
-    tx.execute("UPDATE fts_progress SET indexed_through = ?1 WHERE id = 1", [through])?;
-    tx.commit()?;
-    Ok(indexed as u64)
+/// The values the index holds as tags: the tag's name (its FTS5 column is `t_<name>`, its values in
+/// `fts_tags.col`) and the SQL of its value on `events`. A tag's marker character is U+E000 plus its place
+/// here (migration 13).
+const TAGS: [(&str, &str); 7] = [
+    ("action", "events.action"),
+    ("category", "events.category"),
+    ("outcome", "events.outcome"),
+    ("actor_type", "events.actor_type"),
+    ("target_type", "events.target_type"),
+    ("source", "events.source"),
+    (
+        "who",
+        "COALESCE(events.actor_email, events.actor_id, events.actor_name)",
+    ),
+];
+
+/// The tag of the value with id `id` in `fts_tags`, for the tag at `place` in `TAGS`: one trigram of
+/// private-use characters (migration 13 has the layout).
+fn tag_token(place: usize, id: i64) -> String {
+    let id = id as u32;
+    [0xE000 + place as u32, 0xF0000 + (id >> 16), 0x10_0000 + (id & 0xFFFF)]
+        .into_iter()
+        .filter_map(char::from_u32)
+        .collect()
 }
 
-/// Terms whose index matches are at most this many are read through the index.
-const INDEX_PLAN_MAX: i64 = 20_000;
+/// A tag no event has: a value that is not in `fts_tags` (no indexed event has it).
+fn absent_tag(place: usize) -> String {
+    [0xE000 + place as u32, 0xE0FF, 0xE0FF]
+        .into_iter()
+        .filter_map(char::from_u32)
+        .collect()
+}
+
+/// The first `limit` events above `from`: the last one's seq and how many there are (`None` when there are none).
+fn next_range(tx: &rusqlite::Transaction, from: i64, limit: i64) -> rusqlite::Result<Option<(i64, u64)>> {
+    let (through, n): (Option<i64>, i64) = tx.query_row(
+        "SELECT MAX(seq), COUNT(*) FROM (SELECT seq FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2)",
+        [from, limit],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(through.map(|t| (t, n as u64)))
+}
+
+/// One indexing step on the writer's connection: the next `limit` events above each progress mark, into the
+/// free-text index (from `text_through`) and the target-id index (from `indexed_through`). The two marks are
+/// equal except while the free-text index is rebuilt. Returns how many events the step covered.
+pub(super) fn index_batch(conn: &mut rusqlite::Connection, limit: i64) -> rusqlite::Result<u64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (targets_from, text_from): (i64, i64) = tx.query_row(
+        "SELECT indexed_through, text_through FROM fts_progress WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut covered = 0;
+    if let Some((through, n)) = next_range(&tx, text_from, limit)? {
+        let range = "FROM events WHERE seq > ?1 AND seq <= ?2";
+        let values: Vec<String> = TAGS
+            .iter()
+            .map(|(name, value)| format!("SELECT '{name}', {value} {range} AND {value} IS NOT NULL"))
+            .collect();
+        tx.execute(
+            &format!("INSERT OR IGNORE INTO fts_tags (col, value) {}", values.join(" UNION ")),
+            [text_from, through],
+        )?;
+        let columns: Vec<String> = TAGS.iter().map(|(name, _)| format!("t_{name}")).collect();
+        let tags: Vec<String> = TAGS
+            .iter()
+            .enumerate()
+            .map(|(place, (name, value))| {
+                format!(
+                    "(SELECT char({}, {} + (id >> 16), {} + (id & 65535)) FROM fts_tags \
+                     WHERE col = '{name}' AND value = {value})",
+                    0xE000 + place,
+                    0xF0000,
+                    0x10_0000
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO events_fts (rowid, body, {}) SELECT seq, concat_ws(char(10), {}), {} {range}",
+                columns.join(", "),
+                SEARCHED.join(", "),
+                tags.join(", ")
+            ),
+            [text_from, through],
+        )?;
+        tx.execute("UPDATE fts_progress SET text_through = ?1 WHERE id = 1", [through])?;
+        covered = n;
+    }
+    if let Some((through, n)) = next_range(&tx, targets_from, limit)? {
+        // The target-id index (migration 8), its batch sorted so that the inserts walk the b-tree once in order.
+        tx.execute(
+            "INSERT INTO target_events (target_id, seq) SELECT target_id, seq FROM events \
+             WHERE seq > ?1 AND seq <= ?2 AND target_id IS NOT NULL ORDER BY target_id, seq",
+            [targets_from, through],
+        )?;
+        tx.execute("UPDATE fts_progress SET indexed_through = ?1 WHERE id = 1", [through])?;
+        covered = covered.max(n);
+    }
+    tx.commit()?;
+    Ok(covered)
+}
+
+/// Plans with at most this many indexed matches read their rows through the index. Above it, the total of a
+/// search is shown as a lower bound anyway ("10,000+"), so there is no need to count further.
+const INDEX_PLAN_MAX: i64 = crate::model::query::TEXT_COUNT_CAP as i64;
 
 /// How a search's text condition is written.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,15 +144,41 @@ pub(super) enum TextPlan {
     None,
     /// `seq IN (index matches UNION ALL rows above the indexed range that match LIKE …)`.
     Index {
-        phrase: String,
+        /// The index's matches: a JSON array of row ids, read once, when the plan was chosen.
+        seqs: String,
+        /// The last event the free-text index holds.
         indexed_through: i64,
         pattern: String,
-        /// How many indexed rows the phrase matches (all of them: at most `INDEX_PLAN_MAX`), read in the same
-        /// snapshot as `indexed_through`.
+        /// How many indexed rows the FTS5 query matches (all of them: at most `INDEX_PLAN_MAX`), read in the
+        /// same snapshot as `indexed_through`.
         matches: i64,
+        /// The FTS5 query holds every filter of the query, so `matches` is the query's count over the indexed
+        /// rows.
+        exact: bool,
     },
     /// `LIKE` on every searched column.
-    Scan { pattern: String },
+    Scan {
+        pattern: String,
+        /// When the index holds every filter of the query: its FTS5 query and the last event it holds. The
+        /// plan was chosen because that query matches more than `INDEX_PLAN_MAX` indexed rows.
+        indexed: Option<(String, i64)>,
+    },
+}
+
+impl TextPlan {
+    /// A search through the index that holds all of its filters: its count of indexed matches and its LIKE
+    /// pattern.
+    pub(super) fn exact_matches(&self) -> Option<(u64, &str)> {
+        match self {
+            TextPlan::Index {
+                matches,
+                exact: true,
+                pattern,
+                ..
+            } => Some((*matches as u64, pattern)),
+            _ => None,
+        }
+    }
 }
 
 fn like_pattern(text: &str) -> String {
@@ -98,68 +203,148 @@ impl AuditStore {
         self.writer.index(limit).await
     }
 
-    /// Chooses the plan for a search term.
-    pub(super) async fn text_plan(&self, text: Option<&str>) -> Result<TextPlan, StoreError> {
-        let Some(text) = text else { return Ok(TextPlan::None) };
+    /// Chooses the plan for a query's free text, given the `who` keys its actor filter resolved to (and
+    /// whether they alone select the actor's events).
+    pub(super) async fn text_plan(
+        &self,
+        q: &AuditQuery,
+        actor: Option<(&[String], bool)>,
+    ) -> Result<TextPlan, StoreError> {
+        let Some(text) = q.q.as_deref() else {
+            return Ok(TextPlan::None);
+        };
         let pattern = like_pattern(text);
         // The trigram index cannot look up fewer than three characters.
         if text.chars().count() < 3 {
-            return Ok(TextPlan::Scan { pattern });
+            return Ok(TextPlan::Scan { pattern, indexed: None });
         }
-        let phrase = phrase(text);
         // One snapshot, so that the count covers exactly the rows up to `indexed_through`.
         let mut tx = self.read.begin().await?;
-        let matches: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)")
-                .bind(&phrase)
-                .bind(INDEX_PLAN_MAX + 1)
-                .fetch_one(&mut *tx)
-                .await?;
-        if matches > INDEX_PLAN_MAX {
-            return Ok(TextPlan::Scan { pattern });
-        }
-        let indexed_through: i64 = sqlx::query_scalar("SELECT indexed_through FROM fts_progress WHERE id = 1")
+        let (expr, exact) = match_expression(&mut tx, text, q, actor).await?;
+        // The matches themselves come back as one JSON array, which the page's query reads with `json_each`:
+        // FTS5 runs once per request.
+        let (matches, seqs): (i64, String) = sqlx::query_as(
+            "SELECT COUNT(*), json_group_array(rowid) FROM \
+             (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+        )
+        .bind(&expr)
+        .bind(INDEX_PLAN_MAX + 1)
+        .fetch_one(&mut *tx)
+        .await?;
+        let indexed_through: i64 = sqlx::query_scalar("SELECT text_through FROM fts_progress WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
+        if matches > INDEX_PLAN_MAX {
+            let indexed = exact.then_some((expr, indexed_through));
+            return Ok(TextPlan::Scan { pattern, indexed });
+        }
         Ok(TextPlan::Index {
-            phrase,
+            seqs,
             indexed_through,
             pattern,
             matches,
+            exact,
         })
     }
 }
 
-/// The total of a search for text alone (no other filter) through the index: the index's matches, which the
-/// plan counted already, plus the matching rows the indexer has not reached. `None` for other searches.
-pub(super) async fn text_only_total(
+/// The FTS5 query for the text and the query's filters that the index holds as tags, and whether those are
+/// all of its filters (then the query's matches among indexed rows are exactly the FTS5 query's).
+async fn match_expression(
+    conn: &mut sqlx::SqliteConnection,
+    text: &str,
+    q: &AuditQuery,
+    actor: Option<(&[String], bool)>,
+) -> Result<(String, bool), StoreError> {
+    let mut parts = vec![format!("{{body}} : {}", phrase(text))];
+    let mut exact = q.from.is_none() && q.to.is_none() && q.target_id.is_none();
+    let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
+    if !q.actions.is_empty() {
+        filters.push((0, q.actions.clone()));
+    }
+    let tagged = [
+        (1, q.category.clone()),
+        (2, q.outcome.map(|o| o.as_str().to_string())),
+        (3, q.actor_type.map(|t| t.as_str().to_string())),
+        (4, q.target_type.clone()),
+        (5, q.source.clone()),
+    ];
+    for (place, value) in tagged {
+        if let Some(value) = value {
+            filters.push((place, vec![value]));
+        }
+    }
+    if let Some((whos, all)) = actor {
+        filters.push((6, whos.to_vec()));
+        exact &= all;
+    }
+    for (place, values) in filters {
+        let name = TAGS[place].0;
+        let mut tokens = Vec::with_capacity(values.len().max(1));
+        for value in &values {
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM fts_tags WHERE col = ? AND value = ?")
+                .bind(name)
+                .bind(value)
+                .fetch_optional(&mut *conn)
+                .await?;
+            tokens.push(id.map_or_else(|| absent_tag(place), |id| tag_token(place, id)));
+        }
+        if tokens.is_empty() {
+            // An actor no event has: no key.
+            tokens.push(absent_tag(place));
+        }
+        let any: Vec<String> = tokens.iter().map(|t| format!("{{t_{name}}} : {}", phrase(t))).collect();
+        parts.push(format!("({})", any.join(" OR ")));
+    }
+    Ok((parts.join(" AND "), exact))
+}
+
+/// The count of a search through the index, when the index holds every filter of the query: the indexed
+/// matches (counted by the plan, or, when there are more than `INDEX_PLAN_MAX`, now, unless `cap` is below
+/// that), plus the matching rows the indexer has not reached, at most `cap` of those. A count above `cap` is
+/// only a lower bound. `None` for other searches.
+pub(super) async fn indexed_total(
     store: &AuditStore,
     q: &AuditQuery,
-    plan: &TextPlan,
+    resolved: &super::events::Resolved,
     cap: i64,
 ) -> Result<Option<u64>, StoreError> {
-    let TextPlan::Index {
-        indexed_through,
-        pattern,
-        matches,
-        ..
-    } = plan
-    else {
-        return Ok(None);
+    let (indexed, through, pattern) = match resolved.text() {
+        TextPlan::Index {
+            indexed_through,
+            pattern,
+            matches,
+            exact: true,
+            ..
+        } => (*matches, *indexed_through, pattern),
+        TextPlan::Scan {
+            pattern,
+            indexed: Some((expr, indexed_through)),
+        } => {
+            // More than `INDEX_PLAN_MAX` indexed rows match: enough for a count that stops at `cap`.
+            if cap <= INDEX_PLAN_MAX + 1 {
+                return Ok(Some((INDEX_PLAN_MAX + 1) as u64));
+            }
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH ?")
+                .bind(expr)
+                .fetch_one(&store.read)
+                .await?;
+            (n, *indexed_through, pattern)
+        }
+        _ => return Ok(None),
     };
-    if q.has_filters_besides_text() {
-        return Ok(None);
-    }
-    let mut b = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE seq > ");
-    b.push_bind(*indexed_through).push(" AND ");
+    // By row id from the mark on: left to itself, SQLite may walk a filter's whole index instead.
+    let mut b = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events NOT INDEXED");
+    push_structured(&mut b, q, resolved);
+    b.push(" AND seq > ").push_bind(through).push(" AND ");
     push_like(&mut b, pattern);
     b.push(" LIMIT ").push_bind(cap).push(")");
     let unindexed: i64 = b.build_query_scalar().fetch_one(&store.read).await?;
-    Ok(Some((matches + unindexed) as u64))
+    Ok(Some((indexed + unindexed) as u64))
 }
 
-fn push_like(b: &mut impl SqlSink, pattern: &str) {
+pub(super) fn push_like(b: &mut impl SqlSink, pattern: &str) {
     b.sql("(");
     for (i, column) in SEARCHED.iter().enumerate() {
         if i > 0 {
@@ -177,20 +362,20 @@ fn push_like(b: &mut impl SqlSink, pattern: &str) {
 pub(super) fn push_text(b: &mut impl SqlSink, plan: &TextPlan) {
     match plan {
         TextPlan::None => {}
-        TextPlan::Scan { pattern } => {
+        TextPlan::Scan { pattern, .. } => {
             b.sql(" AND ");
             push_like(b, pattern);
         }
         TextPlan::Index {
-            phrase,
+            seqs,
             indexed_through,
             pattern,
             ..
         } => {
             // One set of row ids (the index's matches, and the matches among rows not yet indexed): an `OR` of
             // the two would make SQLite scan the table.
-            b.sql(" AND seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
-                .text(phrase.clone());
+            b.sql(" AND seq IN (SELECT value FROM json_each(").text(seqs.clone());
+            b.sql(")");
             b.sql(" UNION ALL SELECT seq FROM events WHERE seq > ")
                 .int(*indexed_through)
                 .sql(" AND ");

@@ -77,6 +77,8 @@ impl AuditStore {
             // the per-day counts say which day the page starts in, so that only that day's rows are skipped;
             // both reads share one snapshot. Sorted by action, every page starts from its action and day:
             // the walk then skips the actions and days without matches.
+            // Decided before the transaction, which holds a read connection: deciding may count on another.
+            let source = self.events_in_order(q, resolved).await?;
             let mut tx = self.read.begin().await?;
             let mut offset = q.offset();
             let anchor = match self.anchor_min_offset {
@@ -139,7 +141,7 @@ impl AuditStore {
                     b.push(")");
                 }
                 anchor => {
-                    b.push(" WHERE seq IN (SELECT seq FROM ").push(resolved.table(q));
+                    b.push(" WHERE seq IN (SELECT seq FROM ").push(source);
                     push_filters(&mut b, q, resolved);
                     match anchor {
                         Some(Anchor::PastTheEnd) => {

@@ -59,13 +59,6 @@ pub struct AuditStore {
     exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
-/// Readers map the database file into memory (read-only) instead of copying each page into their own cache:
-/// reading a row the cache does not hold is then a memory access rather than a system call, and the four
-/// readers share the OS's copy of each page. A search whose matches are spread over the whole file (10,000 row
-/// lookups at 10M events) went from 33 to 24 ms. `.cargo/config.toml` raises SQLite's compiled limit (2 GiB)
-/// to match.
-const READER_MMAP_BYTES: &str = "68719476736";
-
 /// Exports that may run at once (as many as the read pool has connections).
 const EXPORTS_AT_ONCE: usize = 4;
 
@@ -105,12 +98,7 @@ impl AuditStore {
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(
-                options
-                    .read_only(true)
-                    .pragma("cache_size", "-8192")
-                    .pragma("mmap_size", READER_MMAP_BYTES),
-            )
+            .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
             .await?;
         let writer = writer::Writer::spawn(&path)?;
         Ok(AuditStore {

@@ -633,6 +633,83 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
     check("fully indexed").await;
 }
 
+/// A search's page read block by block of row ids (newest block first, stopping when the next cannot hold a row
+/// of the page) equals the page computed here, when two events arrived far from their time, so that blocks'
+/// times overlap; both orders, deep pages, next to a filter. Stopping one hour too early fails it.
+#[tokio::test]
+async fn a_page_of_a_search_read_block_by_block_is_the_page_in_time_order() {
+    let (store, _d) = open().await;
+    let n = 20_000usize;
+    // Seconds after the start for each event in arrival order: in order, except two matches that arrived far
+    // from their time: one in the first block of row ids, a second newer than the 50th newest match of the last
+    // blocks; one in the last block, a second older than the 50th oldest match. The first block's times then
+    // overlap the fourth's, and the last block's the first's.
+    let mut second: Vec<usize> = (0..n).collect();
+    let (late, early) = (101, 19_951);
+    second[late] = 97 * 157 + 1;
+    second[early] = 97 * 49 - 1;
+    let matches = |i: usize| i.is_multiple_of(97) || i == late || i == early;
+    let name = |i: usize| {
+        if matches(i) {
+            format!("mid-term-{i}")
+        } else {
+            format!("other-{i}")
+        }
+    };
+    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    for chunk in 0..n / 1000 {
+        let batch = (chunk * 1000..(chunk + 1) * 1000)
+            .map(|i| {
+                let mut e = ev("auth.login", &name(i), "2026-01-01T00:00:00Z");
+                e.timestamp = Some(start + chrono::Duration::seconds(second[i] as i64));
+                if i % 2 == 1 {
+                    e.outcome = Outcome::Failure;
+                }
+                e
+            })
+            .collect();
+        store.record_batch(batch).await.unwrap();
+    }
+    let expected = |failures_only: bool, asc: bool, page: usize, size: usize| {
+        let mut hits: Vec<usize> = (0..n)
+            .filter(|&i| matches(i) && (!failures_only || i % 2 == 1))
+            .collect();
+        hits.sort_by_key(|&i| second[i]);
+        if !asc {
+            hits.reverse();
+        }
+        hits.into_iter()
+            .skip((page - 1) * size)
+            .take(size)
+            .map(name)
+            .collect::<Vec<_>>()
+    };
+    let cases = [
+        ("q=mid-term", false, false, 1, 50),
+        ("q=mid-term&order=asc", false, true, 1, 50),
+        ("q=mid-term&page=2&page_size=25", false, false, 2, 25),
+        ("q=mid-term&page=5&page_size=20&order=asc", false, true, 5, 20),
+        ("q=mid-term&outcome=failure", true, false, 1, 50),
+        (
+            "q=mid-term&outcome=failure&page=2&page_size=10&order=asc",
+            true,
+            true,
+            2,
+            10,
+        ),
+    ];
+    for state in ["not indexed", "indexed"] {
+        if state == "indexed" {
+            while store.index_pending(10_000).await.unwrap() > 0 {}
+        }
+        for (qs, failures_only, asc, page, size) in cases {
+            let got = store.list(&q(qs)).await.unwrap();
+            let actors: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+            assert_eq!(actors, expected(failures_only, asc, page, size), "{qs}, {state}");
+        }
+    }
+}
+
 /// A term common overall but found only in the oldest events: the page walks the newest rows first, expecting
 /// the matches spread evenly, finds too few, and reads the index's matches instead. The page is still right.
 #[tokio::test]

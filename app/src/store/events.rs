@@ -10,6 +10,7 @@ use super::{
     fulltext::{TextPlan, indexed_total, push_like, push_text},
     now_millis,
     sql::SqlSink,
+    writer::SEQ_BLOCK_SHIFT,
 };
 use crate::model::{
     Actor, ActorType, AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, Outcome, SortKey, SortOrder, Target,
@@ -70,6 +71,8 @@ impl AuditStore {
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
         let resolved = &self.resolve(q).await?;
         let rows = if let Some(rows) = self.walked_page(q, resolved).await? {
+            rows
+        } else if let Some(rows) = self.set_page_by_blocks(q, resolved).await? {
             rows
         } else if q.cursor.is_none() && (q.page > 1 || q.sort == SortKey::Action) {
             // A deep page skips its offset inside a subquery that reads only the index it walks (row ids
@@ -236,6 +239,98 @@ impl AuditStore {
             list.push_bind(*seq);
         }
         b.push(")");
+        push_order(&mut b, q);
+        Ok(Some(b.build().fetch_all(&self.read).await?))
+    }
+
+    /// A page, sorted by time, of the rows a search's index names (at most 10,000, and the matching rows not
+    /// yet indexed), without looking up and sorting all of them: their row ids fall in blocks whose range of
+    /// times the writer keeps (migration 14). Blocks are read newest first (oldest first for `order=asc`), a
+    /// few at a time, until the page's rows are found and the next block's times cannot hold a row that
+    /// sorts before the last of them. Events mostly arrive in time order, so that is usually after one or two
+    /// blocks. `None` for other queries.
+    async fn set_page_by_blocks(
+        &self,
+        q: &AuditQuery,
+        resolved: &Resolved,
+    ) -> Result<Option<Vec<SqliteRow>>, StoreError> {
+        let Some((indexed, through, pattern)) = resolved.text.index_set() else {
+            return Ok(None);
+        };
+        if q.sort != SortKey::Timestamp || q.cursor.is_some() {
+            return Ok(None);
+        }
+        let wanted = (q.offset() + u64::from(q.page_size)) as usize;
+        let mut seqs: Vec<i64> = serde_json::from_str(indexed).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let mut b = QueryBuilder::new("SELECT seq FROM events WHERE seq > ");
+        b.push_bind(through).push(" AND ");
+        push_like(&mut b, pattern);
+        seqs.extend(b.build_query_scalar::<i64>().fetch_all(&self.read).await?);
+        if seqs.len() <= wanted {
+            return Ok(None);
+        }
+        let mut by_block: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for seq in seqs {
+            by_block.entry(seq >> SEQ_BLOCK_SHIFT).or_default().push(seq);
+        }
+        let numbers = serde_json::to_string(&by_block.keys().collect::<Vec<_>>()).unwrap_or_default();
+        let known: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT block, min_ts, max_ts FROM seq_blocks WHERE block IN (SELECT value FROM json_each(?))",
+        )
+        .bind(numbers)
+        .fetch_all(&self.read)
+        .await?;
+        let known: std::collections::HashMap<i64, (i64, i64)> =
+            known.into_iter().map(|(block, min, max)| (block, (min, max))).collect();
+        // Each block with its times (a block without them could hold any time).
+        let mut blocks: Vec<(i64, i64, i64)> = by_block
+            .keys()
+            .map(|&block| {
+                let (min, max) = known.get(&block).copied().unwrap_or((i64::MIN, i64::MAX));
+                (block, min, max)
+            })
+            .collect();
+        let desc = q.order == SortOrder::Desc;
+        if desc {
+            blocks.sort_by_key(|&(_, _, max)| std::cmp::Reverse(max));
+        } else {
+            blocks.sort_by_key(|&(_, min, _)| min);
+        }
+        let in_page_order = |a: &(i64, String, i64), b: &(i64, String, i64)| {
+            let ascending = (a.0, &a.1).cmp(&(b.0, &b.1));
+            if desc { ascending.reverse() } else { ascending }
+        };
+        // The first `wanted` rows in page order so far: (ts, id, seq).
+        let mut best: Vec<(i64, String, i64)> = Vec::with_capacity(wanted * 2);
+        let mut next = 0;
+        while next < blocks.len() {
+            if best.len() >= wanted {
+                let last = best[wanted - 1].0;
+                let (_, min, max) = blocks[next];
+                if (desc && max < last) || (!desc && min > last) {
+                    break;
+                }
+            }
+            let mut chunk: Vec<i64> = Vec::new();
+            while next < blocks.len() && (chunk.is_empty() || chunk.len() < wanted) {
+                chunk.extend(&by_block[&blocks[next].0]);
+                next += 1;
+            }
+            let mut b = QueryBuilder::new("SELECT ts, id, seq FROM events NOT INDEXED");
+            push_structured(&mut b, q, resolved);
+            b.push(" AND seq IN (SELECT value FROM json_each(")
+                .push_bind(serde_json::to_string(&chunk).unwrap_or_default())
+                .push("))");
+            let found: Vec<(i64, String, i64)> = b.build_query_as().fetch_all(&self.read).await?;
+            best.extend(found);
+            best.sort_by(in_page_order);
+            best.truncate(wanted);
+        }
+        let page: Vec<i64> = best.iter().skip(q.offset() as usize).map(|r| r.2).collect();
+        let mut b = QueryBuilder::new(format!(
+            "SELECT {ROW_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each("
+        ));
+        b.push_bind(serde_json::to_string(&page).unwrap_or_default()).push("))");
         push_order(&mut b, q);
         Ok(Some(b.build().fetch_all(&self.read).await?))
     }

@@ -179,6 +179,20 @@ impl TextPlan {
             _ => None,
         }
     }
+
+    /// A search through the index: the JSON array of its indexed matches, the last event the index holds, and
+    /// the LIKE pattern for the rows above it.
+    pub(super) fn index_set(&self) -> Option<(&str, i64, &str)> {
+        match self {
+            TextPlan::Index {
+                seqs,
+                indexed_through,
+                pattern,
+                ..
+            } => Some((seqs, *indexed_through, pattern)),
+            _ => None,
+        }
+    }
 }
 
 fn like_pattern(text: &str) -> String {

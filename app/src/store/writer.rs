@@ -29,6 +29,9 @@ pub(super) const DAY_MS: i64 = 86_400_000;
 /// At most this many events share one transaction.
 const MAX_GROUP_EVENTS: usize = 20_000;
 
+/// Row ids are grouped in blocks of `1 << SEQ_BLOCK_SHIFT` for `seq_blocks` (migration 14, which uses 12 too).
+pub(super) const SEQ_BLOCK_SHIFT: u32 = 12;
+
 const INSERT_ONE: &str = "INSERT INTO events (id, ts, received_at, action, category, outcome, actor_type, \
     actor_id, actor_name, actor_email, target_type, target_id, target_name, source, ip, user_agent, details, summary) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
@@ -310,6 +313,8 @@ fn insert_all<'a>(
     let mut cube: HashMap<CubeKey, i64> = HashMap::default();
     // And by actor key and combination (see migration 11).
     let mut actor_cube: HashMap<(&str, CubeKey), i64> = HashMap::default();
+    // The range of times in each block of row ids (see migration 14).
+    let mut blocks: HashMap<i64, (i64, i64)> = HashMap::default();
     {
         let mut insert = tx.prepare_cached(INSERT_ONE)?;
         for &(rows, received) in group {
@@ -338,6 +343,9 @@ fn insert_all<'a>(
                     e.summary.as_str(),
                 ])? as u64;
                 if added > 0 {
+                    let block = tx.last_insert_rowid() >> SEQ_BLOCK_SHIFT;
+                    let range = blocks.entry(block).or_insert((ts, ts));
+                    *range = (range.0.min(ts), range.1.max(ts));
                     let a = &e.actor;
                     let part = |p: &'a Option<String>| p.as_deref().unwrap_or("");
                     actors.insert((part(&a.id), part(&a.name), part(&a.email)));
@@ -382,6 +390,13 @@ fn insert_all<'a>(
             if !known_actors.contains(&key) {
                 new_actors.insert(key);
             }
+        }
+        let mut block_times = tx.prepare_cached(
+            "INSERT INTO seq_blocks (block, min_ts, max_ts) VALUES (?1, ?2, ?3) ON CONFLICT (block) \
+             DO UPDATE SET min_ts = MIN(min_ts, excluded.min_ts), max_ts = MAX(max_ts, excluded.max_ts)",
+        )?;
+        for (block, (min, max)) in blocks {
+            block_times.execute(params![block, min, max])?;
         }
         let mut count_day = tx.prepare_cached(
             "INSERT INTO day_counts (col, value, day, n) VALUES (?1, ?2, ?3, ?4) \

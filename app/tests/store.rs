@@ -631,6 +631,21 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
     while store.index_pending(10_000).await.unwrap() > 0 {}
     assert_eq!(first_pages().await, before, "fully indexed");
     check("fully indexed").await;
+    // Pages near the end of an exact count are read from the other end: the same rows and cursor.
+    for qs in [
+        "q=needle&page=480",
+        "q=needle&page=475&order=asc",
+        "q=needle&page=471&page_size=51",
+        "q=needle&outcome=failure&page=160",
+        "q=needle&sort=action&page=478",
+    ] {
+        let walked = store.list(&q(qs)).await.unwrap();
+        let from_the_end = store.list(&q(&format!("{qs}&count=exact"))).await.unwrap();
+        let ids = |p: &app::model::EventPage| p.entries.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert!(!walked.entries.is_empty(), "{qs}");
+        assert_eq!(ids(&from_the_end), ids(&walked), "{qs}");
+        assert_eq!(from_the_end.next_cursor, walked.next_cursor, "{qs}");
+    }
 }
 
 /// A search's page read block by block of row ids (newest block first, stopping when the next cannot hold a row

@@ -43,11 +43,16 @@ const TAGS: [(&str, &str); 7] = [
     ),
 ];
 
-/// The tag of the value with id `id` in `fts_tags`, for the tag at `place` in `TAGS`: one trigram of
-/// private-use characters (migration 13 has the layout).
+/// A tag's three characters (migration 13): its column's marker, `MARKER + place in TAGS`; then the value's id
+/// in `fts_tags`, as `HIGH + id / 65536` and `LOW + id % 65536`. All private-use code points.
+const MARKER: u32 = 0xE000;
+const HIGH: u32 = 0xF_0000;
+const LOW: u32 = 0x10_0000;
+
+/// The tag of the value with id `id` in `fts_tags`, for the tag at `place` in `TAGS`: one trigram.
 fn tag_token(place: usize, id: i64) -> String {
     let id = id as u32;
-    [0xE000 + place as u32, 0xF0000 + (id >> 16), 0x10_0000 + (id & 0xFFFF)]
+    [MARKER + place as u32, HIGH + (id >> 16), LOW + (id & 0xFFFF)]
         .into_iter()
         .filter_map(char::from_u32)
         .collect()
@@ -55,7 +60,7 @@ fn tag_token(place: usize, id: i64) -> String {
 
 /// A tag no event has: a value that is not in `fts_tags` (no indexed event has it).
 fn absent_tag(place: usize) -> String {
-    [0xE000 + place as u32, 0xE0FF, 0xE0FF]
+    [MARKER + place as u32, 0xE0FF, 0xE0FF]
         .into_iter()
         .filter_map(char::from_u32)
         .collect()
@@ -98,11 +103,9 @@ pub(super) fn index_batch(conn: &mut rusqlite::Connection, limit: i64) -> rusqli
             .enumerate()
             .map(|(place, (name, value))| {
                 format!(
-                    "(SELECT char({}, {} + (id >> 16), {} + (id & 65535)) FROM fts_tags \
+                    "(SELECT char({}, {HIGH} + (id >> 16), {LOW} + (id & 65535)) FROM fts_tags \
                      WHERE col = '{name}' AND value = {value})",
-                    0xE000 + place,
-                    0xF0000,
-                    0x10_0000
+                    MARKER + place as u32,
                 )
             })
             .collect();

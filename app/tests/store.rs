@@ -595,6 +595,9 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
         ("q=needle-77&actor=needle-770", 1),
         ("q=needle&outcome=success&sort=action&order=asc", n * 2 / 3),
         ("q=needle&action=mailbox.create&action=auth.login&sort=action&page=3", n),
+        // From one action into the next (16,000 successes: 8,000 of each action).
+        ("q=needle&outcome=success&sort=action&order=asc&page=81&page_size=99", n * 2 / 3),
+        ("q=needle&outcome=success&sort=action&page=161", n * 2 / 3),
     ];
     let check = |state: &'static str| {
         let store = &store;
@@ -610,7 +613,8 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
                     (exact, false),
                     "{qs}&count=exact, {state}"
                 );
-                let on_page = exact.saturating_sub(page.page as u64 * 50 - 50).min(50);
+                let size = u64::from(page.page_size);
+                let on_page = exact.saturating_sub((u64::from(page.page) - 1) * size).min(size);
                 assert_eq!(page.entries.len() as u64, on_page, "{qs}, {state}");
             }
         }

@@ -596,7 +596,10 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
         ("q=needle&outcome=success&sort=action&order=asc", n * 2 / 3),
         ("q=needle&action=mailbox.create&action=auth.login&sort=action&page=3", n),
         // From one action into the next (16,000 successes: 8,000 of each action).
-        ("q=needle&outcome=success&sort=action&order=asc&page=81&page_size=99", n * 2 / 3),
+        (
+            "q=needle&outcome=success&sort=action&order=asc&page=81&page_size=99",
+            n * 2 / 3,
+        ),
         ("q=needle&outcome=success&sort=action&page=161", n * 2 / 3),
     ];
     let check = |state: &'static str| {
@@ -726,6 +729,53 @@ async fn a_page_of_a_search_read_block_by_block_is_the_page_in_time_order() {
             let actors: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
             assert_eq!(actors, expected(failures_only, asc, page, size), "{qs}, {state}");
         }
+    }
+}
+
+/// Free text alone with more than 10,000 matches, all in the last actions of the order: the action sort walks
+/// 20,000 events without a match, then goes one action at a time (the index counts each action's matches).
+/// Pages within an action, across two (both read action by action), deeper (walked), and in the other order.
+#[tokio::test]
+async fn a_term_bunched_in_the_last_actions_is_paged_by_action() {
+    let (store, _d) = open().await;
+    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    // (action, name) in arrival order; each event one second after the one before.
+    let mut events: Vec<(&str, String)> = (0..25_000).map(|i| ("zz.other", format!("other-{i}"))).collect();
+    events.extend((0..500).map(|i| ("mailbox.moved", format!("bunched-m{i}"))));
+    events.extend((0..11_000).map(|i| ("auth.login", format!("bunched-a{i}"))));
+    for (chunk, part) in events.chunks(1000).enumerate() {
+        let batch = part
+            .iter()
+            .enumerate()
+            .map(|(j, (action, name))| {
+                let mut e = ev(action, name, "2026-01-01T00:00:00Z");
+                e.timestamp = Some(start + chrono::Duration::seconds((chunk * 1000 + j) as i64));
+                e
+            })
+            .collect();
+        store.record_batch(batch).await.unwrap();
+    }
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    // Sorted by action, then time: newest first within each action for `desc`.
+    let mut matches: Vec<(usize, &str, &String)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, name))| name.starts_with("bunched"))
+        .map(|(i, (action, name))| (i, *action, name))
+        .collect();
+    matches.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+    let ascending: Vec<String> = matches.iter().map(|m| m.2.clone()).collect();
+    let descending: Vec<String> = ascending.iter().rev().cloned().collect();
+    for (qs, order, page, size) in [
+        ("q=bunched&sort=action", &descending, 1, 50),
+        ("q=bunched&sort=action&page=10&page_size=51", &descending, 10, 51),
+        ("q=bunched&sort=action&page=120", &descending, 120, 50),
+        ("q=bunched&sort=action&order=asc&page=3", &ascending, 3, 50),
+    ] {
+        let got = store.list(&q(qs)).await.unwrap();
+        assert_eq!(got.total, 10_000, "{qs}");
+        let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+        assert_eq!(names, order[(page - 1) * size..page * size], "{qs}");
     }
 }
 

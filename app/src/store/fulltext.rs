@@ -183,6 +183,18 @@ impl TextPlan {
         }
     }
 
+    /// A search that walks the table although the index holds all of its filters: the FTS5 query, the last
+    /// event the index holds, and the LIKE pattern for the rows above it.
+    pub(super) fn indexed_query(&self) -> Option<(&str, i64, &str)> {
+        match self {
+            TextPlan::Scan {
+                pattern,
+                indexed: Some((expr, through)),
+            } => Some((expr, *through, pattern)),
+            _ => None,
+        }
+    }
+
     /// A search through the index: the JSON array of its indexed matches, the last event the index holds, and
     /// the LIKE pattern for the rows above it.
     pub(super) fn index_set(&self) -> Option<(&str, i64, &str)> {
@@ -264,6 +276,30 @@ impl AuditStore {
             exact,
         })
     }
+}
+
+/// The indexed matches of the FTS5 query `expr` among the events of one action: how many (at most
+/// `INDEX_PLAN_MAX + 1`) and, when there are no more than `INDEX_PLAN_MAX`, their row ids as a JSON array.
+pub(super) async fn matches_in_action(
+    store: &AuditStore,
+    expr: &str,
+    action: &str,
+) -> Result<(i64, Option<String>), StoreError> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM fts_tags WHERE col = 'action' AND value = ?")
+        .bind(action)
+        .fetch_optional(&store.read)
+        .await?;
+    let Some(id) = id else { return Ok((0, None)) };
+    let expr = format!("{expr} AND {{t_action}} : {}", phrase(&tag_token(0, id)));
+    let (n, seqs): (i64, String) = sqlx::query_as(
+        "SELECT COUNT(*), json_group_array(rowid) FROM \
+         (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+    )
+    .bind(expr)
+    .bind(INDEX_PLAN_MAX + 1)
+    .fetch_one(&store.read)
+    .await?;
+    Ok((n, (n <= INDEX_PLAN_MAX).then_some(seqs)))
 }
 
 /// The FTS5 query for the text and the query's filters that the index holds as tags, and whether those are

@@ -238,14 +238,17 @@ impl AuditStore {
         if (seqs.len() as u64) < wanted {
             return Ok(None);
         }
-        let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events WHERE seq IN ("));
-        let mut list = b.separated(", ");
-        for seq in &seqs[q.offset() as usize..] {
-            list.push_bind(*seq);
-        }
-        b.push(")");
+        Ok(Some(self.rows_by_seq(q, &seqs[q.offset() as usize..]).await?))
+    }
+
+    /// The rows with these seqs, in the query's order.
+    async fn rows_by_seq(&self, q: &AuditQuery, seqs: &[i64]) -> Result<Vec<SqliteRow>, StoreError> {
+        let mut b = QueryBuilder::new(format!(
+            "SELECT {ROW_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each("
+        ));
+        b.push_bind(serde_json::to_string(seqs).unwrap_or_default()).push("))");
         push_order(&mut b, q);
-        Ok(Some(b.build().fetch_all(&self.read).await?))
+        Ok(b.build().fetch_all(&self.read).await?)
     }
 
     /// A page sorted by action of free text alone with more than 10,000 matches. The page first walks the
@@ -278,14 +281,7 @@ impl AuditStore {
         b.push(") WHERE hit LIMIT ").push_bind(wanted as i64);
         let walked: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
         if walked.len() as u64 == wanted {
-            let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events WHERE seq IN ("));
-            let mut list = b.separated(", ");
-            for seq in &walked[q.offset() as usize..] {
-                list.push_bind(*seq);
-            }
-            b.push(")");
-            push_order(&mut b, q);
-            return Ok(Some(b.build().fetch_all(&self.read).await?));
+            return Ok(Some(self.rows_by_seq(q, &walked[q.offset() as usize..]).await?));
         }
         let mut actions: Vec<String> =
             sqlx::query_scalar("SELECT value FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
@@ -481,12 +477,7 @@ impl AuditStore {
             best.truncate(wanted);
         }
         let page: Vec<i64> = best.iter().skip(q.offset() as usize).map(|r| r.2).collect();
-        let mut b = QueryBuilder::new(format!(
-            "SELECT {ROW_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each("
-        ));
-        b.push_bind(serde_json::to_string(&page).unwrap_or_default()).push("))");
-        push_order(&mut b, q);
-        Ok(Some(b.build().fetch_all(&self.read).await?))
+        Ok(Some(self.rows_by_seq(q, &page).await?))
     }
 
     /// How many events match the filters. Structured filters are counted incrementally (see `count_cache`);

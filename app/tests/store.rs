@@ -779,6 +779,84 @@ async fn a_term_bunched_in_the_last_actions_is_paged_by_action() {
     }
 }
 
+/// Deep pages of a search with more than 10,000 matches skip whole segments of blocks by the index's counts,
+/// then sort one segment: the same rows as computed here, with events arriving out of order across block
+/// boundaries (so that blocks merge into segments), in both orders, next to a filter, and with rows the
+/// indexer has not reached.
+#[tokio::test]
+async fn deep_pages_of_a_common_term_skip_whole_blocks() {
+    let (store, _d) = open().await;
+    let n = 30_000usize;
+    // Seconds after the start, in arrival order, except across two block boundaries (row ids 8,192 and 24,576),
+    // where two events 20 apart swap times: blocks 1 and 2 overlap, and 5 and 6, and form segments.
+    let mut second: Vec<usize> = (0..n).collect();
+    for boundary in [2 * 4096, 6 * 4096] {
+        second.swap(boundary - 10, boundary + 10);
+    }
+    let common = |i: usize| !i.is_multiple_of(3);
+    let name = |i: usize| {
+        if common(i) {
+            format!("common-{i}")
+        } else {
+            format!("rare-{i}")
+        }
+    };
+    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let record = |range: std::ops::Range<usize>| {
+        let batch: Vec<NewEvent> = range
+            .map(|i| {
+                let mut e = ev("auth.login", &name(i), "2026-01-01T00:00:00Z");
+                e.timestamp = Some(start + chrono::Duration::seconds(second[i] as i64));
+                if i % 2 == 1 {
+                    e.outcome = Outcome::Failure;
+                }
+                e
+            })
+            .collect();
+        store.record_batch(batch)
+    };
+    for chunk in 0..28 {
+        record(chunk * 1000..(chunk + 1) * 1000).await.unwrap();
+    }
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    // The newest 2,000 are not indexed yet.
+    record(28_000..n).await.unwrap();
+    let expected = |failures_only: bool, asc: bool, page: usize, size: usize| {
+        let mut hits: Vec<usize> = (0..n)
+            .filter(|&i| common(i) && (!failures_only || i % 2 == 1))
+            .collect();
+        hits.sort_by_key(|&i| second[i]);
+        if !asc {
+            hits.reverse();
+        }
+        hits.into_iter()
+            .skip((page - 1) * size)
+            .take(size)
+            .map(name)
+            .collect::<Vec<_>>()
+    };
+    for (qs, failures_only, asc, page, size) in [
+        ("q=common&page=150", false, false, 150, 50),
+        ("q=common&page=101&page_size=99", false, false, 101, 99),
+        ("q=common&page=390&order=asc", false, true, 390, 50),
+        ("q=common&outcome=failure&page=180", true, false, 180, 50),
+        ("q=common&page=399", false, false, 399, 50),
+    ] {
+        let got = store.list(&q(qs)).await.unwrap();
+        let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+        assert_eq!(names, expected(failures_only, asc, page, size), "{qs}");
+    }
+    // Pages of 53 rows from the 100th on, some of which straddle two segments.
+    for page in (100..=377).step_by(3) {
+        let got = store
+            .list(&q(&format!("q=common&page={page}&page_size=53")))
+            .await
+            .unwrap();
+        let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+        assert_eq!(names, expected(false, false, page, 53), "page {page} of 53");
+    }
+}
+
 /// A term common overall but found only in the oldest events: the page walks the newest rows first, expecting
 /// the matches spread evenly, finds too few, and reads the index's matches instead. The page is still right.
 #[tokio::test]

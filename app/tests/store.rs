@@ -655,6 +655,34 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
     }
 }
 
+/// An `auth.login` event by `name`, `second` seconds into 2026, failed when `failure`.
+fn timed_login(name: &str, second: usize, failure: bool) -> NewEvent {
+    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let mut e = ev("auth.login", name, "2026-01-01T00:00:00Z");
+    e.timestamp = Some(start + chrono::Duration::seconds(second as i64));
+    if failure {
+        e.outcome = Outcome::Failure;
+    }
+    e
+}
+
+/// Page `page` (of `size`) of the events `hits` (by arrival), sorted by their times in `second`, newest first
+/// unless `asc`.
+fn page_in_time_order(
+    hits: impl Iterator<Item = usize>,
+    second: &[usize],
+    asc: bool,
+    page: usize,
+    size: usize,
+) -> impl Iterator<Item = usize> {
+    let mut hits: Vec<usize> = hits.collect();
+    hits.sort_by_key(|&i| second[i]);
+    if !asc {
+        hits.reverse();
+    }
+    hits.into_iter().skip((page - 1) * size).take(size)
+}
+
 /// A search's page read block by block of row ids (newest block first, stopping when the next cannot hold a row
 /// of the page) equals the page computed here, when two events arrived far from their time, so that blocks'
 /// times overlap; both orders, deep pages, next to a filter. Stopping one hour too early fails it.
@@ -678,31 +706,15 @@ async fn a_page_of_a_search_read_block_by_block_is_the_page_in_time_order() {
             format!("other-{i}")
         }
     };
-    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
     for chunk in 0..n / 1000 {
         let batch = (chunk * 1000..(chunk + 1) * 1000)
-            .map(|i| {
-                let mut e = ev("auth.login", &name(i), "2026-01-01T00:00:00Z");
-                e.timestamp = Some(start + chrono::Duration::seconds(second[i] as i64));
-                if i % 2 == 1 {
-                    e.outcome = Outcome::Failure;
-                }
-                e
-            })
+            .map(|i| timed_login(&name(i), second[i], i % 2 == 1))
             .collect();
         store.record_batch(batch).await.unwrap();
     }
     let expected = |failures_only: bool, asc: bool, page: usize, size: usize| {
-        let mut hits: Vec<usize> = (0..n)
-            .filter(|&i| matches(i) && (!failures_only || i % 2 == 1))
-            .collect();
-        hits.sort_by_key(|&i| second[i]);
-        if !asc {
-            hits.reverse();
-        }
-        hits.into_iter()
-            .skip((page - 1) * size)
-            .take(size)
+        let hits = (0..n).filter(|&i| matches(i) && (!failures_only || i % 2 == 1));
+        page_in_time_order(hits, &second, asc, page, size)
             .map(name)
             .collect::<Vec<_>>()
     };
@@ -801,18 +813,8 @@ async fn deep_pages_of_a_common_term_skip_whole_blocks() {
             format!("rare-{i}")
         }
     };
-    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
     let record = |range: std::ops::Range<usize>| {
-        let batch: Vec<NewEvent> = range
-            .map(|i| {
-                let mut e = ev("auth.login", &name(i), "2026-01-01T00:00:00Z");
-                e.timestamp = Some(start + chrono::Duration::seconds(second[i] as i64));
-                if i % 2 == 1 {
-                    e.outcome = Outcome::Failure;
-                }
-                e
-            })
-            .collect();
+        let batch: Vec<NewEvent> = range.map(|i| timed_login(&name(i), second[i], i % 2 == 1)).collect();
         store.record_batch(batch)
     };
     for chunk in 0..28 {
@@ -822,16 +824,8 @@ async fn deep_pages_of_a_common_term_skip_whole_blocks() {
     // The newest 2,000 are not indexed yet.
     record(28_000..n).await.unwrap();
     let expected = |failures_only: bool, asc: bool, page: usize, size: usize| {
-        let mut hits: Vec<usize> = (0..n)
-            .filter(|&i| common(i) && (!failures_only || i % 2 == 1))
-            .collect();
-        hits.sort_by_key(|&i| second[i]);
-        if !asc {
-            hits.reverse();
-        }
-        hits.into_iter()
-            .skip((page - 1) * size)
-            .take(size)
+        let hits = (0..n).filter(|&i| common(i) && (!failures_only || i % 2 == 1));
+        page_in_time_order(hits, &second, asc, page, size)
             .map(name)
             .collect::<Vec<_>>()
     };

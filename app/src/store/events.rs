@@ -284,8 +284,7 @@ impl AuditStore {
             }
         }
         let mut counted: std::collections::HashMap<i64, u64> = Default::default();
-        let (mut skip, mut need) = (q.offset(), u64::from(q.page_size));
-        let mut rows = Vec::new();
+        let mut page = PageFill::new(q);
         for (k, (members, _, _)) in segments.iter().enumerate() {
             if members.len() > 16 {
                 return Ok(None);
@@ -337,8 +336,7 @@ impl AuditStore {
             }
             let (lo, hi) = (first << SEQ_BLOCK_SHIFT, ((last + 1) << SEQ_BLOCK_SHIFT) - 1);
             let in_segment: u64 = members.iter().map(|b| counted.get(b).copied().unwrap_or(0)).sum();
-            if in_segment <= skip {
-                skip -= in_segment;
+            if page.skips(in_segment) {
                 continue;
             }
             let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events NOT INDEXED"));
@@ -352,19 +350,11 @@ impl AuditStore {
             b.push(") AND ");
             push_like(&mut b, pattern);
             push_order(&mut b, q);
-            b.push(" LIMIT ")
-                .push_bind(need as i64)
-                .push(" OFFSET ")
-                .push_bind(skip as i64);
-            let found = b.build().fetch_all(&self.read).await?;
-            need = need.saturating_sub(found.len() as u64);
-            rows.extend(found);
-            skip = 0;
-            if need == 0 {
+            if page.take(b, &self.read).await? {
                 break;
             }
         }
-        Ok(Some(rows))
+        Ok(Some(page.rows))
     }
 
     /// The rows with these seqs, in the query's order.
@@ -416,8 +406,7 @@ impl AuditStore {
         if q.order == SortOrder::Desc {
             actions.reverse();
         }
-        let (mut skip, mut need) = (q.offset(), u64::from(q.page_size));
-        let mut rows = Vec::new();
+        let mut page = PageFill::new(q);
         for action in actions {
             let (indexed, seqs) = fulltext::matches_in_action(self, expr, &action).await?;
             // The action's matching events the index has not reached.
@@ -428,8 +417,7 @@ impl AuditStore {
             let unindexed: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
             // A count the index capped (more than 10,000) is more than `skip`, which is under 10,000.
             let in_action = indexed as u64 + unindexed.len() as u64;
-            if in_action <= skip {
-                skip -= in_action;
+            if page.skips(in_action) {
                 continue;
             }
             let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM "));
@@ -448,19 +436,11 @@ impl AuditStore {
             }
             b.push(" AND action = ").push_bind(action);
             push_order(&mut b, q);
-            b.push(" LIMIT ")
-                .push_bind(need as i64)
-                .push(" OFFSET ")
-                .push_bind(skip as i64);
-            let found = b.build().fetch_all(&self.read).await?;
-            need = need.saturating_sub(found.len() as u64);
-            rows.extend(found);
-            skip = 0;
-            if need == 0 {
+            if page.take(b, &self.read).await? {
                 break;
             }
         }
-        Ok(Some(rows))
+        Ok(Some(page.rows))
     }
 
     /// A page near the end of a search counted exactly (`count=exact`, through the index), read from the other
@@ -899,6 +879,49 @@ struct ActorKeys {
 
 /// The expression `events_by_actor` indexes.
 const WHO: &str = "COALESCE(actor_email, actor_id, actor_name)";
+
+/// A page filled from parts in their order (actions, segments of blocks): a part the page starts after is
+/// skipped whole; the others are read for what is left to skip and what is still needed.
+struct PageFill {
+    skip: u64,
+    need: u64,
+    rows: Vec<SqliteRow>,
+}
+
+impl PageFill {
+    fn new(q: &AuditQuery) -> Self {
+        PageFill {
+            skip: q.offset(),
+            need: u64::from(q.page_size),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Skips a part of `n` rows when the page starts after it; true when it did.
+    fn skips(&mut self, n: u64) -> bool {
+        if n > self.skip {
+            return false;
+        }
+        self.skip -= n;
+        true
+    }
+
+    /// Reads the page's rows from a part (its query in the page's order, without a LIMIT); true once the page
+    /// is full.
+    async fn take(
+        &mut self,
+        mut b: QueryBuilder<'_, sqlx::Sqlite>,
+        pool: &sqlx::SqlitePool,
+    ) -> Result<bool, StoreError> {
+        b.push(" LIMIT ").push_bind(self.need as i64);
+        b.push(" OFFSET ").push_bind(self.skip as i64);
+        let found = b.build().fetch_all(pool).await?;
+        self.need = self.need.saturating_sub(found.len() as u64);
+        self.rows.extend(found);
+        self.skip = 0;
+        Ok(self.need == 0)
+    }
+}
 
 /// How many events a page of free text sorted by action walks before it counts matches action by action
 /// (`text_page_by_action`): about 28 ms of testing the text.

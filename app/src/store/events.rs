@@ -70,7 +70,15 @@ impl AuditStore {
     /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
         let resolved = &self.resolve(q).await?;
-        if let Some(page) = self.page_from_the_end(q, resolved).await? {
+        // A search counted exactly through the index is counted once: for where its page is read from, and for
+        // the total.
+        let exact_total = match q.q.is_some() && q.exact_count {
+            true => indexed_total(self, q, resolved, i64::MAX).await?,
+            false => None,
+        };
+        if let Some(total) = exact_total
+            && let Some(page) = self.page_from_the_end(q, total).await?
+        {
             return Ok(page);
         }
         let rows = if let Some(rows) = self.walked_page(q, resolved).await? {
@@ -188,7 +196,9 @@ impl AuditStore {
             _ => None,
         };
         let entries: Vec<EventRow> = rows.iter().map(row_from).collect::<Result<_, _>>()?;
-        let (total, total_is_lower_bound) = if q.q.is_some() && !q.exact_count {
+        let (total, total_is_lower_bound) = if let Some(total) = exact_total {
+            (total, false)
+        } else if q.q.is_some() && !q.exact_count {
             let n = self.count_capped_with(q, resolved, TEXT_COUNT_CAP).await?;
             (n.min(TEXT_COUNT_CAP), n > TEXT_COUNT_CAP)
         } else {
@@ -229,12 +239,26 @@ impl AuditStore {
             return Ok(None);
         }
         let source = self.events_in_order(&structured, &walk).await?;
+        self.walk_for_page(q, resolved, source, pattern, matches as i64).await
+    }
+
+    /// The page's rows, found by walking `source` in the page's order through the query's filters and testing
+    /// the text on each row, for at most `budget` rows: `None` when those hold too few matches.
+    async fn walk_for_page(
+        &self,
+        q: &AuditQuery,
+        resolved: &Resolved,
+        source: &str,
+        pattern: &str,
+        budget: i64,
+    ) -> Result<Option<Vec<SqliteRow>>, StoreError> {
+        let wanted = q.offset() + u64::from(q.page_size);
         let mut b = QueryBuilder::new("SELECT seq FROM (SELECT seq, ");
         push_like(&mut b, pattern);
         b.push(" AS hit FROM ").push(source);
-        push_structured(&mut b, q, &walk);
+        push_structured(&mut b, q, resolved);
         push_order(&mut b, q);
-        b.push(" LIMIT ").push_bind(matches as i64);
+        b.push(" LIMIT ").push_bind(budget);
         b.push(") WHERE hit LIMIT ").push_bind(wanted as i64);
         let seqs: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
         if (seqs.len() as u64) < wanted {
@@ -266,11 +290,7 @@ impl AuditStore {
             .fetch_all(&self.read)
             .await?;
         let desc = q.order == SortOrder::Desc;
-        if desc {
-            blocks.sort_by_key(|&(_, _, max)| std::cmp::Reverse(max));
-        } else {
-            blocks.sort_by_key(|&(_, min, _)| min);
-        }
+        sort_blocks_in_page_order(&mut blocks, desc);
         // Segments in page order: blocks whose times overlap (or touch) the segment's join it.
         let mut segments: Vec<(Vec<i64>, i64, i64)> = Vec::new();
         for (block, min, max) in blocks {
@@ -389,15 +409,10 @@ impl AuditStore {
         if q.sort != SortKey::Action || q.cursor.is_some() || wanted > TEXT_COUNT_CAP || q.has_filters_besides_text() {
             return Ok(None);
         }
-        let mut b = QueryBuilder::new("SELECT seq FROM (SELECT seq, ");
-        push_like(&mut b, pattern);
-        b.push(" AS hit FROM events INDEXED BY events_by_action");
-        push_order(&mut b, q);
-        b.push(" LIMIT ").push_bind(ACTION_WALK_ROWS.max(10 * wanted as i64));
-        b.push(") WHERE hit LIMIT ").push_bind(wanted as i64);
-        let walked: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
-        if walked.len() as u64 == wanted {
-            return Ok(Some(self.rows_by_seq(q, &walked[q.offset() as usize..]).await?));
+        let budget = ACTION_WALK_ROWS.max(10 * wanted as i64);
+        let by_action = "events INDEXED BY events_by_action";
+        if let Some(rows) = self.walk_for_page(q, resolved, by_action, pattern, budget).await? {
+            return Ok(Some(rows));
         }
         let mut actions: Vec<String> =
             sqlx::query_scalar("SELECT value FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
@@ -443,17 +458,14 @@ impl AuditStore {
         Ok(Some(page.rows))
     }
 
-    /// A page near the end of a search counted exactly (`count=exact`, through the index), read from the other
-    /// end: the same rows in the opposite order, as the first rows of that order. "Last page" after "Count
+    /// A page near the end of a search counted exactly (`count=exact`, through the index: `total`), read from
+    /// the other end: the same rows in the opposite order, as the first rows of that order. "Last page" after "Count
     /// exactly" would otherwise walk every match before it (seconds for a common term at 10M events). Only
     /// when the page is within ten pages of the end, since the rows after it are read too.
-    async fn page_from_the_end(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<EventPage>, StoreError> {
-        if q.q.is_none() || !q.exact_count || q.cursor.is_some() {
+    async fn page_from_the_end(&self, q: &AuditQuery, total: u64) -> Result<Option<EventPage>, StoreError> {
+        if q.cursor.is_some() {
             return Ok(None);
         }
-        let Some(total) = indexed_total(self, q, resolved, i64::MAX).await? else {
-            return Ok(None);
-        };
         let (offset, size) = (q.offset(), u64::from(q.page_size));
         let after = total.saturating_sub(offset);
         if after == 0 || after >= offset || after > 10 * size {
@@ -474,19 +486,12 @@ impl AuditStore {
         let entries: Vec<EventRow> = tail.entries.into_iter().rev().take(size as usize).collect();
         let next_cursor = match entries.last() {
             // As for every page: a full page has a cursor, even the last (the next is then empty).
-            Some(last) if entries.len() as u64 == size => Some(
-                Cursor {
-                    key: match q.sort {
-                        SortKey::Timestamp => String::new(),
-                        SortKey::Action => last.action.clone(),
-                    },
-                    millis: time::parse_rfc3339(&last.timestamp)
-                        .map(time::to_millis)
-                        .unwrap_or_default(),
-                    id: last.id.clone(),
-                }
-                .encode(),
-            ),
+            Some(last) if entries.len() as u64 == size => {
+                let millis = time::parse_rfc3339(&last.timestamp)
+                    .map(time::to_millis)
+                    .unwrap_or_default();
+                Some(cursor_at(q, &last.action, millis, &last.id).encode())
+            }
             _ => None,
         };
         Ok(Some(EventPage {
@@ -547,11 +552,7 @@ impl AuditStore {
             })
             .collect();
         let desc = q.order == SortOrder::Desc;
-        if desc {
-            blocks.sort_by_key(|&(_, _, max)| std::cmp::Reverse(max));
-        } else {
-            blocks.sort_by_key(|&(_, min, _)| min);
-        }
+        sort_blocks_in_page_order(&mut blocks, desc);
         let in_page_order = |a: &(i64, String, i64), b: &(i64, String, i64)| {
             let ascending = (a.0, &a.1).cmp(&(b.0, &b.1));
             if desc { ascending.reverse() } else { ascending }
@@ -923,6 +924,16 @@ impl PageFill {
     }
 }
 
+/// Blocks of row ids, `(block, min_ts, max_ts)`, in the order a page reads them: newest last time first
+/// (`desc`), or oldest first time first.
+fn sort_blocks_in_page_order(blocks: &mut [(i64, i64, i64)], desc: bool) {
+    if desc {
+        blocks.sort_by_key(|&(_, _, max)| std::cmp::Reverse(max));
+    } else {
+        blocks.sort_by_key(|&(_, min, _)| min);
+    }
+}
+
 /// How many events a page of free text sorted by action walks before it counts matches action by action
 /// (`text_page_by_action`): about 28 ms of testing the text.
 const ACTION_WALK_ROWS: i64 = 20_000;
@@ -1072,15 +1083,23 @@ pub(super) fn push_order(b: &mut impl SqlSink, q: &AuditQuery) {
 }
 
 fn cursor_of(q: &AuditQuery, r: &SqliteRow) -> Result<Cursor, StoreError> {
+    let action: String = r.try_get("action")?;
+    let id: String = r.try_get("id")?;
+    Ok(cursor_at(q, &action, r.try_get("ts")?, &id))
+}
+
+/// The cursor after the row with this action, time and id, in `q`'s order (the action is its key only when
+/// sorting by action).
+fn cursor_at(q: &AuditQuery, action: &str, millis: i64, id: &str) -> Cursor {
     let key = match q.sort {
         SortKey::Timestamp => String::new(),
-        SortKey::Action => r.try_get("action")?,
+        SortKey::Action => action.to_string(),
     };
-    Ok(Cursor {
+    Cursor {
         key,
-        millis: r.try_get("ts")?,
-        id: r.try_get("id")?,
-    })
+        millis,
+        id: id.to_string(),
+    }
 }
 
 fn row_from(r: &SqliteRow) -> Result<EventRow, StoreError> {

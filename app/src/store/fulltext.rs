@@ -250,16 +250,7 @@ impl AuditStore {
         // One snapshot, so that the count covers exactly the rows up to `indexed_through`.
         let mut tx = self.read.begin().await?;
         let (expr, exact) = match_expression(&mut tx, text, q, actor).await?;
-        // The matches themselves come back as one JSON array, which the page's query reads with `json_each`:
-        // FTS5 runs once per request.
-        let (matches, seqs): (i64, String) = sqlx::query_as(
-            "SELECT COUNT(*), json_group_array(rowid) FROM \
-             (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
-        )
-        .bind(&expr)
-        .bind(INDEX_PLAN_MAX + 1)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (matches, seqs) = index_matches(&mut tx, &expr).await?;
         let indexed_through: i64 = sqlx::query_scalar("SELECT text_through FROM fts_progress WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
@@ -285,21 +276,51 @@ pub(super) async fn matches_in_action(
     expr: &str,
     action: &str,
 ) -> Result<(i64, Option<String>), StoreError> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM fts_tags WHERE col = 'action' AND value = ?")
-        .bind(action)
-        .fetch_optional(&store.read)
-        .await?;
-    let Some(id) = id else { return Ok((0, None)) };
-    let expr = format!("{expr} AND {{t_action}} : {}", phrase(&tag_token(0, id)));
-    let (n, seqs): (i64, String) = sqlx::query_as(
+    let mut conn = store.read.acquire().await?;
+    let expr = format!(
+        "{expr} AND {}",
+        tag_condition(&mut conn, 0, &[action.to_string()]).await?
+    );
+    let (n, seqs) = index_matches(&mut conn, &expr).await?;
+    Ok((n, (n <= INDEX_PLAN_MAX).then_some(seqs)))
+}
+
+/// The indexed matches of the FTS5 query `expr`, at most `INDEX_PLAN_MAX + 1`: how many, and their row ids as
+/// one JSON array, which a page's query reads with `json_each` (so FTS5 runs once per request).
+async fn index_matches(conn: &mut sqlx::SqliteConnection, expr: &str) -> Result<(i64, String), StoreError> {
+    Ok(sqlx::query_as(
         "SELECT COUNT(*), json_group_array(rowid) FROM \
          (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
     )
     .bind(expr)
     .bind(INDEX_PLAN_MAX + 1)
-    .fetch_one(&store.read)
-    .await?;
-    Ok((n, (n <= INDEX_PLAN_MAX).then_some(seqs)))
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The FTS5 condition that an event's tag at `place` in `TAGS` is one of `values` (a value no indexed event
+/// has is a tag no event has).
+async fn tag_condition(
+    conn: &mut sqlx::SqliteConnection,
+    place: usize,
+    values: &[String],
+) -> Result<String, StoreError> {
+    let name = TAGS[place].0;
+    let mut tokens = Vec::with_capacity(values.len().max(1));
+    for value in values {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM fts_tags WHERE col = ? AND value = ?")
+            .bind(name)
+            .bind(value)
+            .fetch_optional(&mut *conn)
+            .await?;
+        tokens.push(id.map_or_else(|| absent_tag(place), |id| tag_token(place, id)));
+    }
+    if tokens.is_empty() {
+        // An actor no event has: no key.
+        tokens.push(absent_tag(place));
+    }
+    let any: Vec<String> = tokens.iter().map(|t| format!("{{t_{name}}} : {}", phrase(t))).collect();
+    Ok(format!("({})", any.join(" OR ")))
 }
 
 /// The FTS5 query for the text and the query's filters that the index holds as tags, and whether those are
@@ -333,22 +354,7 @@ async fn match_expression(
         exact &= all;
     }
     for (place, values) in filters {
-        let name = TAGS[place].0;
-        let mut tokens = Vec::with_capacity(values.len().max(1));
-        for value in &values {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM fts_tags WHERE col = ? AND value = ?")
-                .bind(name)
-                .bind(value)
-                .fetch_optional(&mut *conn)
-                .await?;
-            tokens.push(id.map_or_else(|| absent_tag(place), |id| tag_token(place, id)));
-        }
-        if tokens.is_empty() {
-            // An actor no event has: no key.
-            tokens.push(absent_tag(place));
-        }
-        let any: Vec<String> = tokens.iter().map(|t| format!("{{t_{name}}} : {}", phrase(t))).collect();
-        parts.push(format!("({})", any.join(" OR ")));
+        parts.push(tag_condition(conn, place, &values).await?);
     }
     Ok((parts.join(" AND "), exact))
 }

@@ -791,6 +791,72 @@ async fn a_term_bunched_in_the_last_actions_is_paged_by_action() {
     }
 }
 
+/// A term next to a filter, more than 10,000 matches, sorted by action: the page goes one action at a time over
+/// the actions with rows for the filter (an action whose events all succeeded is not even counted), skips the
+/// actions before it by the index's count, and reads its own action in time order block by block. The same
+/// rows as computed here: pages across actions, deep pages, both orders, events arriving out of order across a
+/// block boundary, and rows the indexer has not reached.
+#[tokio::test]
+async fn a_term_next_to_a_filter_is_paged_by_action_one_action_at_a_time() {
+    let (store, _d) = open().await;
+    let n = 36_000usize;
+    let mut second: Vec<usize> = (0..n).collect();
+    second.swap(3 * 4096 - 10, 3 * 4096 + 10);
+    let action = |i: usize| ["auth.login", "auth.login", "mailbox.moved", "zz.other", "aa.quiet"][i % 5];
+    let failed = |i: usize| i % 2 == 1 && action(i) != "aa.quiet";
+    let name = |i: usize| {
+        if i % 4 == 0 {
+            format!("other-{i}")
+        } else {
+            format!("term-{i}")
+        }
+    };
+    let start = time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    let record = |range: std::ops::Range<usize>| {
+        let batch: Vec<NewEvent> = range
+            .map(|i| {
+                let mut e = ev(action(i), &name(i), "2026-01-01T00:00:00Z");
+                e.timestamp = Some(start + chrono::Duration::seconds(second[i] as i64));
+                if failed(i) {
+                    e.outcome = Outcome::Failure;
+                }
+                e
+            })
+            .collect();
+        store.record_batch(batch)
+    };
+    for chunk in 0..34 {
+        record(chunk * 1000..(chunk + 1) * 1000).await.unwrap();
+    }
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    // The newest 2,000 are not indexed yet.
+    record(34_000..n).await.unwrap();
+    let mut hits: Vec<usize> = (0..n).filter(|&i| i % 4 != 0 && failed(i)).collect();
+    hits.sort_by_key(|&i| (action(i), second[i]));
+    let ascending: Vec<String> = hits.iter().map(|&i| name(i)).collect();
+    let descending: Vec<String> = ascending.iter().rev().cloned().collect();
+    // Where the first action ends in each order.
+    let logins = hits.iter().filter(|&&i| action(i) == "auth.login").count();
+    let others = hits.iter().filter(|&&i| action(i) == "zz.other").count();
+    let mut cases = vec![
+        ("q=term&outcome=failure&sort=action".to_string(), &descending, 1, 50),
+        ("q=term&outcome=failure&sort=action&order=asc".to_string(), &ascending, 1, 50),
+    ];
+    for (order, list, boundary) in [("desc", &descending, others), ("asc", &ascending, logins)] {
+        for (page, size) in [(boundary / 53 + 1, 53), (boundary / 50 + 2, 50), (150, 50), (hits.len() / 50, 50)] {
+            let qs = format!("q=term&outcome=failure&sort=action&order={order}&page={page}&page_size={size}");
+            cases.push((qs, list, page, size));
+        }
+    }
+    for (qs, list, page, size) in cases {
+        let got = store.list(&q(&qs)).await.unwrap();
+        assert_eq!(got.total, 10_000, "{qs}");
+        let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+        let want = &list[((page - 1) * size).min(list.len())..(page * size).min(list.len())];
+        assert_eq!(names, want, "{qs}");
+    }
+}
+
 /// Deep pages of a search with more than 10,000 matches skip whole segments of blocks by the index's counts,
 /// then sort one segment: the same rows as computed here, with events arriving out of order across block
 /// boundaries (so that blocks merge into segments), in both orders, next to a filter, and with rows the
@@ -798,7 +864,7 @@ async fn a_term_bunched_in_the_last_actions_is_paged_by_action() {
 #[tokio::test]
 async fn deep_pages_of_a_common_term_skip_whole_blocks() {
     let (store, _d) = open().await;
-    let n = 30_000usize;
+    let n = 32_000usize;
     // Seconds after the start, in arrival order, except across two block boundaries (row ids 8,192 and 24,576),
     // where two events 20 apart swap times: blocks 1 and 2 overlap, and 5 and 6, and form segments.
     let mut second: Vec<usize> = (0..n).collect();
@@ -822,9 +888,10 @@ async fn deep_pages_of_a_common_term_skip_whole_blocks() {
     }
     while store.index_pending(10_000).await.unwrap() > 0 {}
     // The newest 2,000 are not indexed yet.
-    record(28_000..n).await.unwrap();
+    record(28_000..30_000).await.unwrap();
+    let stored = std::cell::Cell::new(30_000);
     let expected = |failures_only: bool, asc: bool, page: usize, size: usize| {
-        let hits = (0..n).filter(|&i| common(i) && (!failures_only || i % 2 == 1));
+        let hits = (0..stored.get()).filter(|&i| common(i) && (!failures_only || i % 2 == 1));
         page_in_time_order(hits, &second, asc, page, size)
             .map(name)
             .collect::<Vec<_>>()
@@ -848,6 +915,20 @@ async fn deep_pages_of_a_common_term_skip_whole_blocks() {
             .unwrap();
         let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
         assert_eq!(names, expected(false, false, page, 53), "page {page} of 53");
+    }
+    // The blocks counted above are remembered; after more events arrive and are indexed, pages that reuse
+    // those counts still come out right.
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    record(30_000..n).await.unwrap();
+    stored.set(n);
+    for (qs, asc, page) in [
+        ("q=common&page=150", false, 150),
+        ("q=common&page=420", false, 420),
+        ("q=common&page=390&order=asc", true, 390),
+    ] {
+        let got = store.list(&q(qs)).await.unwrap();
+        let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+        assert_eq!(names, expected(false, asc, page, 50), "{qs}, after more events");
     }
 }
 

@@ -31,3 +31,33 @@ impl CountCache {
         }
     }
 }
+
+/// Searches whose block counts are remembered at most; past this the cache starts over.
+const MAX_SEARCHES: usize = 100;
+
+/// The matches of a search's FTS5 query in each block of 4,096 row ids (see `fill_by_blocks`), for the blocks
+/// the free-text index held whole when they were counted. Such a count never changes (rows are never added
+/// below the index's mark), so a deep page of a common term counts each block once, and the next page reads
+/// only its own segment. Anything that ever deletes events (a retention purge) must also empty this cache.
+#[derive(Debug, Default)]
+pub(super) struct BlockCounts {
+    entries: Mutex<HashMap<String, HashMap<i64, u64>>>,
+}
+
+impl BlockCounts {
+    /// The blocks of `expr` counted so far.
+    pub(super) fn get(&self, expr: &str) -> HashMap<i64, u64> {
+        let entries = self.entries.lock().ok();
+        entries.and_then(|e| e.get(expr).cloned()).unwrap_or_default()
+    }
+
+    /// Adds counts of whole, indexed blocks of `expr`.
+    pub(super) fn put(&self, expr: &str, counts: impl IntoIterator<Item = (i64, u64)>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_SEARCHES && !entries.contains_key(expr) {
+                entries.clear();
+            }
+            entries.entry(expr.to_string()).or_default().extend(counts);
+        }
+    }
+}

@@ -268,24 +268,45 @@ impl AuditStore {
     }
 
     /// A deep page, sorted by time, of a search with more than 10,000 matches (through the index, which holds
-    /// all of its filters). The blocks of 4,096 row ids (migration 14) are taken in time order and merged into
-    /// segments whose times do not overlap; the index counts the matches of each block (FTS5 takes a range of
-    /// row ids), so the page skips whole segments, then sorts only its own segment's matches. The walk it
-    /// replaces tested every row before the page (`q=zoe&page=2000`: 446 ms at 10M). `None` when the page is
-    /// shallow (below `anchor_min_offset`), or when its segment spans more than 16 blocks (events that arrived
-    /// far from their time), which the walk handles.
+    /// all of its filters): `fill_by_blocks` from the first block. `None` when the page is shallow (below
+    /// `anchor_min_offset`: the walk in time order fills it sooner), or when the first segment it reads spans
+    /// more than 16 blocks (events that arrived far from their time), which the walk handles.
     async fn deep_text_page_by_blocks(
         &self,
         q: &AuditQuery,
         resolved: &Resolved,
     ) -> Result<Option<Vec<SqliteRow>>, StoreError> {
-        let Some((expr, through, pattern)) = resolved.text.indexed_query() else {
+        let Some(index) = resolved.text.indexed_query() else {
             return Ok(None);
         };
         let deep = self.anchor_min_offset.is_some_and(|min| q.offset() > min);
         if q.sort != SortKey::Timestamp || q.cursor.is_some() || !deep {
             return Ok(None);
         }
+        let mut page = PageFill::new(q);
+        Ok(match self.fill_by_blocks(q, resolved, index, &mut page).await? {
+            Some(_) => Some(page.rows),
+            None => None,
+        })
+    }
+
+    /// Fills `page` in time order (`q`'s order; `q` is sorted by time) with the matches of a search through the
+    /// index (`index`: its FTS5 query, which holds every filter of `q`, the last event it holds, and the LIKE
+    /// pattern for the rows above). The blocks of 4,096 row ids (migration 14) are taken in time order and
+    /// merged into segments whose times do not overlap; the index counts the matches of each block (FTS5 takes
+    /// a range of row ids), so the page skips whole segments, then sorts only its own segment's matches, which
+    /// the index names. The walk it replaces tested every row before the page (`q=zoe&page=2000`: 446 ms at
+    /// 10M). Counts of blocks the index holds whole are remembered per FTS5 query (`BlockCounts`), so the
+    /// next deep page of the same search counts only blocks not seen before. `Some(true)` once the page is full, `Some(false)` when the matches ran out first; `None`, with
+    /// `page` untouched, when the first segment it would read spans more than 16 blocks (events that arrived
+    /// far from their time: sorting that segment could mean sorting most of the table).
+    async fn fill_by_blocks(
+        &self,
+        q: &AuditQuery,
+        resolved: &Resolved,
+        (expr, through, pattern): (&str, i64, &str),
+        page: &mut PageFill,
+    ) -> Result<Option<bool>, StoreError> {
         let mut blocks: Vec<(i64, i64, i64)> = sqlx::query_as("SELECT block, min_ts, max_ts FROM seq_blocks")
             .fetch_all(&self.read)
             .await?;
@@ -303,12 +324,9 @@ impl AuditStore {
                 _ => segments.push((vec![block], min, max)),
             }
         }
-        let mut counted: std::collections::HashMap<i64, u64> = Default::default();
-        let mut page = PageFill::new(q);
+        let untouched = (page.skip, page.rows.len());
+        let mut counted = self.block_counts.get(expr);
         for (k, (members, _, _)) in segments.iter().enumerate() {
-            if members.len() > 16 {
-                return Ok(None);
-            }
             let first = *members.iter().min().unwrap_or(&0);
             let last = *members.iter().max().unwrap_or(&0);
             if members.iter().any(|b| !counted.contains_key(b)) {
@@ -353,28 +371,41 @@ impl AuditStore {
                         *counted.entry(b).or_insert(0) += n as u64;
                     }
                 }
+                let whole = (from..=to).filter(|b| ((b + 1) << SEQ_BLOCK_SHIFT) - 1 <= through);
+                self.block_counts.put(expr, whole.map(|b| (b, counted[&b])));
             }
-            let (lo, hi) = (first << SEQ_BLOCK_SHIFT, ((last + 1) << SEQ_BLOCK_SHIFT) - 1);
             let in_segment: u64 = members.iter().map(|b| counted.get(b).copied().unwrap_or(0)).sum();
             if page.skips(in_segment) {
                 continue;
             }
-            let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events NOT INDEXED"));
+            if members.len() > 16 && (page.skip, page.rows.len()) == untouched {
+                return Ok(None);
+            }
+            // The segment's matches: those the index names, and those above it by LIKE.
+            let (lo, hi) = (first << SEQ_BLOCK_SHIFT, ((last + 1) << SEQ_BLOCK_SHIFT) - 1);
+            let mut b = QueryBuilder::new(format!(
+                "SELECT {ROW_COLUMNS} FROM events NOT INDEXED WHERE seq IN \
+                 (SELECT rowid FROM events_fts WHERE events_fts MATCH "
+            ));
+            b.push_bind(expr.to_string());
+            b.push(" AND rowid BETWEEN ").push_bind(lo).push(" AND ").push_bind(hi.min(through));
+            b.push(" UNION ALL SELECT seq FROM events NOT INDEXED");
             push_structured(&mut b, q, resolved);
-            b.push(" AND seq BETWEEN ").push_bind(lo).push(" AND ").push_bind(hi);
-            b.push(format!(" AND (seq >> {SEQ_BLOCK_SHIFT}) IN ("));
+            b.push(" AND seq > ").push_bind(lo.max(through + 1) - 1);
+            b.push(" AND seq <= ").push_bind(hi).push(" AND ");
+            push_like(&mut b, pattern);
+            b.push(format!(") AND (seq >> {SEQ_BLOCK_SHIFT}) IN ("));
             let mut list = b.separated(", ");
             for block in members {
                 list.push_bind(*block);
             }
-            b.push(") AND ");
-            push_like(&mut b, pattern);
+            b.push(")");
             push_order(&mut b, q);
             if page.take(b, &self.read).await? {
-                break;
+                return Ok(Some(true));
             }
         }
-        Ok(Some(page.rows))
+        Ok(Some(false))
     }
 
     /// The rows with these seqs, in the query's order.
@@ -387,16 +418,16 @@ impl AuditStore {
         Ok(b.build().fetch_all(&self.read).await?)
     }
 
-    /// A page sorted by action of free text alone with more than 10,000 matches. The page first walks the
-    /// action index testing the text, for at most `ACTION_WALK_ROWS` events (or ten per row wanted, for deeper
-    /// pages): enough when the term is common in the first actions of the order. Otherwise the matches are bunched in other actions, and a walk would
-    /// read every event of the actions before them (a term found only in `backup.*` events, newest action
-    /// first: 7.7 s at 10M). The page then goes one action at a time: the index counts the term's matches
-    /// among the action's events (FTS5, with the action's tag), the page skips the actions before it by those
-    /// counts, and within its action reads the matches the index named (at most 10,000) or walks the action's
-    /// events in time order. Only for the first 10,000 rows (200 pages of 50), and not next to filters, where
-    /// counting through FTS5 per action cost more than it saved (a phrase of common trigrams next to a filter:
-    /// about 100 ms an action).
+    /// A page sorted by action of a search with more than 10,000 matches, through the index, which holds every
+    /// filter of the query. Free text alone first walks the action index testing the text, for at most
+    /// `ACTION_WALK_ROWS` events (or ten per row wanted, for deeper pages): enough when the term is common in
+    /// the first actions of the order. Otherwise (and always next to filters, whose rows bunch in some
+    /// actions: walking the action index for `q=zoe&outcome=failure` read 5 s of other actions at 10M) the
+    /// page goes one action at a time, over the actions that have rows matching the filters (from the per-day
+    /// counts): the index counts the action's matches (FTS5, with the action's tag), no further than the rows
+    /// the page still skips, so that the page skips whole actions; within its action the page is read in time
+    /// order block by block (`fill_by_blocks`). About 20 ms for an action whose events hold no match of a
+    /// term of common trigrams (FTS5 proves that by skipping through both lists).
     async fn text_page_by_action(
         &self,
         q: &AuditQuery,
@@ -405,57 +436,88 @@ impl AuditStore {
         let Some((expr, through, pattern)) = resolved.text.indexed_query() else {
             return Ok(None);
         };
-        let wanted = q.offset() + u64::from(q.page_size);
-        if q.sort != SortKey::Action || q.cursor.is_some() || wanted > TEXT_COUNT_CAP || q.has_filters_besides_text() {
+        if q.sort != SortKey::Action || q.cursor.is_some() {
             return Ok(None);
         }
-        let budget = ACTION_WALK_ROWS.max(10 * wanted as i64);
-        let by_action = "events INDEXED BY events_by_action";
-        if let Some(rows) = self.walk_for_page(q, resolved, by_action, pattern, budget).await? {
-            return Ok(Some(rows));
+        let filtered = q.has_filters_besides_text();
+        if !filtered {
+            let wanted = q.offset() + u64::from(q.page_size);
+            let budget = ACTION_WALK_ROWS.max(10 * wanted as i64);
+            let by_action = "events INDEXED BY events_by_action";
+            if let Some(rows) = self.walk_for_page(q, resolved, by_action, pattern, budget).await? {
+                return Ok(Some(rows));
+            }
         }
-        let mut actions: Vec<String> =
-            sqlx::query_scalar("SELECT value FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
-                .fetch_all(&self.read)
-                .await?;
-        if q.order == SortOrder::Desc {
-            actions.reverse();
-        }
+        let actions = self.actions_with_rows(q, resolved).await?;
         let mut page = PageFill::new(q);
         for action in actions {
-            let (indexed, seqs) = fulltext::matches_in_action(self, expr, &action).await?;
-            // The action's matching events the index has not reached.
-            let mut b = QueryBuilder::new("SELECT seq FROM events NOT INDEXED WHERE seq > ");
-            b.push_bind(through);
-            b.push(" AND action = ").push_bind(action.clone()).push(" AND ");
+            let within = AuditQuery {
+                actions: vec![action.clone()],
+                sort: SortKey::Timestamp,
+                ..q.clone()
+            };
+            let expr = fulltext::with_action(self, expr, &action).await?;
+            // The action's matches, no more than the page skips and one: indexed, then above the index.
+            let cap = page.skip as i64 + 1;
+            let indexed = fulltext::count_indexed(self, &expr, through, cap).await?;
+            let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events NOT INDEXED");
+            push_structured(&mut b, &within, resolved);
+            b.push(" AND seq > ").push_bind(through).push(" AND ");
             push_like(&mut b, pattern);
-            let unindexed: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
-            // A count the index capped (more than 10,000) is more than `skip`, which is under 10,000.
-            let in_action = indexed as u64 + unindexed.len() as u64;
-            if page.skips(in_action) {
+            b.push(" LIMIT ").push_bind(cap).push(")");
+            let unindexed: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+            if page.skips((indexed + unindexed) as u64) {
                 continue;
             }
-            let mut b = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM "));
-            match seqs {
-                Some(seqs) => {
-                    b.push("events NOT INDEXED WHERE seq IN (SELECT value FROM json_each(")
-                        .push_bind(seqs);
-                    b.push(") UNION ALL SELECT value FROM json_each(")
-                        .push_bind(serde_json::to_string(&unindexed).unwrap_or_default())
-                        .push("))");
-                }
+            match self.fill_by_blocks(&within, resolved, (&expr, through, pattern), &mut page).await? {
+                Some(true) => break,
+                Some(false) => {}
                 None => {
-                    b.push("events INDEXED BY events_by_action WHERE ");
+                    // Events far from their time: the action's events in its index's order, testing the text.
+                    let mut b = QueryBuilder::new(format!(
+                        "SELECT {ROW_COLUMNS} FROM events INDEXED BY events_by_action"
+                    ));
+                    push_structured(&mut b, &within, resolved);
+                    b.push(" AND ");
                     push_like(&mut b, pattern);
+                    push_order(&mut b, q);
+                    if page.take(b, &self.read).await? {
+                        break;
+                    }
                 }
-            }
-            b.push(" AND action = ").push_bind(action);
-            push_order(&mut b, q);
-            if page.take(b, &self.read).await? {
-                break;
             }
         }
         Ok(Some(page.rows))
+    }
+
+    /// The actions with events that match the query's filters besides its text, in the query's order: from the
+    /// per-day counts by action when they count those filters, otherwise every action ever stored (or the
+    /// query's own).
+    async fn actions_with_rows(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Vec<String>, StoreError> {
+        let structured = AuditQuery { q: None, ..q.clone() };
+        let without_text = Resolved {
+            text: TextPlan::None,
+            ..resolved.clone()
+        };
+        let mut conn = self.read.acquire().await?;
+        let histogram = self
+            .histograms
+            .get(&mut conn, &structured, &without_text, Split::ByAction)
+            .await?;
+        if let Some((histogram, _)) = histogram {
+            return Ok(days::actions_in_order(&histogram, q.order));
+        }
+        let mut actions: Vec<String> =
+            sqlx::query_scalar("SELECT value FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
+                .fetch_all(&mut *conn)
+                .await?;
+        if !q.actions.is_empty() {
+            actions.retain(|a| q.actions.contains(a));
+        }
+        if q.order == SortOrder::Desc {
+            actions.reverse();
+        }
+        Ok(actions)
     }
 
     /// A page near the end of a search counted exactly (`count=exact`, through the index: `total`), read from

@@ -269,20 +269,38 @@ impl AuditStore {
     }
 }
 
-/// The indexed matches of the FTS5 query `expr` among the events of one action: how many (at most
-/// `INDEX_PLAN_MAX + 1`) and, when there are no more than `INDEX_PLAN_MAX`, their row ids as a JSON array.
-pub(super) async fn matches_in_action(
-    store: &AuditStore,
-    expr: &str,
-    action: &str,
-) -> Result<(i64, Option<String>), StoreError> {
+/// The FTS5 query `expr` restricted to the events of one action (with the action's tag).
+pub(super) async fn with_action(store: &AuditStore, expr: &str, action: &str) -> Result<String, StoreError> {
     let mut conn = store.read.acquire().await?;
-    let expr = format!(
-        "{expr} AND {}",
-        tag_condition(&mut conn, 0, &[action.to_string()]).await?
-    );
-    let (n, seqs) = index_matches(&mut conn, &expr).await?;
-    Ok((n, (n <= INDEX_PLAN_MAX).then_some(seqs)))
+    let tag = tag_condition(&mut conn, 0, &[action.to_string()]).await?;
+    Ok(format!("{expr} AND {tag}"))
+}
+
+/// How many events the FTS5 query `expr` matches among those the index held at `through`, counting no further
+/// than `cap`. A count under `cap` is exact and is remembered with `through` (in the store's count cache), so
+/// that the next request counts only the rows indexed since: a page sorted by action asks this of every
+/// action before its own, and auto-refresh asks again every ten seconds.
+pub(super) async fn count_indexed(store: &AuditStore, expr: &str, through: i64, cap: i64) -> Result<i64, StoreError> {
+    let key = format!("fts\u{0}{expr}");
+    let (known, from) = match store.counts.get(&key) {
+        Some((n, known_through)) if known_through <= through => (n as i64, known_through),
+        _ => (0, 0),
+    };
+    let added: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
+         AND rowid > ? AND rowid <= ? LIMIT ?)",
+    )
+    .bind(expr)
+    .bind(from)
+    .bind(through)
+    .bind((cap - known).max(0))
+    .fetch_one(&store.read)
+    .await?;
+    let n = known + added;
+    if n < cap {
+        store.counts.put(key, n as u64, through);
+    }
+    Ok(n)
 }
 
 /// The indexed matches of the FTS5 query `expr`, at most `INDEX_PLAN_MAX + 1`: how many, and their row ids as

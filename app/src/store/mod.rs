@@ -47,6 +47,7 @@ pub struct AuditStore {
     writer: writer::Writer,
     counts: std::sync::Arc<count_cache::CountCache>,
     histograms: std::sync::Arc<days::HistogramCache>,
+    block_counts: std::sync::Arc<count_cache::BlockCounts>,
     /// The database file, for the connections that bypass the pools (export).
     path: std::sync::Arc<std::path::PathBuf>,
     /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
@@ -107,6 +108,7 @@ impl AuditStore {
             writer,
             counts: Default::default(),
             histograms: Default::default(),
+            block_counts: Default::default(),
             path: std::sync::Arc::new(path),
             anchor_min_offset: Some(ANCHOR_MIN_OFFSET),
             sort_by_index_rows: 20_000,

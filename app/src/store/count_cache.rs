@@ -30,6 +30,19 @@ impl CountCache {
             }
         }
     }
+
+    /// Keeps `count` for `key` as a lower bound: the larger of it and the one kept.
+    pub(super) fn raise(&self, key: String, count: u64, through: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            let known = entries.entry(key).or_insert((count, through));
+            if known.0 < count {
+                *known = (count, through);
+            }
+        }
+    }
 }
 
 /// Searches whose block counts are remembered at most; past this the cache starts over.

@@ -331,11 +331,12 @@ impl AuditStore {
             let last = *members.iter().max().unwrap_or(&0);
             if members.iter().any(|b| !counted.contains_key(b)) {
                 // One count for the blocks of the next segments too, while they lie within 64 blocks of row ids
-                // (events that arrive in time order: the next segments are the neighbouring blocks).
+                // (events that arrive in time order: the next segments are the neighbouring blocks) and are not
+                // counted yet.
                 let (mut from, mut to) = (first, last);
                 for (more, _, _) in &segments[k + 1..] {
                     let (a, b) = (*more.iter().min().unwrap_or(&0), *more.iter().max().unwrap_or(&0));
-                    if from.min(a) + 64 <= to.max(b) {
+                    if from.min(a) + 64 <= to.max(b) || more.iter().all(|b| counted.contains_key(b)) {
                         break;
                     }
                     (from, to) = (from.min(a), to.max(b));
@@ -388,7 +389,10 @@ impl AuditStore {
                  (SELECT rowid FROM events_fts WHERE events_fts MATCH "
             ));
             b.push_bind(expr.to_string());
-            b.push(" AND rowid BETWEEN ").push_bind(lo).push(" AND ").push_bind(hi.min(through));
+            b.push(" AND rowid BETWEEN ")
+                .push_bind(lo)
+                .push(" AND ")
+                .push_bind(hi.min(through));
             b.push(" UNION ALL SELECT seq FROM events NOT INDEXED");
             push_structured(&mut b, q, resolved);
             b.push(" AND seq > ").push_bind(lo.max(through + 1) - 1);
@@ -439,9 +443,8 @@ impl AuditStore {
         if q.sort != SortKey::Action || q.cursor.is_some() {
             return Ok(None);
         }
-        let filtered = q.has_filters_besides_text();
-        if !filtered {
-            let wanted = q.offset() + u64::from(q.page_size);
+        let wanted = q.offset() + u64::from(q.page_size);
+        if !q.has_filters_besides_text() && wanted <= TEXT_COUNT_CAP {
             let budget = ACTION_WALK_ROWS.max(10 * wanted as i64);
             let by_action = "events INDEXED BY events_by_action";
             if let Some(rows) = self.walk_for_page(q, resolved, by_action, pattern, budget).await? {
@@ -469,14 +472,16 @@ impl AuditStore {
             if page.skips((indexed + unindexed) as u64) {
                 continue;
             }
-            match self.fill_by_blocks(&within, resolved, (&expr, through, pattern), &mut page).await? {
+            match self
+                .fill_by_blocks(&within, resolved, (&expr, through, pattern), &mut page)
+                .await?
+            {
                 Some(true) => break,
                 Some(false) => {}
                 None => {
                     // Events far from their time: the action's events in its index's order, testing the text.
-                    let mut b = QueryBuilder::new(format!(
-                        "SELECT {ROW_COLUMNS} FROM events INDEXED BY events_by_action"
-                    ));
+                    let mut b =
+                        QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM events INDEXED BY events_by_action"));
                     push_structured(&mut b, &within, resolved);
                     b.push(" AND ");
                     push_like(&mut b, pattern);

@@ -279,8 +279,16 @@ pub(super) async fn with_action(store: &AuditStore, expr: &str, action: &str) ->
 /// How many events the FTS5 query `expr` matches among those the index held at `through`, counting no further
 /// than `cap`. A count under `cap` is exact and is remembered with `through` (in the store's count cache), so
 /// that the next request counts only the rows indexed since: a page sorted by action asks this of every
-/// action before its own, and auto-refresh asks again every ten seconds.
+/// action before its own, and auto-refresh asks again every ten seconds. A count that reached `cap` is
+/// remembered as a lower bound (rows are never removed from the index).
 pub(super) async fn count_indexed(store: &AuditStore, expr: &str, through: i64, cap: i64) -> Result<i64, StoreError> {
+    // A count that reached its cap is kept too, as a lower bound: enough for any cap up to it.
+    let at_least = format!("fts>=\u{0}{expr}");
+    if let Some((n, _)) = store.counts.get(&at_least)
+        && n as i64 >= cap
+    {
+        return Ok(n as i64);
+    }
     let key = format!("fts\u{0}{expr}");
     let (known, from) = match store.counts.get(&key) {
         Some((n, known_through)) if known_through <= through => (n as i64, known_through),
@@ -299,6 +307,8 @@ pub(super) async fn count_indexed(store: &AuditStore, expr: &str, through: i64, 
     let n = known + added;
     if n < cap {
         store.counts.put(key, n as u64, through);
+    } else {
+        store.counts.raise(at_least, n as u64, through);
     }
     Ok(n)
 }

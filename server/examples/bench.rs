@@ -349,6 +349,16 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
         ("q and actor type, no match", "q=zoe&actor_type=api_token"),
         ("q and category", "q=newsletter&category=backup"),
         ("q, sorted by action", "q=zoe&sort=action"),
+        ("q and outcome, sorted by action", "q=zoe&outcome=failure&sort=action"),
+        (
+            "q and category, sorted by action",
+            "q=newsletter&category=backup&sort=action",
+        ),
+        ("q, common term, page 2,000", "q=acme&page=2000"),
+        (
+            "q and outcome, page 2,000, sorted by action",
+            "q=zoe&outcome=failure&sort=action&page=2000",
+        ),
     ];
     let shapes = if skip_queries { &shapes[..0] } else { &shapes[..] };
     println!("\n{n} events; GET /api/v1/events over HTTP, 30 runs each\n");

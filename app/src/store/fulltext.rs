@@ -158,6 +158,8 @@ pub(super) enum TextPlan {
         /// The FTS5 query holds every filter of the query, so `matches` is the query's count over the indexed
         /// rows.
         exact: bool,
+        /// The FTS5 query.
+        expr: String,
     },
     /// `LIKE` on every searched column.
     Scan {
@@ -192,6 +194,21 @@ impl TextPlan {
                 indexed: Some((expr, through)),
             } => Some((expr, *through, pattern)),
             _ => None,
+        }
+    }
+
+    /// A search through the index that holds all of its filters, whichever its plan: the FTS5 query, the last
+    /// event the index holds, and the LIKE pattern for the rows above it.
+    pub(super) fn exact_query(&self) -> Option<(&str, i64, &str)> {
+        match self {
+            TextPlan::Index {
+                expr,
+                indexed_through,
+                pattern,
+                exact: true,
+                ..
+            } => Some((expr, *indexed_through, pattern)),
+            _ => self.indexed_query(),
         }
     }
 
@@ -265,6 +282,7 @@ impl AuditStore {
             pattern,
             matches,
             exact,
+            expr,
         })
     }
 }

@@ -330,17 +330,20 @@ impl AuditStore {
         }
         let untouched = (page.skip, page.rows.len());
         let mut counted = self.block_counts.get(expr);
+        // How many blocks of row ids one count may span: a few for a page near the start (its rows are usually in
+        // the first blocks), growing to 64.
+        let mut width: i64 = if page.skip < 4096 { 4 } else { 64 };
         for (k, (members, _, _)) in segments.iter().enumerate() {
             let first = *members.iter().min().unwrap_or(&0);
             let last = *members.iter().max().unwrap_or(&0);
             if members.iter().any(|b| !counted.contains_key(b)) {
-                // One count for the blocks of the next segments too, while they lie within 64 blocks of row ids
+                // One count for the blocks of the next segments too, while they lie within `width` blocks of row ids
                 // (events that arrive in time order: the next segments are the neighbouring blocks) and are not
                 // counted yet.
                 let (mut from, mut to) = (first, last);
                 for (more, _, _) in &segments[k + 1..] {
                     let (a, b) = (*more.iter().min().unwrap_or(&0), *more.iter().max().unwrap_or(&0));
-                    if from.min(a) + 64 <= to.max(b) || more.iter().all(|b| counted.contains_key(b)) {
+                    if from.min(a) + width <= to.max(b) || more.iter().all(|b| counted.contains_key(b)) {
                         break;
                     }
                     (from, to) = (from.min(a), to.max(b));
@@ -378,6 +381,7 @@ impl AuditStore {
                 }
                 let whole = (from..=to).filter(|b| ((b + 1) << SEQ_BLOCK_SHIFT) - 1 <= through);
                 self.block_counts.put(expr, whole.map(|b| (b, counted[&b])));
+                width = (width * 4).min(64);
             }
             let in_segment: u64 = members.iter().map(|b| counted.get(b).copied().unwrap_or(0)).sum();
             if page.skips(in_segment) {

@@ -45,8 +45,9 @@ impl CountCache {
     }
 }
 
-/// Searches whose block counts are remembered at most; past this the cache starts over.
-const MAX_SEARCHES: usize = 100;
+/// Searches whose block counts are remembered at most; past this the cache starts over. Each holds at most one
+/// count per block (2,442 blocks at 10M events: about 60 KB).
+const MAX_SEARCHES: usize = 32;
 
 /// The matches of a search's FTS5 query in each block of 4,096 row ids (see `fill_by_blocks`), for the blocks
 /// the free-text index held whole when they were counted. Such a count never changes (rows are never added

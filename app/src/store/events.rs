@@ -301,9 +301,10 @@ impl AuditStore {
     /// a range of row ids), so the page skips whole segments, then sorts only its own segment's matches, which
     /// the index names. The walk it replaces tested every row before the page (`q=zoe&page=2000`: 446 ms at
     /// 10M). Counts of blocks the index holds whole are remembered per FTS5 query (`BlockCounts`), so the
-    /// next deep page of the same search counts only blocks not seen before. `Some(true)` once the page is full, `Some(false)` when the matches ran out first; `None`, with
-    /// `page` untouched, when the first segment it would read spans more than 16 blocks (events that arrived
-    /// far from their time: sorting that segment could mean sorting most of the table).
+    /// next deep page of the same search counts only blocks not seen before. `Some(true)` once the page is
+    /// full, `Some(false)` when the matches ran out first; `None`, with `page` untouched, when the first
+    /// segment it would read spans more than 16 blocks (events that arrived far from their time: sorting that
+    /// segment could mean sorting most of the table).
     async fn fill_by_blocks(
         &self,
         q: &AuditQuery,
@@ -432,11 +433,11 @@ impl AuditStore {
 
     /// A page sorted by action of a search through the index, which holds every filter of the query: with more
     /// than 10,000 matches, or next to filters with any number (reading and sorting a set of up to 10,000 rows
-    /// took 70–90 ms at 1M; free text alone with a set is walked or sorted as before). Free text alone first walks the action index testing the text, for at most
-    /// `ACTION_WALK_ROWS` events (or ten per row wanted, for deeper pages): enough when the term is common in
-    /// the first actions of the order. Otherwise (and always next to filters, whose rows bunch in some
-    /// actions: walking the action index for `q=zoe&outcome=failure` read 5 s of other actions at 10M) the
-    /// page goes one action at a time, over the actions that have rows matching the filters (from the per-day
+    /// took 70–90 ms at 1M; free text alone with a set is walked or sorted as before). Free text alone first
+    /// walks the action index testing the text, for at most `ACTION_WALK_ROWS` events (or ten per row wanted,
+    /// for the first 10,000 rows): enough when the term is common in the first actions of the order.
+    /// Otherwise (and always next to filters, whose rows bunch in some actions: walking the action index for
+    /// `q=zoe&outcome=failure` read 5 s of other actions at 10M) the page goes one action at a time, over the actions that have rows matching the filters (from the per-day
     /// counts): the index counts the action's matches (FTS5, with the action's tag), no further than the rows
     /// the page still skips, so that the page skips whole actions; within its action the page is read in time
     /// order block by block (`fill_by_blocks`). An action whose events hold no match costs one FTS5 query

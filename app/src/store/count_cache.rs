@@ -20,26 +20,22 @@ impl CountCache {
     }
 
     pub(super) fn put(&self, key: String, count: u64, through: i64) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            let newer = entries.get(&key).is_none_or(|(_, known)| *known < through);
-            if newer {
-                entries.insert(key, (count, through));
-            }
-        }
+        self.keep(key, (count, through), |known| known.1 < through);
     }
 
     /// Keeps `count` for `key` as a lower bound: the larger of it and the one kept.
     pub(super) fn raise(&self, key: String, count: u64, through: i64) {
+        self.keep(key, (count, through), |known| known.0 < count);
+    }
+
+    /// Stores `entry` for `key` when none is kept or when `replaces` says the kept one gives way to it.
+    fn keep(&self, key: String, entry: (u64, i64), replaces: impl Fn(&(u64, i64)) -> bool) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
-            let known = entries.entry(key).or_insert((count, through));
-            if known.0 < count {
-                *known = (count, through);
+            if entries.get(&key).is_none_or(replaces) {
+                entries.insert(key, entry);
             }
         }
     }

@@ -476,12 +476,7 @@ impl AuditStore {
             // The action's matches, no more than the page skips and one: indexed, then above the index.
             let cap = page.skip as i64 + 1;
             let indexed = fulltext::count_indexed(self, &expr, through, cap).await?;
-            let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events NOT INDEXED");
-            push_structured(&mut b, &within, resolved);
-            b.push(" AND seq > ").push_bind(through).push(" AND ");
-            push_like(&mut b, pattern);
-            b.push(" LIMIT ").push_bind(cap).push(")");
-            let unindexed: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+            let unindexed = fulltext::unindexed_count(self, &within, resolved, through, pattern, cap).await?;
             if page.skips((indexed + unindexed) as u64) {
                 continue;
             }

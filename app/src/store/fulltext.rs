@@ -439,14 +439,27 @@ pub(super) async fn indexed_total(
         }
         _ => return Ok(None),
     };
+    let unindexed = unindexed_count(store, q, resolved, through, pattern, cap).await?;
+    Ok(Some((indexed + unindexed) as u64))
+}
+
+/// How many events above the index's mark `through` match the query's filters and its LIKE `pattern`, counting
+/// no further than `cap`.
+pub(super) async fn unindexed_count(
+    store: &AuditStore,
+    q: &AuditQuery,
+    resolved: &super::events::Resolved,
+    through: i64,
+    pattern: &str,
+    cap: i64,
+) -> Result<i64, StoreError> {
     // By row id from the mark on: left to itself, SQLite may walk a filter's whole index instead.
     let mut b = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events NOT INDEXED");
     push_structured(&mut b, q, resolved);
     b.push(" AND seq > ").push_bind(through).push(" AND ");
     push_like(&mut b, pattern);
     b.push(" LIMIT ").push_bind(cap).push(")");
-    let unindexed: i64 = b.build_query_scalar().fetch_one(&store.read).await?;
-    Ok(Some((indexed + unindexed) as u64))
+    Ok(b.build_query_scalar().fetch_one(&store.read).await?)
 }
 
 pub(super) fn push_like(b: &mut impl SqlSink, pattern: &str) {

@@ -3,7 +3,10 @@
 //! adds only the rows inserted since (a rowid range scan). The first request for a filter counts in full.
 //! Anything that ever deletes events (a retention purge) must also empty this cache.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 /// Filters remembered at most; past this the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
@@ -68,6 +71,43 @@ impl BlockCounts {
                 entries.clear();
             }
             entries.entry(expr.to_string()).or_default().extend(counts);
+        }
+    }
+}
+
+/// The row ids a search matches, in order, shared with the cache.
+pub(super) type MatchSet = Arc<Vec<i64>>;
+
+/// Searches whose sets of matches are remembered at most; past this the cache starts over. Each holds at most
+/// 10,001 row ids (80 KB).
+const MAX_SETS: usize = 64;
+
+/// The row ids an FTS5 query matches among the rows the free-text index held at some mark, for queries with
+/// at most 10,000 matches (the ones a page reads through the index: see `TextPlan::Index`). Such a set never
+/// loses a row (rows are never removed from the index), so auto-refresh and the next page read only the rows
+/// indexed since the mark: a term next to a filter that matches nothing costs the index a walk through both
+/// (`q=zoe&actor_type=api_token`: 47 ms at 10M events) every time otherwise. Anything that ever deletes
+/// events (a retention purge) must also empty this cache.
+#[derive(Debug, Default)]
+pub(super) struct MatchSets {
+    entries: Mutex<HashMap<String, (MatchSet, i64)>>,
+}
+
+impl MatchSets {
+    /// The matches of `expr` through the mark it returns, if known.
+    pub(super) fn get(&self, expr: &str) -> Option<(MatchSet, i64)> {
+        self.entries.lock().ok()?.get(expr).cloned()
+    }
+
+    /// Keeps the matches of `expr` through the index's mark `through`, unless a later set is kept.
+    pub(super) fn put(&self, expr: &str, set: MatchSet, through: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_SETS && !entries.contains_key(expr) {
+                entries.clear();
+            }
+            if entries.get(expr).is_none_or(|(_, known)| *known < through) {
+                entries.insert(expr.to_string(), (set, through));
+            }
         }
     }
 }

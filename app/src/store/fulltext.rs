@@ -10,6 +10,8 @@
 //! page reads the set of rows the index names; beyond, it walks the table in the requested order and stops
 //! as soon as the page is full, which is fast precisely because matches are dense.
 
+use std::sync::Arc;
+
 use super::{AuditStore, StoreError, events::push_structured, sql::SqlSink};
 use crate::model::AuditQuery;
 
@@ -147,7 +149,8 @@ pub(super) enum TextPlan {
     None,
     /// `seq IN (index matches UNION ALL rows above the indexed range that match LIKE …)`.
     Index {
-        /// The index's matches: a JSON array of row ids, read once, when the plan was chosen.
+        /// The index's matches: a JSON array of row ids, read when the plan was chosen (or remembered, with the rows
+        /// indexed since: `MatchSets`).
         seqs: String,
         /// The last event the free-text index holds.
         indexed_through: i64,
@@ -276,7 +279,10 @@ impl AuditStore {
         let known = self.counts.get(&at_least_key(&expr));
         let (matches, seqs) = match known {
             Some((n, _)) if n as i64 > INDEX_PLAN_MAX => (n as i64, String::new()),
-            _ => index_matches(&mut tx, &expr).await?,
+            _ => {
+                let set = self.match_set(&mut tx, &expr, indexed_through).await?;
+                (set.len() as i64, serde_json::to_string(&*set).unwrap_or_default())
+            }
         };
         tx.commit().await?;
         if matches > INDEX_PLAN_MAX {
@@ -292,6 +298,32 @@ impl AuditStore {
             exact,
             expr,
         })
+    }
+}
+
+impl AuditStore {
+    /// The indexed matches of the FTS5 query `expr` through the index's mark `through` (read in the snapshot
+    /// `conn` reads), at most `INDEX_PLAN_MAX + 1`: a set remembered from an earlier mark, with the rows
+    /// indexed since, or all of them.
+    async fn match_set(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        expr: &str,
+        through: i64,
+    ) -> Result<Arc<Vec<i64>>, StoreError> {
+        let (mut set, from) = match self.match_sets.get(expr) {
+            Some((set, known)) if known <= through => (set, known),
+            _ => (Arc::default(), 0),
+        };
+        if from < through {
+            let wanted = INDEX_PLAN_MAX + 1 - set.len() as i64;
+            let added = index_matches(conn, expr, from, wanted).await?;
+            Arc::make_mut(&mut set).extend(added);
+            if set.len() as i64 <= INDEX_PLAN_MAX {
+                self.match_sets.put(expr, Arc::clone(&set), through);
+            }
+        }
+        Ok(set)
     }
 }
 
@@ -344,17 +376,24 @@ fn at_least_key(expr: &str) -> String {
     format!("fts>=\u{0}{expr}")
 }
 
-/// The indexed matches of the FTS5 query `expr`, at most `INDEX_PLAN_MAX + 1`: how many, and their row ids as
-/// one JSON array, which a page's query reads with `json_each` (so FTS5 runs once per request).
-async fn index_matches(conn: &mut sqlx::SqliteConnection, expr: &str) -> Result<(i64, String), StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT COUNT(*), json_group_array(rowid) FROM \
-         (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+/// The indexed matches of the FTS5 query `expr` above row id `after`, at most `limit`, in row id order. Read as
+/// one JSON array: a row per match through sqlx costs more than the index's own work.
+async fn index_matches(
+    conn: &mut sqlx::SqliteConnection,
+    expr: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let json: String = sqlx::query_scalar(
+        "SELECT json_group_array(rowid) FROM \
+         (SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?)",
     )
     .bind(expr)
-    .bind(INDEX_PLAN_MAX + 1)
+    .bind(after)
+    .bind(limit)
     .fetch_one(conn)
-    .await?)
+    .await?;
+    serde_json::from_str(&json).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))
 }
 
 /// The FTS5 condition that an event's tag at `place` in `TAGS` is one of `values` (a value no indexed event

@@ -48,6 +48,7 @@ pub struct AuditStore {
     counts: std::sync::Arc<count_cache::CountCache>,
     histograms: std::sync::Arc<days::HistogramCache>,
     block_counts: std::sync::Arc<count_cache::BlockCounts>,
+    match_sets: std::sync::Arc<count_cache::MatchSets>,
     /// The database file, for the connections that bypass the pools (export).
     path: std::sync::Arc<std::path::PathBuf>,
     /// Deep pages that skip more rows than this start from the day their first row is in (see `days`).
@@ -109,6 +110,7 @@ impl AuditStore {
             counts: Default::default(),
             histograms: Default::default(),
             block_counts: Default::default(),
+            match_sets: Default::default(),
             path: std::sync::Arc::new(path),
             anchor_min_offset: Some(ANCHOR_MIN_OFFSET),
             sort_by_index_rows: 20_000,

@@ -499,7 +499,7 @@ impl AuditStore {
             let expr = fulltext::with_action(self, expr, &action).await?;
             // The action's matches, no more than the page skips and one: indexed, then above the index.
             let cap = page.skip as i64 + 1;
-            let indexed = fulltext::count_indexed(self, &expr, through, cap).await?;
+            let indexed = fulltext::count_indexed(self, &expr, through, cap, (&within, resolved, pattern)).await?;
             let unindexed = fulltext::unindexed_count(self, &within, resolved, through, pattern, cap).await?;
             if page.skips((indexed + unindexed) as u64) {
                 continue;

@@ -457,15 +457,16 @@ impl AuditStore {
 
     /// A page sorted by action of a search through the index, which holds every filter of the query: with more
     /// than 10,000 matches, or next to filters with any number (reading and sorting a set of up to 10,000 rows
-    /// took 70–90 ms at 1M; free text alone with a set is walked or sorted as before). Free text alone first
-    /// walks the action index testing the text, for at most `ACTION_WALK_ROWS` events (or ten per row wanted,
-    /// for the first 10,000 rows): enough when the term is common in the first actions of the order.
-    /// Otherwise (and always next to filters, whose rows bunch in some actions: walking the action index for
-    /// `q=zoe&outcome=failure` read 5 s of other actions at 10M) the page goes one action at a time, over the actions that have rows matching the filters (from the per-day
-    /// counts): the index counts the action's matches (FTS5, with the action's tag), no further than the rows
-    /// the page still skips, so that the page skips whole actions; within its action the page is read in time
-    /// order block by block (`fill_by_blocks`). An action whose events hold no match costs one FTS5 query
-    /// (about 60 ms at 10M for a phrase of common trigrams), remembered with the index's mark.
+    /// took 70–90 ms at 1M; free text alone with a set is walked or sorted as before). A first page of free
+    /// text alone first walks the action index testing the text, for at most `ACTION_WALK_ROWS` events: enough
+    /// when the term is common in the first action of the order. Otherwise (and always next to filters, whose
+    /// rows bunch in some actions: walking the action index for `q=zoe&outcome=failure` read 5 s of other
+    /// actions at 10M) the page goes one action at a time, over the actions that have rows matching the
+    /// filters (from the per-day counts): the index counts the action's matches (FTS5, with the action's tag),
+    /// no further than the rows the page still skips, so that the page skips whole actions; within its action
+    /// the page is read in time order block by block (`fill_by_blocks`). An action whose events hold no match
+    /// costs one FTS5 query (about 60 ms at 10M for a phrase of common trigrams), remembered with the index's
+    /// mark.
     async fn text_page_by_action(
         &self,
         q: &AuditQuery,
@@ -481,10 +482,12 @@ impl AuditStore {
             return Ok(None);
         }
         let wanted = q.offset() + u64::from(q.page_size);
-        if !q.has_filters_besides_text() && wanted <= TEXT_COUNT_CAP {
-            let budget = ACTION_WALK_ROWS.max(10 * wanted as i64);
+        if !q.has_filters_besides_text() && wanted as i64 * 10 <= ACTION_WALK_ROWS {
             let by_action = "events INDEXED BY events_by_action";
-            if let Some(rows) = self.walk_for_page(q, resolved, by_action, pattern, budget).await? {
+            if let Some(rows) = self
+                .walk_for_page(q, resolved, by_action, pattern, ACTION_WALK_ROWS)
+                .await?
+            {
                 return Ok(Some(rows));
             }
         }
@@ -1043,9 +1046,11 @@ fn sort_blocks_in_page_order(blocks: &mut [(i64, i64, i64)], desc: bool) {
     }
 }
 
-/// How many events a page of free text sorted by action walks before it counts matches action by action
-/// (`text_page_by_action`): about 28 ms of testing the text.
-const ACTION_WALK_ROWS: i64 = 20_000;
+/// How many events a first page of free text sorted by action walks before it counts matches action by action
+/// (`text_page_by_action`): about 14 ms of testing the text at 10M events, when the walk finds too few (the
+/// term is rare in the first actions: `q=nightly-1&sort=action` spent 145 ms walking 20,000 rows). A page
+/// walks only when it wants at most a tenth of this.
+const ACTION_WALK_ROWS: i64 = 2_000;
 
 /// `WHERE` for every filter of the query, all bound, combined with AND.
 pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {

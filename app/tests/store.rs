@@ -1227,6 +1227,72 @@ async fn structured_totals_stay_exact_as_events_arrive() {
     }
 }
 
+/// A phrase next to a filter whose events never hold it: counted as none (the index shows it through the
+/// phrase's rarest trigram, or through the phrase when every trigram is there but apart), remembered as none,
+/// and counted again once an event of the filter holds it.
+#[tokio::test]
+async fn a_phrase_that_never_meets_a_filter_counts_none_until_it_does() {
+    let (store, _d) = open().await;
+    let mut batch = Vec::new();
+    for k in 0..300 {
+        // "mailbox" only in the mailbox category; its trigrams apart in the auth category.
+        let mut e = ev("mailbox.create", &format!("owner-{k}"), "2026-03-01T10:00:00Z");
+        e.target = Some(Target {
+            kind: "mailbox".into(),
+            id: Some(format!("m{k}")),
+            name: Some(format!("box {k}")),
+        });
+        batch.push(e);
+        let mut e = ev("auth.login", &format!("mail-{k}"), "2026-03-01T11:00:00Z");
+        e.target = Some(Target {
+            kind: "session".into(),
+            id: Some(format!("s{k}")),
+            name: Some(format!("box ilbo {k}")),
+        });
+        batch.push(e);
+    }
+    store.record_batch(batch).await.unwrap();
+    // (query, matches now, matches once the events below are stored)
+    let cases = [
+        ("q=mailbox&category=auth", 0, 1),
+        ("q=mailbox&category=auth&sort=action", 0, 1),
+        ("q=xilboy&category=mailbox", 0, 1),
+        ("q=xilboy&category=mailbox&sort=action&order=asc", 0, 1),
+        ("q=mailbox&category=mailbox", 300, 301),
+    ];
+    let check = |state: &'static str, after: bool| {
+        let store = &store;
+        async move {
+            for (qs, now, later) in cases {
+                let expected = if after { later } else { now };
+                let page = store.list(&q(qs)).await.unwrap();
+                assert_eq!(page.total, expected, "{qs}, {state}");
+                assert_eq!(page.entries.len() as u64, expected.min(50), "{qs}, {state}");
+            }
+        }
+    };
+    check("not indexed", false).await;
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    check("indexed", false).await;
+    check("indexed, asked again", false).await;
+    let mut e = ev("auth.login", "late", "2026-03-02T09:00:00Z");
+    e.target = Some(Target {
+        kind: "session".into(),
+        id: Some("late".into()),
+        name: Some("a mailbox".into()),
+    });
+    let mut f = ev("mailbox.create", "late", "2026-03-02T09:00:00Z");
+    f.target = Some(Target {
+        kind: "mailbox".into(),
+        id: Some("xilboy".into()),
+        name: Some("xilboy and a mailbox".into()),
+    });
+    store.record_batch(vec![e, f]).await.unwrap();
+    check("new events not indexed", true).await;
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    check("new events indexed", true).await;
+}
+
 #[tokio::test]
 async fn a_change_and_the_event_that_records_it_are_stored_together_or_not_at_all() {
     use app::{model::Role, store::StoreError};

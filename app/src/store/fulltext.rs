@@ -402,8 +402,10 @@ pub(super) async fn count_indexed(
 /// The trigrams of `text` sampled for the rarest (`proven_empty`), at most.
 const PROBE_TRIGRAMS: usize = 8;
 
-/// The latest indexed rows in which each trigram is counted to find the rarest.
+/// The latest indexed rows among which each trigram's share is estimated to find the rarest: from how far its
+/// first `PROBE_MATCHES` matches there reach (0.3 ms; counting them all took 2.4 ms a common trigram).
 const PROBE_SAMPLE_ROWS: i64 = 65_536;
+const PROBE_MATCHES: i64 = 64;
 
 /// True when the FTS5 query `expr`, whose first part is the phrase of `text` and whose other parts are tags,
 /// has no match among the rows the index held at `through`, as shown by a cheaper query that matches more:
@@ -430,17 +432,28 @@ async fn proven_empty(
     let place = match store.counts.get(&key) {
         Some((place, _)) => place as usize,
         None => {
-            let mut rarest = (i64::MAX, 0);
+            // Each trigram's share of the latest rows, from how far its first few matches there reach.
+            let after = (through - PROBE_SAMPLE_ROWS).max(0);
+            let mut rarest = (f64::INFINITY, 0);
             for (place, window) in chars.windows(3).take(PROBE_TRIGRAMS).enumerate() {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH ? AND rowid > ? AND rowid <= ?",
+                let (n, last): (i64, Option<i64>) = sqlx::query_as(
+                    "SELECT COUNT(*), MAX(rowid) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
+                     AND rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?)",
                 )
                 .bind(format!("{{body}} : {}", phrase(&window.iter().collect::<String>())))
-                .bind(through - PROBE_SAMPLE_ROWS)
+                .bind(after)
                 .bind(through)
+                .bind(PROBE_MATCHES)
                 .fetch_one(&mut *conn)
                 .await?;
-                rarest = rarest.min((n, place));
+                let reach = match last {
+                    Some(last) if n == PROBE_MATCHES => last - after,
+                    _ => through - after,
+                };
+                let share = n as f64 / reach.max(1) as f64;
+                if share < rarest.0 {
+                    rarest = (share, place);
+                }
             }
             store.counts.put(key, rarest.1 as u64, through);
             rarest.1

@@ -714,6 +714,9 @@ impl AuditStore {
             if let Some(n) = indexed_total(self, q, resolved, i64::MAX).await? {
                 return Ok(n);
             }
+            if let Some(n) = self.count_by_blocks(q, resolved, i64::MAX).await? {
+                return Ok(n);
+            }
             let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM {}", resolved.table(q)));
             push_filters(&mut b, q, resolved);
             let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
@@ -808,6 +811,72 @@ impl AuditStore {
         }))
     }
 
+    /// The count, up to `cap`, of a search in a time range through the index, which holds every other filter
+    /// (`TextPlan::timed_query`), by blocks of 4,096 row ids (migration 14 keeps each block's range of times):
+    /// the index counts the blocks whose times lie inside the range, in runs of up to 64 blocks, and LIKE tests
+    /// the rows of the blocks at its ends (and those not yet indexed). Counting every row of the range with
+    /// LIKE read 90,000 rows to reach 10,001 matches of a common term (`q=zoe&from=…&to=…`: 66 ms at 10M).
+    /// `None` for other searches.
+    async fn count_by_blocks(&self, q: &AuditQuery, resolved: &Resolved, cap: i64) -> Result<Option<u64>, StoreError> {
+        let Some((expr, through, pattern)) = resolved.text.timed_query() else {
+            return Ok(None);
+        };
+        let from = q.from.as_ref().map_or(i64::MIN, |b| b.millis);
+        let to = q.to.as_ref().map_or(i64::MAX, |b| b.millis);
+        let blocks: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT block, min_ts, max_ts FROM seq_blocks WHERE max_ts >= ? AND min_ts <= ? ORDER BY block",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?;
+        let inside = |&(block, min, max): &(i64, i64, i64)| {
+            min >= from && max <= to && ((block + 1) << SEQ_BLOCK_SHIFT) - 1 <= through
+        };
+        let mut n = 0i64;
+        let mut rest = blocks.as_slice();
+        while let Some(first) = rest.first()
+            && n < cap
+        {
+            // A run of neighbouring blocks inside the range, counted by the index; or one block at an end.
+            let run = if inside(first) {
+                rest.iter()
+                    .take(64)
+                    .enumerate()
+                    .take_while(|&(i, b)| inside(b) && b.0 == first.0 + i as i64)
+                    .count()
+            } else {
+                1
+            };
+            let (lo, hi) = (
+                first.0 << SEQ_BLOCK_SHIFT,
+                ((rest[run - 1].0 + 1) << SEQ_BLOCK_SHIFT) - 1,
+            );
+            n += if inside(first) {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
+                     AND rowid BETWEEN ? AND ? LIMIT ?)",
+                )
+                .bind(expr)
+                .bind(lo)
+                .bind(hi)
+                .bind(cap - n)
+                .fetch_one(&self.read)
+                .await?
+            } else {
+                let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events NOT INDEXED");
+                push_structured(&mut b, q, resolved);
+                b.push(" AND seq BETWEEN ").push_bind(lo).push(" AND ").push_bind(hi);
+                b.push(" AND ");
+                push_like(&mut b, pattern);
+                b.push(" LIMIT ").push_bind(cap - n).push(")");
+                b.build_query_scalar::<i64>().fetch_one(&self.read).await?
+            };
+            rest = &rest[run..];
+        }
+        Ok(Some(n as u64))
+    }
+
     /// How many events match, counting no further than `cap + 1`.
     pub async fn count_capped(&self, q: &AuditQuery, cap: u64) -> Result<u64, StoreError> {
         self.count_capped_with(q, &self.resolve(q).await?, cap).await
@@ -815,6 +884,9 @@ impl AuditStore {
 
     async fn count_capped_with(&self, q: &AuditQuery, resolved: &Resolved, cap: u64) -> Result<u64, StoreError> {
         if let Some(n) = indexed_total(self, q, resolved, (cap + 1) as i64).await? {
+            return Ok(n);
+        }
+        if let Some(n) = self.count_by_blocks(q, resolved, (cap + 1) as i64).await? {
             return Ok(n);
         }
         let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", resolved.table(q)));

@@ -170,6 +170,9 @@ pub(super) enum TextPlan {
         /// When the index holds every filter of the query: its FTS5 query and the last event it holds. The
         /// plan was chosen because that query matches more than `INDEX_PLAN_MAX` indexed rows.
         indexed: Option<(String, i64)>,
+        /// The same when the index holds every filter but `from`/`to`, which it does not hold: the query's
+        /// count is then read block by block (`AuditStore::count_by_blocks`).
+        timed: Option<(String, i64)>,
     },
 }
 
@@ -195,6 +198,20 @@ impl TextPlan {
             TextPlan::Scan {
                 pattern,
                 indexed: Some((expr, through)),
+                ..
+            } => Some((expr, *through, pattern)),
+            _ => None,
+        }
+    }
+
+    /// A search that walks the table, with a time range, although the index holds all of its other filters:
+    /// the FTS5 query, the last event the index holds, and the LIKE pattern.
+    pub(super) fn timed_query(&self) -> Option<(&str, i64, &str)> {
+        match self {
+            TextPlan::Scan {
+                pattern,
+                timed: Some((expr, through)),
+                ..
             } => Some((expr, *through, pattern)),
             _ => None,
         }
@@ -265,11 +282,15 @@ impl AuditStore {
         let pattern = like_pattern(text);
         // The trigram index cannot look up fewer than three characters.
         if text.chars().count() < 3 {
-            return Ok(TextPlan::Scan { pattern, indexed: None });
+            return Ok(TextPlan::Scan {
+                pattern,
+                indexed: None,
+                timed: None,
+            });
         }
         // One snapshot, so that the count covers exactly the rows up to `indexed_through`.
         let mut tx = self.read.begin().await?;
-        let (expr, exact) = match_expression(&mut tx, text, q, actor).await?;
+        let (expr, exact, exact_but_time) = match_expression(&mut tx, text, q, actor).await?;
         let indexed_through: i64 = sqlx::query_scalar("SELECT text_through FROM fts_progress WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
@@ -287,8 +308,13 @@ impl AuditStore {
         tx.commit().await?;
         if matches > INDEX_PLAN_MAX {
             self.counts.raise(at_least_key(&expr), matches as u64, indexed_through);
+            let timed = (exact_but_time && !exact).then(|| (expr.clone(), indexed_through));
             let indexed = exact.then_some((expr, indexed_through));
-            return Ok(TextPlan::Scan { pattern, indexed });
+            return Ok(TextPlan::Scan {
+                pattern,
+                indexed,
+                timed,
+            });
         }
         Ok(TextPlan::Index {
             seqs,
@@ -520,16 +546,17 @@ async fn tag_condition(
     Ok(format!("({})", any.join(" OR ")))
 }
 
-/// The FTS5 query for the text and the query's filters that the index holds as tags, and whether those are
-/// all of its filters (then the query's matches among indexed rows are exactly the FTS5 query's).
+/// The FTS5 query for the text and the query's filters that the index holds as tags, whether those are all of
+/// its filters (then the query's matches among indexed rows are exactly the FTS5 query's), and whether they
+/// are all but `from`/`to`.
 async fn match_expression(
     conn: &mut sqlx::SqliteConnection,
     text: &str,
     q: &AuditQuery,
     actor: Option<(&[String], bool)>,
-) -> Result<(String, bool), StoreError> {
+) -> Result<(String, bool, bool), StoreError> {
     let mut parts = vec![format!("{{body}} : {}", phrase(text))];
-    let mut exact = q.from.is_none() && q.to.is_none() && q.target_id.is_none();
+    let mut exact_but_time = q.target_id.is_none();
     let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
     if !q.actions.is_empty() {
         filters.push((0, q.actions.clone()));
@@ -548,12 +575,13 @@ async fn match_expression(
     }
     if let Some((whos, all)) = actor {
         filters.push((6, whos.to_vec()));
-        exact &= all;
+        exact_but_time &= all;
     }
     for (place, values) in filters {
         parts.push(tag_condition(conn, place, &values).await?);
     }
-    Ok((parts.join(" AND "), exact))
+    let exact = exact_but_time && q.from.is_none() && q.to.is_none();
+    Ok((parts.join(" AND "), exact, exact_but_time))
 }
 
 /// The count of a search through the index, when the index holds every filter of the query: the indexed
@@ -577,6 +605,7 @@ pub(super) async fn indexed_total(
         TextPlan::Scan {
             pattern,
             indexed: Some((expr, indexed_through)),
+            ..
         } => {
             // More than `INDEX_PLAN_MAX` indexed rows match: enough for a count that stops at `cap`.
             if cap <= INDEX_PLAN_MAX + 1 {

@@ -564,6 +564,21 @@ async fn free_text_totals_stop_at_ten_thousand_unless_asked_for_exactly() {
 
 /// Through the index, the count of free text next to filters comes from FTS5 (the filters are tags there):
 /// exact below 10,000, a lower bound above unless asked for, and the same before, during and after indexing.
+/// Asserts a search's totals against `exact`, its number of matches: shown up to 10,000 (then as a lower
+/// bound), and in full with `count=exact`. Returns the first page.
+async fn assert_search_totals(store: &AuditStore, qs: &str, exact: u64, state: &str) -> app::model::EventPage {
+    let page = store.list(&q(qs)).await.unwrap();
+    let shown = (exact.min(10_000), exact > 10_000);
+    assert_eq!((page.total, page.total_is_lower_bound), shown, "{qs}, {state}");
+    let all = store.list(&q(&format!("{qs}&count=exact"))).await.unwrap();
+    assert_eq!(
+        (all.total, all.total_is_lower_bound),
+        (exact, false),
+        "{qs}&count=exact, {state}"
+    );
+    page
+}
+
 #[tokio::test]
 async fn free_text_next_to_filters_counts_the_same_through_the_index() {
     let (store, _d) = open().await;
@@ -607,15 +622,7 @@ async fn free_text_next_to_filters_counts_the_same_through_the_index() {
         async move {
             for (qs, exact) in cases {
                 let exact = exact as u64;
-                let page = store.list(&q(qs)).await.unwrap();
-                let shown = (exact.min(10_000), exact > 10_000);
-                assert_eq!((page.total, page.total_is_lower_bound), shown, "{qs}, {state}");
-                let all = store.list(&q(&format!("{qs}&count=exact"))).await.unwrap();
-                assert_eq!(
-                    (all.total, all.total_is_lower_bound),
-                    (exact, false),
-                    "{qs}&count=exact, {state}"
-                );
+                let page = assert_search_totals(store, qs, exact, state).await;
                 let size = u64::from(page.page_size);
                 let on_page = exact.saturating_sub((u64::from(page.page) - 1) * size).min(size);
                 assert_eq!(page.entries.len() as u64, on_page, "{qs}, {state}");
@@ -720,15 +727,7 @@ async fn a_search_in_a_time_range_counts_the_events_in_it() {
                     if failures { "&outcome=failure" } else { "" }
                 );
                 let exact = (from..=to.min(n - 1)).filter(|i| !failures || i % 2 == 0).count() as u64;
-                let page = store.list(&q(&qs)).await.unwrap();
-                let shown = (exact.min(10_000), exact > 10_000);
-                assert_eq!((page.total, page.total_is_lower_bound), shown, "{qs}, {state}");
-                let all = store.list(&q(&format!("{qs}&count=exact"))).await.unwrap();
-                assert_eq!(
-                    (all.total, all.total_is_lower_bound),
-                    (exact, false),
-                    "{qs}&count=exact, {state}"
-                );
+                assert_search_totals(store, &qs, exact, state).await;
             }
         }
     };

@@ -495,15 +495,21 @@ impl AuditStore {
                 return Ok(Some(rows));
             }
         }
-        let actions = self.actions_with_rows(q, resolved).await?;
+        let mut actions = Vec::new();
+        for action in self.actions_with_rows(q, resolved).await? {
+            let with_action = fulltext::with_action(self, expr, &action).await?;
+            actions.push((action, with_action));
+        }
+        if let Some((seqs, _, _)) = resolved.text.index_set() {
+            fulltext::count_set_by_action(self, seqs, through, &actions).await?;
+        }
         let mut page = PageFill::new(q);
-        for action in actions {
+        for (action, expr) in actions {
             let within = AuditQuery {
                 actions: vec![action.clone()],
                 sort: SortKey::Timestamp,
                 ..q.clone()
             };
-            let expr = fulltext::with_action(self, expr, &action).await?;
             // The action's matches, no more than the page skips and one: indexed, then above the index.
             let cap = page.skip as i64 + 1;
             let indexed = fulltext::count_indexed(self, &expr, through, cap, (&within, resolved, pattern)).await?;

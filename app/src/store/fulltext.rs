@@ -390,7 +390,7 @@ pub(super) async fn count_indexed(
     {
         return Ok(n as i64);
     }
-    let key = format!("fts\u{0}{expr}");
+    let key = exact_key(expr);
     let (known, from) = match store.counts.get(&key) {
         Some((n, known_through)) if known_through <= through => (n as i64, known_through),
         _ => (0, 0),
@@ -494,6 +494,42 @@ async fn proven_empty(
             .fetch_one(&mut *conn)
             .await?;
     Ok(!any)
+}
+
+/// Remembers, for each action of `actions` (with its FTS5 query: a search's, with the action's tag), how many
+/// of the search's indexed matches (`seqs`, a JSON array, exact through the index's mark `through`) are its
+/// events, as `count_indexed` would count them: one read of the set's rows (about 10,000 at most) instead of
+/// an FTS5 query per action, where an action without matches costs a walk through two lists
+/// (`q=nightly-12&outcome=success&sort=action`: 1.3–2.2 s at 10M the first time). Nothing is read when every
+/// count is known through `through`.
+pub(super) async fn count_set_by_action(
+    store: &AuditStore,
+    seqs: &str,
+    through: i64,
+    actions: &[(String, String)],
+) -> Result<(), StoreError> {
+    let known = |expr: &str| matches!(store.counts.get(&exact_key(expr)), Some((_, t)) if t == through);
+    if actions.iter().all(|(_, expr)| known(expr)) {
+        return Ok(());
+    }
+    let counted: std::collections::HashMap<String, i64> = sqlx::query_as(
+        "SELECT action, COUNT(*) FROM events WHERE seq IN (SELECT value FROM json_each(?)) GROUP BY action",
+    )
+    .bind(seqs)
+    .fetch_all(&store.read)
+    .await?
+    .into_iter()
+    .collect();
+    for (action, expr) in actions {
+        let n = counted.get(action).copied().unwrap_or(0);
+        store.counts.put(exact_key(expr), n as u64, through);
+    }
+    Ok(())
+}
+
+/// The count cache's key for the exact count of the FTS5 query `expr`'s indexed matches.
+fn exact_key(expr: &str) -> String {
+    format!("fts\u{0}{expr}")
 }
 
 /// The count cache's key for a lower bound of the FTS5 query `expr`'s indexed matches.

@@ -1284,6 +1284,16 @@ async fn structured_totals_stay_exact_as_events_arrive() {
     }
 }
 
+/// `e` with a target of this kind, id and name.
+fn targeted(mut e: NewEvent, kind: &str, id: &str, name: &str) -> NewEvent {
+    e.target = Some(Target {
+        kind: kind.into(),
+        id: Some(id.into()),
+        name: Some(name.into()),
+    });
+    e
+}
+
 /// A phrase next to a filter whose events never hold it: counted as none (the index shows it through the
 /// phrase's rarest trigram, or through the phrase when every trigram is there but apart), remembered as none,
 /// and counted again once an event of the filter holds it.
@@ -1293,20 +1303,19 @@ async fn a_phrase_that_never_meets_a_filter_counts_none_until_it_does() {
     let mut batch = Vec::new();
     for k in 0..300 {
         // "mailbox" only in the mailbox category; its trigrams apart in the auth category.
-        let mut e = ev("mailbox.create", &format!("owner-{k}"), "2026-03-01T10:00:00Z");
-        e.target = Some(Target {
-            kind: "mailbox".into(),
-            id: Some(format!("m{k}")),
-            name: Some(format!("box {k}")),
-        });
-        batch.push(e);
-        let mut e = ev("auth.login", &format!("mail-{k}"), "2026-03-01T11:00:00Z");
-        e.target = Some(Target {
-            kind: "session".into(),
-            id: Some(format!("s{k}")),
-            name: Some(format!("box ilbo {k}")),
-        });
-        batch.push(e);
+        let (at, m, s) = ("2026-03-01T10:00:00Z", format!("m{k}"), format!("s{k}"));
+        batch.push(targeted(
+            ev("mailbox.create", &format!("owner-{k}"), at),
+            "mailbox",
+            &m,
+            &format!("box {k}"),
+        ));
+        batch.push(targeted(
+            ev("auth.login", &format!("mail-{k}"), at),
+            "session",
+            &s,
+            &format!("box ilbo {k}"),
+        ));
     }
     store.record_batch(batch).await.unwrap();
     // (query, matches now, matches once the events below are stored)
@@ -1332,18 +1341,14 @@ async fn a_phrase_that_never_meets_a_filter_counts_none_until_it_does() {
     while store.index_pending(10_000).await.unwrap() > 0 {}
     check("indexed", false).await;
     check("indexed, asked again", false).await;
-    let mut e = ev("auth.login", "late", "2026-03-02T09:00:00Z");
-    e.target = Some(Target {
-        kind: "session".into(),
-        id: Some("late".into()),
-        name: Some("a mailbox".into()),
-    });
-    let mut f = ev("mailbox.create", "late", "2026-03-02T09:00:00Z");
-    f.target = Some(Target {
-        kind: "mailbox".into(),
-        id: Some("xilboy".into()),
-        name: Some("xilboy and a mailbox".into()),
-    });
+    let at = "2026-03-02T09:00:00Z";
+    let e = targeted(ev("auth.login", "late", at), "session", "late", "a mailbox");
+    let f = targeted(
+        ev("mailbox.create", "late", at),
+        "mailbox",
+        "xilboy",
+        "xilboy and a mailbox",
+    );
     store.record_batch(vec![e, f]).await.unwrap();
     check("new events not indexed", true).await;
     while store.index_pending(10_000).await.unwrap() > 0 {}

@@ -456,17 +456,19 @@ impl AuditStore {
     }
 
     /// A page sorted by action of a search through the index, which holds every filter of the query: with more
-    /// than 10,000 matches, or next to filters with any number (reading and sorting a set of up to 10,000 rows
-    /// took 70–90 ms at 1M; free text alone with a set is walked or sorted as before). A first page of free
+    /// than 10,000 matches, or next to filters with more than `SMALL_SET` (reading and sorting a set of up to
+    /// 10,000 rows took 70–90 ms at 1M; a smaller set, or one of free text alone, is walked or sorted as
+    /// before). A first page of free
     /// text alone first walks the action index testing the text, for at most `ACTION_WALK_ROWS` events: enough
     /// when the term is common in the first action of the order. Otherwise (and always next to filters, whose
     /// rows bunch in some actions: walking the action index for `q=zoe&outcome=failure` read 5 s of other
     /// actions at 10M) the page goes one action at a time, over the actions that have rows matching the
     /// filters (from the per-day counts): the index counts the action's matches (FTS5, with the action's tag),
     /// no further than the rows the page still skips, so that the page skips whole actions; within its action
-    /// the page is read in time order block by block (`fill_by_blocks`). An action whose events hold no match
-    /// costs one FTS5 query (about 60 ms at 10M for a phrase of common trigrams), remembered with the index's
-    /// mark.
+    /// the page is read in time order block by block (`fill_by_blocks`). The counts are remembered with the
+    /// index's mark (`count_indexed`). A set gives them all from one read of its rows (`count_set_by_action`);
+    /// otherwise an action whose events hold no match costs a probe of the index (`proven_empty`, then the
+    /// FTS5 query itself: about 60 ms at 10M for a phrase of common trigrams).
     async fn text_page_by_action(
         &self,
         q: &AuditQuery,
@@ -859,24 +861,9 @@ impl AuditStore {
                 ((rest[run - 1].0 + 1) << SEQ_BLOCK_SHIFT) - 1,
             );
             n += if inside(first) {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
-                     AND rowid BETWEEN ? AND ? LIMIT ?)",
-                )
-                .bind(expr)
-                .bind(lo)
-                .bind(hi)
-                .bind(cap - n)
-                .fetch_one(&self.read)
-                .await?
+                fulltext::fts_count(self, expr, (lo - 1, hi), cap - n).await?
             } else {
-                let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events NOT INDEXED");
-                push_structured(&mut b, q, resolved);
-                b.push(" AND seq BETWEEN ").push_bind(lo).push(" AND ").push_bind(hi);
-                b.push(" AND ");
-                push_like(&mut b, pattern);
-                b.push(" LIMIT ").push_bind(cap - n).push(")");
-                b.build_query_scalar::<i64>().fetch_one(&self.read).await?
+                fulltext::like_count(self, q, resolved, (lo - 1, Some(hi)), pattern, cap - n).await?
             };
             rest = &rest[run..];
         }

@@ -257,6 +257,12 @@ fn phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// The FTS5 condition that the searched text holds `text` as a substring: the first part of every search's
+/// FTS5 query.
+fn body_phrase(text: &str) -> String {
+    format!("{{body}} : {}", phrase(text))
+}
+
 impl AuditStore {
     /// True while event inserts are waiting: background work (the indexer) should step aside.
     pub fn writes_pending(&self) -> bool {
@@ -405,16 +411,7 @@ pub(super) async fn count_indexed(
     } else if from > 0 && through - from <= LIKE_DELTA_ROWS {
         like_count(store, q, resolved, (from, Some(through)), pattern, wanted).await?
     } else {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
-             AND rowid > ? AND rowid <= ? LIMIT ?)",
-        )
-        .bind(expr)
-        .bind(from)
-        .bind(through)
-        .bind(wanted)
-        .fetch_one(&store.read)
-        .await?
+        fts_count(store, expr, (from, through), wanted).await?
     };
     let n = known + added;
     if n < cap {
@@ -423,6 +420,26 @@ pub(super) async fn count_indexed(
         store.counts.raise(at_least, n as u64, through);
     }
     Ok(n)
+}
+
+/// How many events in the range of row ids `(after, upto]` the FTS5 query `expr` matches, counting no further
+/// than `cap`.
+pub(super) async fn fts_count(
+    store: &AuditStore,
+    expr: &str,
+    (after, upto): (i64, i64),
+    cap: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
+         AND rowid > ? AND rowid <= ? LIMIT ?)",
+    )
+    .bind(expr)
+    .bind(after)
+    .bind(upto)
+    .bind(cap)
+    .fetch_one(&store.read)
+    .await?)
 }
 
 /// The trigrams of `text` sampled for the rarest (`proven_empty`), at most.
@@ -445,7 +462,7 @@ async fn proven_empty(
     (expr, text): (&str, &str),
     through: i64,
 ) -> Result<bool, StoreError> {
-    let head = format!("{{body}} : {}", phrase(text));
+    let head = body_phrase(text);
     let chars: Vec<char> = text.chars().collect();
     let Some(tags) = expr.strip_prefix(&head).filter(|t| !t.is_empty()) else {
         return Ok(false);
@@ -466,7 +483,7 @@ async fn proven_empty(
                     "SELECT COUNT(*), MAX(rowid) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? \
                      AND rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?)",
                 )
-                .bind(format!("{{body}} : {}", phrase(&window.iter().collect::<String>())))
+                .bind(body_phrase(&window.iter().collect::<String>()))
                 .bind(after)
                 .bind(through)
                 .bind(PROBE_MATCHES)
@@ -486,7 +503,7 @@ async fn proven_empty(
         }
     };
     let trigram: String = chars[place..place + 3].iter().collect();
-    let probe = format!("{{body}} : {}{tags}", phrase(&trigram));
+    let probe = format!("{}{tags}", body_phrase(&trigram));
     let any: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH ? AND rowid <= ?)")
             .bind(probe)
@@ -591,7 +608,7 @@ async fn match_expression(
     q: &AuditQuery,
     actor: Option<(&[String], bool)>,
 ) -> Result<(String, bool, bool), StoreError> {
-    let mut parts = vec![format!("{{body}} : {}", phrase(text))];
+    let mut parts = vec![body_phrase(text)];
     let mut exact_but_time = q.target_id.is_none();
     let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
     if !q.actions.is_empty() {
@@ -674,7 +691,7 @@ pub(super) async fn unindexed_count(
 
 /// How many events in the range of row ids `(after, upto]` (no upper end: `None`) match the query's filters
 /// and its LIKE `pattern`, counting no further than `cap`.
-async fn like_count(
+pub(super) async fn like_count(
     store: &AuditStore,
     q: &AuditQuery,
     resolved: &super::events::Resolved,

@@ -15,6 +15,7 @@ use sqlx::{QueryBuilder, SqliteConnection};
 
 use super::{
     StoreError,
+    count_cache::Kept,
     events::{Resolved, push_filters},
     sql::SqlSink,
     writer::DAY_MS,
@@ -255,7 +256,7 @@ const MAX_HISTOGRAMS: usize = 100;
 /// tables again. Anything that ever deletes events (a retention purge) must also empty this cache.
 #[derive(Debug, Default)]
 pub(super) struct HistogramCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (Histogram, i64)>>,
+    entries: Kept<(Histogram, i64), MAX_HISTOGRAMS>,
 }
 
 impl HistogramCache {
@@ -274,7 +275,7 @@ impl HistogramCache {
             .fetch_one(&mut *conn)
             .await?;
         let key = format!("{}#{split:?}", q.filters_only().to_query_string());
-        let known = self.entries.lock().ok().and_then(|e| e.get(&key).cloned());
+        let known = self.entries.get(&key);
         let mut days = match known {
             Some((days, through)) if through == head => return Ok(Some((days, head))),
             Some((days, through)) if through < head => {
@@ -296,15 +297,7 @@ impl HistogramCache {
         };
         normalize(&mut days);
         let days = Arc::new(days);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_HISTOGRAMS {
-                entries.clear();
-            }
-            let newer = entries.get(&key).is_none_or(|(_, known)| *known < head);
-            if newer {
-                entries.insert(key, (Arc::clone(&days), head));
-            }
-        }
+        self.entries.put(key, Arc::clone(&days), head);
         Ok(Some((days, head)))
     }
 }

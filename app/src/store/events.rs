@@ -330,7 +330,7 @@ impl AuditStore {
             }
         }
         let untouched = (page.skip, page.rows.len());
-        let mut counted = self.block_counts.get(expr);
+        let mut counted = self.block_counts.get(expr).unwrap_or_default();
         // How many blocks of row ids one count may span: a few for a page near the start (its rows are usually in
         // the first blocks), growing to 64.
         let mut width: i64 = if page.skip < 4096 { 4 } else { 64 };
@@ -382,7 +382,7 @@ impl AuditStore {
                     }
                 }
                 let whole = (from..=to).filter(|b| ((b + 1) << SEQ_BLOCK_SHIFT) - 1 <= through);
-                self.block_counts.put(expr, whole.map(|b| (b, counted[&b])));
+                self.block_counts.add(expr, whole.map(|b| (b, counted[&b])));
                 width = (width * 4).min(64);
             }
             let count_of = |members: &[i64]| {

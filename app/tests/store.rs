@@ -466,6 +466,98 @@ async fn list_rows_mask_ip_and_skip_details() {
     assert_eq!(whole.ip.as_deref(), Some("203.0.113.42"), "stored whole");
 }
 
+/// Every column of a listed row is the stored value, byte for byte (the page's rows come from SQLite as one JSON
+/// array): quotes, backslashes, JSON and HTML in text, other scripts, and missing values.
+#[tokio::test]
+async fn list_rows_carry_every_value_as_stored() {
+    let (store, _d) = open().await;
+    let tricky = [
+        r#"say "hi" \ back\slash \u0041 {"a": [1, null]}"#,
+        "<script>alert(1)</script> &amp; 'single'",
+        "שלום עולם مرحبا 👩‍💻 Ünïcode\ttab",
+        "=SUM(A1) line\nbreak",
+    ];
+    let mut events = Vec::new();
+    for (i, text) in tricky.iter().enumerate() {
+        let mut e = ev(
+            "user.update",
+            &format!("u{i}"),
+            &format!("2026-03-0{}T12:00:00Z", i + 1),
+        );
+        e.actor = Some(Actor {
+            kind: ActorType::User,
+            id: Some(format!("id {text}")),
+            name: Some(text.to_string()),
+            email: None,
+        });
+        e.target = Some(Target {
+            kind: "mailbox".into(),
+            id: Some(text.to_string()),
+            name: Some(format!("name {text}")),
+        });
+        e.source = Some(format!("src {i}"));
+        e.details = json!({"note": text}).as_object().unwrap().clone();
+        events.push(e);
+    }
+    // And one without the optional values.
+    let mut bare = ev("auth.login", "x", "2026-03-09T12:00:00Z");
+    bare.actor = Some(Actor {
+        kind: ActorType::System,
+        id: Some("cron".into()),
+        name: None,
+        email: None,
+    });
+    events.push(bare);
+    store.record_batch(events).await.unwrap();
+    for qs in [
+        "",
+        "sort=action",
+        "sort=action&order=asc",
+        "q=line",
+        "page_size=2&page=2",
+    ] {
+        let page = store.list(&q(qs)).await.unwrap();
+        assert!(!page.entries.is_empty(), "{qs}");
+        for row in &page.entries {
+            let whole = store.get(&row.id).await.unwrap();
+            let stored = (
+                whole.action.as_str(),
+                whole.actor.id.as_deref(),
+                whole.actor.name.as_deref(),
+                whole.actor.email.as_deref(),
+                whole.target.as_ref().map(|t| t.kind.as_str()),
+                whole.target.as_ref().and_then(|t| t.id.as_deref()),
+                whole.target.as_ref().and_then(|t| t.name.as_deref()),
+                whole.source.as_str(),
+                whole.timestamp.as_str(),
+            );
+            let listed = (
+                row.action.as_str(),
+                row.actor_id.as_deref(),
+                row.actor_name.as_deref(),
+                row.actor_email.as_deref(),
+                row.target_type.as_deref(),
+                row.target_id.as_deref(),
+                row.target_name.as_deref(),
+                row.source.as_str(),
+                row.timestamp.as_str(),
+            );
+            assert_eq!(listed, stored, "{qs}");
+        }
+    }
+    let names: Vec<Option<String>> = store
+        .list(&q("sort=action&order=asc"))
+        .await
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|r| r.actor_name)
+        .collect();
+    let mut expected = vec![None];
+    expected.extend(tricky.iter().map(|t| Some(t.to_string())));
+    assert_eq!(names, expected, "auth.login first, then the updates oldest first");
+}
+
 #[tokio::test]
 async fn events_cannot_be_edited() {
     let (store, dir) = seeded().await;

@@ -209,10 +209,24 @@ pub(super) fn locate_day(days: &[DayCount], order: SortOrder, offset: u64) -> Op
 /// The action of a histogram by action that holds the row after `offset` rows in the sort order, and how many
 /// rows of it come before that row.
 pub(super) fn locate_action(days: &[DayCount], order: SortOrder, offset: u64) -> Option<(&str, u64)> {
-    let totals = days
-        .chunk_by(|a, b| a.action == b.action)
+    let totals = action_runs(days)
+        .into_iter()
         .map(|run| (run[0].action.as_str(), total(run)));
     locate(totals, order, offset)
+}
+
+/// The entries of each action in turn, found by binary search: a histogram by action and day holds thousands
+/// of entries for a few dozen actions, and comparing each entry's action with the next one's took a tenth of
+/// the time of a page sorted by action.
+fn action_runs(days: &[DayCount]) -> Vec<&[DayCount]> {
+    let mut runs = Vec::new();
+    let mut rest = days;
+    while let Some(first) = rest.first() {
+        let end = rest.partition_point(|d| d.action == first.action);
+        runs.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    runs
 }
 
 /// Sorts the entries by (action, day), each key once (the whole days and the partial days at the ends of a
@@ -238,10 +252,7 @@ pub(super) fn of_action<'a>(days: &'a [DayCount], action: &str) -> &'a [DayCount
 
 /// The actions with matching rows, in the sort order.
 pub(super) fn actions_in_order(days: &[DayCount], order: SortOrder) -> Vec<String> {
-    let mut actions: Vec<String> = days
-        .chunk_by(|a, b| a.action == b.action)
-        .map(|run| run[0].action.clone())
-        .collect();
+    let mut actions: Vec<String> = action_runs(days).into_iter().map(|run| run[0].action.clone()).collect();
     if order == SortOrder::Desc {
         actions.reverse();
     }

@@ -97,8 +97,12 @@ impl AuditStore {
             .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
         sqlx::migrate!("../migrations").run(&write).await?;
+        // A SQLite connection lives in this process and cannot drop away: the ping that the pool sends before
+        // handing one out (a round trip through the connection's worker thread, beside the query's own) only
+        // adds to every read.
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
             .await?;

@@ -12,7 +12,11 @@
 
 use std::sync::Arc;
 
-use super::{AuditStore, StoreError, events::push_structured, sql::SqlSink};
+use super::{
+    AuditStore, StoreError,
+    events::push_structured,
+    sql::{SqlSink, json_rows},
+};
 use crate::model::AuditQuery;
 
 /// Columns a free-text search looks in, in the order they are indexed.
@@ -571,7 +575,7 @@ async fn index_matches(
     .bind(limit)
     .fetch_one(conn)
     .await?;
-    serde_json::from_str(&json).map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))
+    json_rows(&json)
 }
 
 /// The FTS5 condition that an event's tag at `place` in `TAGS` is one of `values` (a value no indexed event

@@ -57,3 +57,11 @@ impl SqlSink for RawSql {
         self
     }
 }
+
+/// The rows of a query that SQLite returned as one JSON array (`json_group_array(json_array(…))`), each
+/// deserialized as `T` (a tuple of its columns). sqlx hands rows over from its connection's thread one at a time,
+/// each with a wake-up: a query of many rows (a page's, a histogram's, the blocks') costs less as one value.
+/// The array's order is not the query's: callers that need an order sort what they get.
+pub(super) fn json_rows<T: serde::de::DeserializeOwned>(json: &str) -> Result<Vec<T>, super::StoreError> {
+    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)).into())
+}

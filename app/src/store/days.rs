@@ -163,9 +163,9 @@ async fn count_rows(
 }
 
 /// Starts a query of `(action, day, n)` rows, those three expressions `FROM` and `from`; the caller writes the
-/// rest of it and `fetch_counts` reads its rows as one JSON array. A histogram by action and day has thousands of rows, and
-/// sqlx hands rows over from its connection's thread one at a time (as for a page's rows, see
-/// `events::rows_query`): an actor's first page sorted by action spent 40 ms reading its 8,653.
+/// rest of it and `fetch_counts` reads its rows as one JSON array. A histogram by action and day has thousands
+/// of rows, and sqlx hands rows over from its connection's thread one at a time (see `sql::json_rows`): an
+/// actor's first page sorted by action spent 40 ms reading its 8,653.
 fn counts_query([action, day, n]: [&str; 3], from: &str) -> QueryBuilder<'static, sqlx::Sqlite> {
     QueryBuilder::new(format!(
         "SELECT json_group_array(json_array(a, d, n)) FROM (SELECT {action} AS a, {day} AS d, {n} AS n FROM {from}"

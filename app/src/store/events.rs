@@ -81,7 +81,7 @@ impl AuditStore {
         {
             return Ok(page);
         }
-        let rows = if let Some(rows) = self.walked_page(q, resolved).await? {
+        let mut rows = if let Some(rows) = self.walked_page(q, resolved).await? {
             rows
         } else if let Some(rows) = self.text_page_by_action(q, resolved).await? {
             rows
@@ -186,7 +186,6 @@ impl AuditStore {
             b.push(" LIMIT ").push_bind(i64::from(q.page_size));
             fetch_rows(b, &self.read).await?
         };
-        let mut rows = rows;
         sort_in_page_order(&mut rows, q);
         let next_cursor = match rows.last() {
             Some((millis, last)) if rows.len() == q.page_size as usize => {

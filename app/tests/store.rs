@@ -357,7 +357,11 @@ async fn deep_pages_started_from_their_day_equal_pages_that_skip_every_row() {
         "from=2026-03-03T07:00:00Z&to=2026-03-15T13:00:00Z&sort=action&order=asc",
         "from=1969-12-31&outcome=failure&order=asc",
     ];
-    let ids = |page: app::model::EventPage| page.entries.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    // The rows, and the total (which a page placed by the per-day counts takes from them).
+    let ids = |page: app::model::EventPage| {
+        let total = page.total;
+        (page.entries.into_iter().map(|r| r.id).collect::<Vec<_>>(), total)
+    };
     let mut compared = 0;
     for qs in queries {
         // Pages of 2 and 3 rows also lie in the second half of a day (about ten rows), which is read from the
@@ -368,7 +372,7 @@ async fn deep_pages_started_from_their_day_equal_pages_that_skip_every_row() {
                 let want = ids(skipping.list(&query).await.unwrap());
                 let got = ids(anchored.list(&query).await.unwrap());
                 assert_eq!(got, want, "{qs}, page {page} of {size}");
-                compared += want.len();
+                compared += want.0.len();
             }
         }
     }

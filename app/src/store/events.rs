@@ -81,6 +81,8 @@ impl AuditStore {
         {
             return Ok(page);
         }
+        // The total, when the histogram that placed a deep page already gave it (in the page's snapshot).
+        let mut counted = None;
         let mut rows = if let Some(rows) = self.walked_page(q, resolved).await? {
             rows
         } else if let Some(rows) = self.text_page_by_action(q, resolved).await? {
@@ -105,6 +107,9 @@ impl AuditStore {
                 }
                 _ => None,
             };
+            if let Some(Anchor::At { matching, .. }) = anchor {
+                counted = Some(matching);
+            }
             let rows = match anchor {
                 Some(Anchor::At {
                     action: Some(action),
@@ -194,7 +199,7 @@ impl AuditStore {
             _ => None,
         };
         let entries: Vec<EventRow> = rows.into_iter().map(|(_, row)| row).collect();
-        let (total, total_is_lower_bound) = if let Some(total) = exact_total {
+        let (total, total_is_lower_bound) = if let Some(total) = exact_total.or(counted) {
             (total, false)
         } else if q.q.is_some() && !q.exact_count {
             let n = self.count_capped_with(q, resolved, TEXT_COUNT_CAP).await?;
@@ -1189,7 +1194,12 @@ impl AuditStore {
         if q.sort != SortKey::Action || q.q.is_some() || q.target_id.is_some() {
             return Ok(resolved.table(q));
         }
-        Ok(if self.count_with(q, resolved).await? > self.sort_by_index_rows {
+        // A total seen before is enough to choose (it only grows); the first time, it is counted.
+        let matching = match self.counts.get(&q.filters_only().to_query_string()) {
+            Some((n, _)) => n,
+            None => self.count_with(q, resolved).await?,
+        };
+        Ok(if matching > self.sort_by_index_rows {
             "events INDEXED BY events_by_action"
         } else {
             "events"

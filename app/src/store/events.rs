@@ -259,19 +259,17 @@ impl AuditStore {
         pattern: &str,
         budget: i64,
     ) -> Result<Option<PageRows>, StoreError> {
-        let wanted = q.offset() + u64::from(q.page_size);
-        let mut b = QueryBuilder::new("SELECT seq FROM (SELECT seq, ");
+        // The matches in the walk's order, from the page's first: fewer than a page when the walk ends first.
+        let mut b = rows_query("events WHERE seq IN (SELECT seq FROM (SELECT seq, ");
         push_like(&mut b, pattern);
         b.push(" AS hit FROM ").push(source);
         push_structured(&mut b, q, resolved);
         push_order(&mut b, q);
         b.push(" LIMIT ").push_bind(budget);
-        b.push(") WHERE hit LIMIT ").push_bind(wanted as i64);
-        let seqs: Vec<i64> = b.build_query_scalar().fetch_all(&self.read).await?;
-        if (seqs.len() as u64) < wanted {
-            return Ok(None);
-        }
-        Ok(Some(self.rows_by_seq(&seqs[q.offset() as usize..]).await?))
+        b.push(") WHERE hit LIMIT ").push_bind(i64::from(q.page_size));
+        b.push(" OFFSET ").push_bind(q.offset() as i64).push(")");
+        let rows = fetch_rows(b, &self.read).await?;
+        Ok((rows.len() == q.page_size as usize).then_some(rows))
     }
 
     /// A deep page, sorted by time, of a search with more than 10,000 matches (through the index, which holds

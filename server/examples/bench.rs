@@ -372,6 +372,9 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
         }
     }
 
+    if !skip_queries {
+        bench_pages(&server, shapes).await?;
+    }
     if skip_export {
         return Ok(());
     }
@@ -379,6 +382,64 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
     // page cache. Both are reported.
     for run in ["first", "second"] {
         bench_export(&client, &server, token, run).await?;
+    }
+    Ok(())
+}
+
+/// The tab itself for a few of the shapes: the server-rendered HTML a browser gets (before the WASM), with an
+/// admin's session: the list, its total and the facets, through the server functions.
+async fn bench_pages(server: &Server, shapes: &[(&str, &str)]) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let login = client
+        .post(format!("{}/login", server.base))
+        .header("origin", &server.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=bench%40example.com&password=bench-password")
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("auditlog_session="))
+        .and_then(|v| v.split(';').next())
+        .ok_or("the bench admin could not sign in")?
+        .to_string();
+    println!("\nThe tab, server-rendered (GET /admin/audit-log with an admin's session), 30 runs each (10 for q)\n");
+    println!("| query | p50 ms | p95 ms | first request ms |");
+    println!("|---|---|---|---|");
+    let wanted = [
+        "first page",
+        "actor, sorted by action",
+        "combined (category, outcome, source), page 2,000",
+        "q and category",
+    ];
+    for &(name, qs) in shapes.iter().filter(|(name, _)| wanted.contains(name)) {
+        let url = format!("{}/admin/audit-log?{qs}", server.base);
+        let runs = if qs.starts_with("q=") { 10 } else { 30 };
+        let (mut times, mut cold) = (Vec::with_capacity(runs), 0.0);
+        for i in 0..runs + 3 {
+            let t = Instant::now();
+            let resp = client.get(&url).header("cookie", &cookie).send().await?;
+            let status = resp.status();
+            let body = resp.text().await?;
+            if !status.is_success() || !body.contains("role=\"status\"") {
+                return Err(format!("page {qs}: {status}").into());
+            }
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if i == 0 {
+                cold = ms;
+            }
+            if i >= 3 {
+                times.push(ms);
+            }
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
+        println!("| {name} | {p50:.1} | {p95:.1} | {cold:.1} |");
     }
     Ok(())
 }

@@ -274,7 +274,7 @@ impl AuditStore {
 
     /// A deep page, sorted by time, of a search with more than 10,000 matches (through the index, which holds
     /// all of its filters): `fill_by_blocks` from the first block. `None` when the page is shallow (below
-    /// `anchor_min_offset`: the walk in time order fills it sooner), or when the first segment it reads spans
+    /// `DEEP_TEXT_MIN_OFFSET`: the walk in time order fills it sooner), or when the first segment it reads spans
     /// more than 16 blocks (events that arrived far from their time), which the walk handles.
     async fn deep_text_page_by_blocks(
         &self,
@@ -284,7 +284,9 @@ impl AuditStore {
         let Some(index) = resolved.text.indexed_query() else {
             return Ok(None);
         };
-        let deep = self.anchor_min_offset.is_some_and(|min| q.offset() > min);
+        let deep = self
+            .anchor_min_offset
+            .is_some_and(|min| q.offset() > min.max(super::DEEP_TEXT_MIN_OFFSET));
         if q.sort != SortKey::Timestamp || q.cursor.is_some() || !deep {
             return Ok(None);
         }

@@ -64,8 +64,15 @@ pub struct AuditStore {
 /// Exports that may run at once (as many as the read pool has connections).
 const EXPORTS_AT_ONCE: usize = 4;
 
-/// See `AuditStore::anchor_min_offset`: below this, skipping rows through the index is as quick.
-const ANCHOR_MIN_OFFSET: u64 = 5_000;
+/// See `AuditStore::anchor_min_offset`: below this, skipping rows through the index is as quick. Skipping costs
+/// about 0.1 µs a row through an index that holds the filter, about 1.5 µs where the rows must be read; a page
+/// placed by the per-day counts costs a transaction (about 0.2 ms) and takes its total from them. At 1M events,
+/// page 100 of `source=newsletter` took 1.4 ms skipping and page 102 0.8 ms placed.
+const ANCHOR_MIN_OFFSET: u64 = 1_000;
+
+/// A deep page of free text is read block by block (`fill_by_blocks`) only past this many rows (and past
+/// `anchor_min_offset`): before it, walking the rows in time order and testing the text fills it sooner.
+pub(super) const DEEP_TEXT_MIN_OFFSET: u64 = 5_000;
 
 impl AuditStore {
     /// Opens (creating the file and its folder when missing) and migrates the database at `url`,

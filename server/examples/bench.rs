@@ -6,7 +6,8 @@
 //! 1. Ingest over HTTP into a fresh database: 1,000-event batches from 1, 4 and 8 clients, then single events
 //!    from 8 clients.
 //! 2. A dataset of N events (generated once, cached under target/bench/), then every query shape of the
-//!    list over HTTP (the store code path the page's server function uses), p50/p95 each.
+//!    list over HTTP (the store code path the page's server function uses), p50/p95 each; then the tab's
+//!    server-rendered page for four of them, signed in as the admin the server is started with.
 //! 3. CSV export of everything over HTTP: rows/s and the server's peak resident memory above idle.
 //! 4. `auditlog import` of a 1M-line JSONL file: lines/s.
 

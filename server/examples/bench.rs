@@ -190,17 +190,30 @@ async fn time_query(
     qs: &str,
     runs: usize,
 ) -> Result<(f64, f64, f64, u64)> {
-    let url = format!("{base}/api/v1/events?{qs}");
-    let mut times = Vec::with_capacity(runs);
-    let (mut total, mut cold) = (0, 0.0);
-    for i in 0..runs + 3 {
-        let t = Instant::now();
-        let resp = client.get(&url).bearer_auth(token).send().await?;
+    let url = &format!("{base}/api/v1/events?{qs}");
+    timed(runs, move || async move {
+        let resp = client.get(url).bearer_auth(token).send().await?;
         if !resp.status().is_success() {
             return Err(format!("{qs}: {}", resp.status()).into());
         }
         let body: serde_json::Value = resp.json().await?;
-        total = body["total"].as_u64().unwrap_or(0);
+        Ok(body["total"].as_u64().unwrap_or(0))
+    })
+    .await
+}
+
+/// Makes `runs` requests after three that warm up (the first of those is the first request reported): p50,
+/// p95, the first request's time, in ms, and what the last request gave.
+async fn timed<T, F, Fut>(runs: usize, mut request: F) -> Result<(f64, f64, f64, T)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let (mut times, mut cold) = (Vec::with_capacity(runs), 0.0);
+    let mut last = None;
+    for i in 0..runs + 3 {
+        let t = Instant::now();
+        last = Some(request().await?);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if i == 0 {
             cold = ms;
@@ -210,7 +223,8 @@ async fn time_query(
         }
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    Ok((percentile(&times, 0.5), percentile(&times, 0.95), cold, total))
+    let last = last.ok_or("no request")?;
+    Ok((percentile(&times, 0.5), percentile(&times, 0.95), cold, last))
 }
 
 async fn bench_ingest() -> Result<()> {
@@ -419,27 +433,19 @@ async fn bench_pages(server: &Server, shapes: &[(&str, &str)]) -> Result<()> {
         "q and category",
     ];
     for &(name, qs) in shapes.iter().filter(|(name, _)| wanted.contains(name)) {
-        let url = format!("{}/admin/audit-log?{qs}", server.base);
+        let url = &format!("{}/admin/audit-log?{qs}", server.base);
         let runs = if qs.starts_with("q=") { 10 } else { 30 };
-        let (mut times, mut cold) = (Vec::with_capacity(runs), 0.0);
-        for i in 0..runs + 3 {
-            let t = Instant::now();
-            let resp = client.get(&url).header("cookie", &cookie).send().await?;
+        let (client, cookie) = (&client, &cookie);
+        let (p50, p95, cold, ()) = timed(runs, move || async move {
+            let resp = client.get(url).header("cookie", cookie).send().await?;
             let status = resp.status();
             let body = resp.text().await?;
             if !status.is_success() || !body.contains("role=\"status\"") {
                 return Err(format!("page {qs}: {status}").into());
             }
-            let ms = t.elapsed().as_secs_f64() * 1000.0;
-            if i == 0 {
-                cold = ms;
-            }
-            if i >= 3 {
-                times.push(ms);
-            }
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
-        let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
+            Ok(())
+        })
+        .await?;
         println!("| {name} | {p50:.1} | {p95:.1} | {cold:.1} |");
     }
     Ok(())

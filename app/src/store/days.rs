@@ -196,12 +196,17 @@ pub(super) fn total(days: &[DayCount]) -> u64 {
 }
 
 /// In entries of `(key, rows)` in ascending order, the one that holds the row after `offset` rows in the sort
-/// order, and how many rows of it come before that row. `None` when the offset is past the last row.
-fn locate<K>(entries: impl DoubleEndedIterator<Item = (K, u64)>, order: SortOrder, offset: u64) -> Option<(K, u64)> {
+/// order, how many rows of it come before that row, and how many it holds. `None` when the offset is past the
+/// last row.
+fn locate<K>(
+    entries: impl DoubleEndedIterator<Item = (K, u64)>,
+    order: SortOrder,
+    offset: u64,
+) -> Option<(K, u64, u64)> {
     let mut before = 0u64;
     let mut holds = |(key, n): (K, u64)| {
         if before + n > offset {
-            return Some((key, offset - before));
+            return Some((key, offset - before, n));
         }
         before += n;
         None
@@ -215,11 +220,7 @@ fn locate<K>(entries: impl DoubleEndedIterator<Item = (K, u64)>, order: SortOrde
 /// The day of a histogram by day (or of one action's entries) that holds the row after `offset` rows in the
 /// sort order, how many rows of it come before that row, and how many it holds.
 pub(super) fn locate_day(days: &[DayCount], order: SortOrder, offset: u64) -> Option<(i64, u64, u64)> {
-    let (day, rest) = locate(days.iter().map(|d| (d.day, d.n as u64)), order, offset)?;
-    let held = days
-        .binary_search_by_key(&day, |d| d.day)
-        .map_or(0, |i| days[i].n as u64);
-    Some((day, rest, held))
+    locate(days.iter().map(|d| (d.day, d.n as u64)), order, offset)
 }
 
 /// The action of a histogram by action that holds the row after `offset` rows in the sort order, and how many
@@ -228,7 +229,7 @@ pub(super) fn locate_action(days: &[DayCount], order: SortOrder, offset: u64) ->
     let totals = action_runs(days)
         .into_iter()
         .map(|run| (run[0].action.as_str(), total(run)));
-    locate(totals, order, offset)
+    locate(totals, order, offset).map(|(action, rest, _)| (action, rest))
 }
 
 /// The entries of each action in turn, found by binary search: a histogram by action and day holds thousands

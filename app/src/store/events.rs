@@ -457,18 +457,17 @@ impl AuditStore {
 
     /// A page sorted by action of a search through the index, which holds every filter of the query: with more
     /// than 10,000 matches, or next to filters with more than `SMALL_SET` (reading and sorting a set of up to
-    /// 10,000 rows took 70–90 ms at 1M; a smaller set, or one of free text alone, is walked or sorted as
-    /// before). A first page of free
-    /// text alone first walks the action index testing the text, for at most `ACTION_WALK_ROWS` events: enough
-    /// when the term is common in the first action of the order. Otherwise (and always next to filters, whose
-    /// rows bunch in some actions: walking the action index for `q=zoe&outcome=failure` read 5 s of other
-    /// actions at 10M) the page goes one action at a time, over the actions that have rows matching the
-    /// filters (from the per-day counts): the index counts the action's matches (FTS5, with the action's tag),
-    /// no further than the rows the page still skips, so that the page skips whole actions; within its action
-    /// the page is read in time order block by block (`fill_by_blocks`). The counts are remembered with the
-    /// index's mark (`count_indexed`). A set gives them all from one read of its rows (`count_set_by_action`);
-    /// otherwise an action whose events hold no match costs a probe of the index (`proven_empty`, then the
-    /// FTS5 query itself: about 60 ms at 10M for a phrase of common trigrams).
+    /// 10,000 rows took 70–90 ms at 1M; a smaller set, or one of free text alone, is walked or sorted as before).
+    /// A first page of free text alone first walks the action index testing the text, for at most
+    /// `ACTION_WALK_ROWS` events: enough when the term is common in the first action of the order. Otherwise (and
+    /// always next to filters, whose rows bunch in some actions: walking the action index for
+    /// `q=zoe&outcome=failure` read 5 s of other actions at 10M) the page goes one action at a time, over the
+    /// actions that have rows matching the filters (from the per-day counts): the index counts the action's
+    /// matches (FTS5, with the action's tag), no further than the rows the page still skips, so that the page
+    /// skips whole actions; within its action the page is read in time order block by block (`fill_by_blocks`).
+    /// The counts are remembered with the index's mark (`count_indexed`). A set gives them all from one read of
+    /// its rows (`count_set_by_action`); otherwise an action whose events hold no match costs a probe of the index
+    /// (`proven_empty`, then the FTS5 query itself: about 60 ms at 10M for a phrase of common trigrams).
     async fn text_page_by_action(&self, q: &AuditQuery, resolved: &Resolved) -> Result<Option<PageRows>, StoreError> {
         let Some((expr, through, pattern)) = resolved.text.exact_query() else {
             return Ok(None);
@@ -721,7 +720,7 @@ impl AuditStore {
             let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
             return Ok(n as u64);
         }
-        let key = q.filters_only().to_query_string();
+        let key = count_key(q);
         let (known, through) = self.counts.get(&key).unwrap_or((0, -1));
         if through < 0
             && let Some((total, head)) = self.count_by_days(q, resolved).await?
@@ -1195,7 +1194,7 @@ impl AuditStore {
             return Ok(resolved.table(q));
         }
         // A total seen before is enough to choose (it only grows); the first time, it is counted.
-        let matching = match self.counts.get(&q.filters_only().to_query_string()) {
+        let matching = match self.counts.get(&count_key(q)) {
             Some((n, _)) => n,
             None => self.count_with(q, resolved).await?,
         };
@@ -1308,6 +1307,11 @@ fn cursor_at(q: &AuditQuery, action: &str, millis: i64, id: &str) -> Cursor {
     }
 }
 
+/// The count cache's key for the total of `q`'s structured filters (`count_with`).
+fn count_key(q: &AuditQuery) -> String {
+    q.filters_only().to_query_string()
+}
+
 /// A page's rows, each with its time in milliseconds (for the cursor after it).
 type PageRows = Vec<(i64, EventRow)>;
 
@@ -1365,9 +1369,24 @@ fn sort_in_page_order(rows: &mut PageRows, q: &AuditQuery) {
     });
 }
 
-fn row_from(v: RowValues) -> (i64, EventRow) {
-    let (id, millis, action, outcome, actor_type, actor_id, actor_name, actor_email, target_type, target_id) =
-        (v.0, v.1, v.2, v.3, v.4, v.5, v.6, v.7, v.8, v.9);
+fn row_from(
+    (
+        id,
+        millis,
+        action,
+        outcome,
+        actor_type,
+        actor_id,
+        actor_name,
+        actor_email,
+        target_type,
+        target_id,
+        target_name,
+        source,
+        ip,
+        summary,
+    ): RowValues,
+) -> (i64, EventRow) {
     let row = EventRow {
         id,
         timestamp: time::format_millis(millis),
@@ -1379,10 +1398,10 @@ fn row_from(v: RowValues) -> (i64, EventRow) {
         actor_email,
         target_type,
         target_id,
-        target_name: v.10,
-        source: v.11,
-        ip: v.12.map(|s| ip::mask(&s)),
-        summary: v.13,
+        target_name,
+        source,
+        ip: ip.map(|s| ip::mask(&s)),
+        summary,
     };
     (millis, row)
 }

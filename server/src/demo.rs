@@ -152,8 +152,42 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
         source: Some(["mail-manager", "mail-manager", "proxy-manager", "newsletter"][i % 4].into()),
         ..NewEvent::default()
     };
-    let roll: u32 = rng.gen_range(0..100);
-    let (action, target, details): (&str, Option<Target>, Map<String, Value>) = match roll {
+    let sample = Sample {
+        roll: rng.gen_range(0..100),
+        i,
+        person,
+        domain,
+        mailbox,
+    };
+    let (action, target, details) = match sample.roll {
+        0..=38 => auth_sample(&mut e, &sample),
+        39..=72 => mail_sample(&sample),
+        73..=88 => panel_sample(&sample),
+        _ => system_sample(&mut e, &sample),
+    };
+    e.action = action.into();
+    e.target = target;
+    e.details = details;
+    e
+}
+
+/// What a sample is drawn from.
+struct Sample {
+    roll: u32,
+    i: usize,
+    person: &'static Person,
+    domain: &'static str,
+    mailbox: String,
+}
+
+/// An action, its target and its details.
+type Picked = (&'static str, Option<Target>, Map<String, Value>);
+
+/// Sign-ins, sign-outs and password changes (rolls 0 to 38).
+fn auth_sample(e: &mut NewEvent, s: &Sample) -> Picked {
+    let i = s.i;
+    let person = s.person;
+    match s.roll {
         0..=21 => ("auth.login", None, Map::new()),
         22..=29 => {
             e.outcome = Outcome::Failure;
@@ -171,12 +205,21 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
             None,
             changes(&[("password", json!("old"), json!("new"))]),
         ),
-        38 => ("auth.2fa_enroll", None, Map::new()),
+        _ => ("auth.2fa_enroll", None, Map::new()),
+    }
+}
+
+/// Mailboxes, domains and DNS (rolls 39 to 72).
+fn mail_sample(s: &Sample) -> Picked {
+    let i = s.i;
+    let domain = s.domain;
+    let mailbox = s.mailbox.as_str();
+    match s.roll {
         39..=48 => {
             let quota = [512, 1024, 2048, 4096][i % 4];
             let mut d = Map::new();
             d.insert("quota_mb".into(), json!(quota));
-            ("mailbox.create", Some(target("mailbox", i, &mailbox)), d)
+            ("mailbox.create", Some(target("mailbox", i, mailbox)), d)
         }
         49..=60 => {
             let from = [512, 1024, 2048][i % 3];
@@ -185,18 +228,25 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
                 ("active", json!(true), json!(!i.is_multiple_of(5))),
             ]);
             d.insert("quota_mb".into(), json!(from * 2));
-            ("mailbox.update", Some(target("mailbox", i, &mailbox)), d)
+            ("mailbox.update", Some(target("mailbox", i, mailbox)), d)
         }
-        61..=64 => ("mailbox.delete", Some(target("mailbox", i, &mailbox)), Map::new()),
+        61..=64 => ("mailbox.delete", Some(target("mailbox", i, mailbox)), Map::new()),
         65..=67 => ("domain.create", Some(target("domain", i, domain)), Map::new()),
         68 => ("domain.delete", Some(target("domain", i, domain)), Map::new()),
-        69..=72 => {
+        _ => {
             let d = changes(&[
                 ("mx", json!(format!("mx1.{domain}")), json!(format!("mx2.{domain}"))),
                 ("ttl", json!(3600), json!(300)),
             ]);
             ("dns.update", Some(target("domain", i, domain)), d)
         }
+    }
+}
+
+/// Users, tokens, webhooks and settings (rolls 73 to 88).
+fn panel_sample(s: &Sample) -> Picked {
+    let i = s.i;
+    match s.roll {
         73..=75 => {
             let other = PEOPLE[(i + 3) % PEOPLE.len()].name;
             ("user.create", Some(target("user", i, other)), Map::new())
@@ -242,13 +292,21 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
             Some(target("webhook", i, "https://hooks.example.org/old")),
             Map::new(),
         ),
-        86..=88 => {
+        _ => {
             let d = changes(&[
                 ("smtp_relay", json!("relay1.acme.com"), json!("relay2.acme.com")),
                 ("smtp_password", json!("a"), json!("b")),
             ]);
             ("settings.update", Some(target("settings", i, "Mail delivery")), d)
         }
+    }
+}
+
+/// Backups, API-token writes, exports and purges (rolls 89 to 99).
+fn system_sample(e: &mut NewEvent, s: &Sample) -> Picked {
+    let i = s.i;
+    let mailbox = s.mailbox.as_str();
+    match s.roll {
         89..=92 => {
             e.actor = Some(Actor::system("backup-scheduler"));
             e.ip = None;
@@ -278,7 +336,7 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
             e.user_agent = Some("auditlog-client/1.0".into());
             let mut d = Map::new();
             d.insert("quota_mb".into(), json!(1024));
-            ("mailbox.create", Some(target("mailbox", i, &mailbox)), d)
+            ("mailbox.create", Some(target("mailbox", i, mailbox)), d)
         }
         98 => {
             let mut d = Map::new();
@@ -296,11 +354,7 @@ pub fn sample(rng: &mut StdRng, i: usize) -> NewEvent {
             d.insert("older_than_days".into(), json!(365));
             ("audit.retention_purge", Some(target("audit_log", i, "Audit log")), d)
         }
-    };
-    e.action = action.into();
-    e.target = target;
-    e.details = details;
-    e
+    }
 }
 
 fn target(kind: &str, i: usize, name: &str) -> Target {

@@ -101,7 +101,7 @@ impl Export {
         match (&mut self.walk).await {
             Ok(Ok(_)) => None,
             Ok(Err(e)) => Some(Err(e)),
-            Err(e) => Some(Err(StoreError::Database(sqlx::Error::Protocol(e.to_string())))),
+            Err(e) => Some(Err(StoreError::Task(e))),
         }
     }
 

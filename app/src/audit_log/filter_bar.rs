@@ -47,42 +47,11 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     };
 
     let selected_action = q.actions.first().cloned().unwrap_or_default();
-    let action_groups = facets
-        .categories
-        .iter()
-        .map(|c| {
-            let options = c
-                .actions
-                .iter()
-                .map(|a| {
-                    let selected = a.action == selected_action;
-                    view! { <option value=a.action.clone() selected=selected>{a.action.clone()}</option> }
-                })
-                .collect_view();
-            view! { <optgroup label=c.category.clone()>{options}</optgroup> }
-        })
-        .collect_view();
-    let target_type = q.target_type.clone().unwrap_or_default();
-    let target_options = facets
-        .target_types
-        .iter()
-        .map(|t| view! { <option value=t.clone() selected=*t == target_type>{t.clone()}</option> })
-        .collect_view();
-    let actor_options = facets
-        .actors
-        .iter()
-        .map(|a| view! { <option value=a.actor.clone()></option> })
-        .collect_view();
+    let action_groups = action_groups(&facets, &selected_action);
+    let target_options = target_options(&facets, &q.target_type.clone().unwrap_or_default());
+    let actor_options = actor_options(&facets);
+    let page_sizes = page_size_options(q.page_size);
     let outcome = q.outcome;
-    let date_of = |b: &Option<crate::model::query::TimeBound>| {
-        b.as_ref()
-            .map(|b| b.raw.chars().take(10).collect::<String>())
-            .unwrap_or_default()
-    };
-    let page_sizes = PAGE_SIZES
-        .iter()
-        .map(|s| view! { <option value=s.to_string() selected=*s == q.page_size>{s.to_string()}</option> })
-        .collect_view();
     let cleared = AuditQuery {
         page_size: q.page_size,
         ..AuditQuery::new()
@@ -118,11 +87,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="audit-outcome">"Outcome"</label>
-                <select id="audit-outcome" name="outcome">
-                    <option value="" selected=outcome.is_none()>"All"</option>
-                    <option value="success" selected=outcome == Some(Outcome::Success)>"Success"</option>
-                    <option value="failure" selected=outcome == Some(Outcome::Failure)>"Failure"</option>
-                </select>
+                <select id="audit-outcome" name="outcome">{outcome_options(outcome)}</select>
             </div>
             <div class="field">
                 <label for="audit-from">"From"</label>
@@ -145,6 +110,65 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// The actions, grouped by category, with the selected one marked.
+fn action_groups(facets: &Facets, selected: &str) -> impl IntoView + use<> {
+    facets
+        .categories
+        .iter()
+        .map(|c| {
+            let options = c
+                .actions
+                .iter()
+                .map(|a| {
+                    let selected = a.action == selected;
+                    view! { <option value=a.action.clone() selected=selected>{a.action.clone()}</option> }
+                })
+                .collect_view();
+            view! { <optgroup label=c.category.clone()>{options}</optgroup> }
+        })
+        .collect_view()
+}
+
+fn target_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
+    facets
+        .target_types
+        .iter()
+        .map(|t| view! { <option value=t.clone() selected=t == selected>{t.clone()}</option> })
+        .collect_view()
+}
+
+/// The busiest actors, offered as the actor box's suggestions.
+fn actor_options(facets: &Facets) -> impl IntoView + use<> {
+    facets
+        .actors
+        .iter()
+        .map(|a| view! { <option value=a.actor.clone()></option> })
+        .collect_view()
+}
+
+fn outcome_options(outcome: Option<Outcome>) -> impl IntoView {
+    view! {
+        <option value="" selected=outcome.is_none()>"All"</option>
+        <option value="success" selected=outcome == Some(Outcome::Success)>"Success"</option>
+        <option value="failure" selected=outcome == Some(Outcome::Failure)>"Failure"</option>
+    }
+}
+
+fn page_size_options(selected: u32) -> impl IntoView {
+    PAGE_SIZES
+        .iter()
+        .map(|s| view! { <option value=s.to_string() selected=*s == selected>{s.to_string()}</option> })
+        .collect_view()
+}
+
+/// The day of a time bound, as a date input shows it.
+fn date_of(bound: &Option<crate::model::query::TimeBound>) -> String {
+    bound
+        .as_ref()
+        .map(|b| b.raw.chars().take(10).collect::<String>())
+        .unwrap_or_default()
 }
 
 /// The form's fields as a canonical query string (defaults and empty fields dropped).

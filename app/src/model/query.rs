@@ -294,9 +294,11 @@ impl AuditQuery {
         self.q.is_none() && !self.has_filters_besides_text()
     }
 
-    /// True when a filter other than the free text `q` narrows the result.
-    pub fn has_filters_besides_text(&self) -> bool {
+    /// The filters alone as a query string (no sort, order, paging or detail): the key under which what is
+    /// known of them (totals, histograms) is kept, whatever the view.
+    pub fn filters_key(&self) -> String {
         let AuditQuery {
+            q,
             actions,
             category,
             actor,
@@ -307,7 +309,52 @@ impl AuditQuery {
             source,
             from,
             to,
-            ..
+            sort: _,
+            order: _,
+            page: _,
+            page_size: _,
+            cursor: _,
+            event: _,
+            exact_count: _,
+        } = self;
+        AuditQuery {
+            q: q.clone(),
+            actions: actions.clone(),
+            category: category.clone(),
+            actor: actor.clone(),
+            actor_type: *actor_type,
+            target_type: target_type.clone(),
+            target_id: target_id.clone(),
+            outcome: *outcome,
+            source: source.clone(),
+            from: from.clone(),
+            to: to.clone(),
+            ..AuditQuery::default()
+        }
+        .to_query_string()
+    }
+
+    /// True when a filter other than the free text `q` narrows the result.
+    pub fn has_filters_besides_text(&self) -> bool {
+        let AuditQuery {
+            q: _,
+            actions,
+            category,
+            actor,
+            actor_type,
+            target_type,
+            target_id,
+            outcome,
+            source,
+            from,
+            to,
+            sort: _,
+            order: _,
+            page: _,
+            page_size: _,
+            cursor: _,
+            event: _,
+            exact_count: _,
         } = self;
         !(actions.is_empty()
             && category.is_none()

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use sqlx::{QueryBuilder, SqliteConnection};
 
 use super::{
-    StoreError,
-    count_cache::Kept,
-    events::{Resolved, push_filters},
+    caches::Kept,
+    error::StoreError,
+    filter::{Resolved, push_filters},
+    schema::DAY_MS,
     sql::{SqlSink, json_rows},
-    writer::DAY_MS,
 };
 use crate::model::{AuditQuery, SortOrder};
 
@@ -40,38 +40,79 @@ pub(super) enum Split {
     ByAction,
 }
 
-/// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day (free
-/// text, target id, an actor's name shared by events of the same key that do not all have it) or its range is
-/// under two days (the index counts that quickly).
+/// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
+/// id, an actor's name shared by events of the same key that do not all have it, or a range under two days
+/// (the index counts that quickly). Decided without reading anything.
+pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
+    let exact_actor = resolved.actor_keys().is_none_or(|(_, exact)| exact);
+    let (first_day, end_day) = whole_days(q);
+    let spans_a_day = match (first_day, end_day) {
+        (Some(a), Some(b)) => a < b,
+        _ => true,
+    };
+    q.q.is_none() && q.target_id.is_none() && exact_actor && spans_a_day
+}
+
+/// The whole days of `q`'s range: from the first that starts at or after `from` to the last that ends at or
+/// before `to` (an end day, exclusive).
+fn whole_days(q: &AuditQuery) -> (Option<i64>, Option<i64>) {
+    let first_day = q.from.as_ref().map(|f| -(-f.millis).div_euclid(DAY_MS));
+    let end_day = q.to.as_ref().map(|t| (t.millis + 1).div_euclid(DAY_MS));
+    (first_day, end_day)
+}
+
+/// The counted columns `q` filters on, with their values: the actor by its keys.
+fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Vec<String>)> {
+    let AuditQuery {
+        q: _,
+        actions,
+        category,
+        actor: _,
+        actor_type,
+        target_type,
+        target_id: _,
+        outcome,
+        source,
+        from: _,
+        to: _,
+        sort: _,
+        order: _,
+        page: _,
+        page_size: _,
+        cursor: _,
+        event: _,
+        exact_count: _,
+    } = q;
+    let actor = resolved.actor_keys().map(|(whos, _)| ("actor", whos.to_vec()));
+    let actions = (!actions.is_empty()).then(|| ("action", actions.clone()));
+    let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
+    [
+        actor,
+        actions,
+        one("category", category.clone()),
+        one("outcome", outcome.map(|o| o.as_str().to_string())),
+        one("actor_type", actor_type.map(|t| t.as_str().to_string())),
+        one("target_type", target_type.clone()),
+        one("source", source.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The per-day histogram of the rows `q` matches, or `None` when its filters are not counted per day
+/// (`counted_per_day`).
 async fn histogram(
     conn: &mut SqliteConnection,
     q: &AuditQuery,
     resolved: &Resolved,
     split: Split,
 ) -> Result<Option<Vec<DayCount>>, StoreError> {
-    let by_action = split == Split::ByAction;
-    if q.q.is_some() || q.target_id.is_some() {
+    if !counted_per_day(q, resolved) {
         return Ok(None);
     }
-    let actor = match resolved.actor_keys() {
-        Some((_, false)) => return Ok(None),
-        Some((whos, true)) => Some(("actor", whos.to_vec())),
-        None => None,
-    };
-    let actions = (!q.actions.is_empty()).then(|| ("action", q.actions.clone()));
-    let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
-    let columns: Vec<(&str, Vec<String>)> = [
-        actor,
-        actions,
-        one("category", q.category.clone()),
-        one("outcome", q.outcome.map(|o| o.as_str().to_string())),
-        one("actor_type", q.actor_type.map(|t| t.as_str().to_string())),
-        one("target_type", q.target_type.clone()),
-        one("source", q.source.clone()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let by_action = split == Split::ByAction;
+    let columns = counted_columns(q, resolved);
     // One column's counts, or a cube (several columns, or a column other than action by action): the cube of
     // actor keys when the actor is one of them.
     let single = match columns.as_slice() {
@@ -87,14 +128,7 @@ async fn histogram(
     };
     let from = q.from.as_ref().map(|b| b.millis);
     let to = q.to.as_ref().map(|b| b.millis);
-    // Whole days: from the first that starts at or after `from` to the last that ends at or before `to`.
-    let first_day = from.map(|f| -(-f).div_euclid(DAY_MS));
-    let end_day = to.map(|t| (t + 1).div_euclid(DAY_MS));
-    if let (Some(a), Some(b)) = (first_day, end_day)
-        && a >= b
-    {
-        return Ok(None);
-    }
+    let (first_day, end_day) = whole_days(q);
     let action_column = if by_action { "action" } else { "''" };
     let mut b = match single {
         Some((col, values)) => {
@@ -276,18 +310,22 @@ pub(super) fn actions_in_order(days: &[DayCount], order: SortOrder) -> Vec<Strin
     actions
 }
 
-/// Filters remembered at most by `HistogramCache`; past this it starts over.
-const MAX_HISTOGRAMS: usize = 100;
-
 /// Histograms of recent queries with the `seq` they are exact through, as `CountCache` keeps totals: a later
 /// page of the same filter counts only the rows inserted since (a rowid range), instead of summing the per-day
 /// tables again. Anything that ever deletes events (a retention purge) must also empty this cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct HistogramCache {
-    entries: Kept<(Histogram, i64), MAX_HISTOGRAMS>,
+    entries: Kept<(Histogram, i64)>,
 }
 
 impl HistogramCache {
+    /// Keeps the histograms of at most `max` filters; past that it starts over.
+    pub(super) fn new(max: usize) -> Self {
+        HistogramCache {
+            entries: Kept::new(max),
+        }
+    }
+
     /// `histogram` of `q` in the snapshot `conn` reads, from the cache when it can, with the `seq` it is exact
     /// through: its entries sorted by (action, day), each key once, none empty. Shared with the cache, so that
     /// a page that finds nothing new copies nothing (by action and day, an actor's histogram has about 10,000
@@ -302,7 +340,7 @@ impl HistogramCache {
         let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&mut *conn)
             .await?;
-        let key = format!("{}#{split:?}", q.filters_only().to_query_string());
+        let key = format!("{}#{split:?}", q.filters_key());
         let known = self.entries.get(&key);
         let mut days = match known {
             Some((days, through)) if through == head => return Ok(Some((days, head))),

@@ -9,15 +9,13 @@ use std::{path::PathBuf, sync::Arc};
 use rusqlite::{Row, params_from_iter};
 
 use super::{
-    AuditStore, StoreError,
-    events::{FULL_COLUMNS, Resolved, push_after_cursor, push_filters, push_order},
-    sql::{RawSql, SqlSink},
-    writer::{database, open_connection},
+    error::StoreError,
+    filter::{Resolved, Source, push_after_cursor, push_filters, push_order},
+    handle::AuditStore,
+    schema::FULL_COLUMNS,
+    sql::{RawSql, SqlSink, open_connection},
 };
 use crate::model::{AuditQuery, SortKey, query::Cursor};
-
-/// Rows read per chunk.
-const CHUNK_ROWS: i64 = 10_000;
 
 /// One stored event, borrowed from SQLite's row: `details` is the stored JSON text, `ip` the whole address.
 #[derive(Clone, Copy, Debug)]
@@ -47,8 +45,8 @@ pub struct ExportPlan {
     resolved: Resolved,
     path: Arc<PathBuf>,
     chunk_rows: i64,
-    /// The table as the walk reads it (`AuditStore::events_in_order`).
-    source: &'static str,
+    /// The table as the walk reads it.
+    source: Source,
     /// This export's turn (see `AuditStore::exports`), held until the plan is dropped.
     _turn: tokio::sync::OwnedSemaphorePermit,
 }
@@ -62,23 +60,24 @@ impl AuditStore {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
+            .map_err(|_| StoreError::ShuttingDown)?;
         let query = q.filters_only();
         let resolved = self.resolve(&query).await?;
-        let source = self.events_in_order(&query, &resolved).await?;
+        let source = self.source_for_walk(&query, &resolved).await?;
         Ok(ExportPlan {
             query,
             resolved,
             source,
             path: self.path.clone(),
-            chunk_rows: CHUNK_ROWS,
+            chunk_rows: self.tuning.export_chunk_rows,
             _turn: turn,
         })
     }
 }
 
 impl ExportPlan {
-    /// Reads this many rows per chunk instead of 10,000 (tests walk many chunk boundaries with few rows).
+    /// Reads this many rows per chunk instead of `Tuning::export_chunk_rows` (tests walk many chunk boundaries
+    /// with few rows).
     pub fn with_chunk_rows(mut self, rows: u32) -> Self {
         self.chunk_rows = i64::from(rows.max(1));
         self
@@ -87,17 +86,17 @@ impl ExportPlan {
     /// Reads every matching event in order and calls `each` with it; stops early when `each` returns false.
     /// Returns how many rows were handed out. Blocking: call it from a blocking thread.
     pub fn walk(&self, mut each: impl FnMut(&ExportRecord<'_>) -> bool) -> Result<u64, StoreError> {
-        let conn = open_connection(&self.path, true, 8_192).map_err(database)?;
+        let conn = open_connection(&self.path, true, 8_192)?;
         let mut after: Option<Cursor> = None;
         let mut total = 0;
         loop {
             let sql = self.chunk_sql(after.as_ref());
-            let mut statement = conn.prepare_cached(&sql.text).map_err(database)?;
-            let mut rows = statement.query(params_from_iter(sql.values.iter())).map_err(database)?;
+            let mut statement = conn.prepare_cached(&sql.text)?;
+            let mut rows = statement.query(params_from_iter(sql.values.iter()))?;
             let mut in_chunk = 0;
             let mut last = Cursor::default();
-            while let Some(row) = rows.next().map_err(database)? {
-                let record = record(row).map_err(database)?;
+            while let Some(row) = rows.next()? {
+                let record = record(row)?;
                 total += 1;
                 in_chunk += 1;
                 if !each(&record) {
@@ -122,7 +121,7 @@ impl ExportPlan {
 
     fn chunk_sql(&self, after: Option<&Cursor>) -> RawSql {
         let mut sql = RawSql {
-            text: format!("SELECT {FULL_COLUMNS} FROM {}", self.source),
+            text: format!("SELECT {FULL_COLUMNS} FROM {}", self.source.sql()),
             values: Vec::new(),
         };
         push_filters(&mut sql, &self.query, &self.resolved);

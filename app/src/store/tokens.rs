@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{AuditStore, StoreError, now_millis, writer::database};
+use super::{error::StoreError, handle::AuditStore, schema::now_millis};
 pub use crate::model::token::{ApiToken, Scope, Scopes};
 use crate::model::{FieldError, NewEvent};
 
@@ -43,17 +43,20 @@ struct TokenRow {
     revoked_at: Option<i64>,
 }
 
-impl From<TokenRow> for ApiToken {
-    fn from(r: TokenRow) -> Self {
-        ApiToken {
-            id: r.id,
-            name: r.name,
-            prefix: r.prefix,
-            scopes: Scopes::parse(&r.scopes).unwrap_or_default(),
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
-        }
+impl TokenRow {
+    /// The token, or an error naming the row when its scopes are not ones this product knows.
+    fn decode(self) -> Result<ApiToken, StoreError> {
+        let scopes = Scopes::parse(&self.scopes)
+            .map_err(|e| StoreError::corrupt("api_tokens", &self.id, "scopes", e.message))?;
+        Ok(ApiToken {
+            id: self.id,
+            name: self.name,
+            prefix: self.prefix,
+            scopes,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+        })
     }
 }
 
@@ -109,8 +112,7 @@ impl AuditStore {
                         token.scopes.to_list(),
                         token.created_at
                     ],
-                )
-                .map_err(database)?;
+                )?;
                 let event = record(&token);
                 Ok((token, event))
             })
@@ -124,7 +126,7 @@ impl AuditStore {
         ))
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.into_iter().map(ApiToken::from).collect())
+        rows.into_iter().map(TokenRow::decode).collect()
     }
 
     /// Revokes by id, unrecorded (tests; the panel and the CLI use `revoke_token_recorded`).
@@ -144,8 +146,7 @@ impl AuditStore {
             tx.execute(
                 "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
                 params![now_millis(), id],
-            )
-            .map_err(database)?;
+            )?;
             let row = tx
                 .query_row(
                     &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?1"),
@@ -162,10 +163,9 @@ impl AuditStore {
                         })
                     },
                 )
-                .optional()
-                .map_err(database)?
+                .optional()?
                 .ok_or(StoreError::NotFound)?;
-            let token = ApiToken::from(row);
+            let token = row.decode()?;
             let event = record(&token);
             Ok((token, event))
         })
@@ -188,6 +188,6 @@ impl AuditStore {
                 .execute(&self.write)
                 .await?;
         }
-        Ok(Some(row.into()))
+        row.decode().map(Some)
     }
 }

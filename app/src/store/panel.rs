@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{AuditStore, StoreError, now_millis, writer::database};
+use super::{error::StoreError, handle::AuditStore, schema::now_millis};
 use crate::model::{FieldError, NewEvent, Role, User};
 
 /// How long a session lasts.
@@ -43,14 +43,16 @@ struct UserRow {
     role: String,
 }
 
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
-            id: r.id,
-            email: r.email,
-            name: r.name,
-            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
-        }
+impl UserRow {
+    /// The user, or an error naming the row when its role is not one this product knows.
+    fn decode(self) -> Result<User, StoreError> {
+        let role = Role::parse(&self.role).ok_or_else(|| StoreError::corrupt("users", &self.id, "role", &self.role))?;
+        Ok(User {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role,
+        })
     }
 }
 
@@ -87,9 +89,8 @@ async fn hash_password(password: String) -> Result<String, StoreError> {
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
-    .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e.to_string()))))
+    .await?
+    .map_err(|e| StoreError::Hashing(e.to_string()))
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
@@ -104,11 +105,11 @@ async fn verify_password(password: String, hash: String) -> bool {
 /// take the same time.
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
-async fn dummy_hash() -> String {
-    DUMMY_HASH
-        .get_or_init(|| async { hash_password("not a real password".into()).await.unwrap_or_default() })
-        .await
-        .clone()
+async fn dummy_hash() -> Result<String, StoreError> {
+    let hash = DUMMY_HASH
+        .get_or_try_init(|| hash_password("not a real password".into()))
+        .await?;
+    Ok(hash.clone())
 }
 
 impl AuditStore {
@@ -148,7 +149,7 @@ impl AuditStore {
                 {
                     return Err(FieldError::invalid("email", "a user with this email already exists").into());
                 }
-                other => other.map_err(database)?,
+                other => other?,
             };
             let event = record(&user);
             Ok((user, event))
@@ -180,7 +181,7 @@ impl AuditStore {
             .bind(email.trim())
             .fetch_optional(&self.write)
             .await?;
-        Ok(row.map(User::from))
+        row.map(UserRow::decode).transpose()
     }
 
     pub async fn user(&self, id: &str) -> Result<User, StoreError> {
@@ -188,14 +189,14 @@ impl AuditStore {
             .bind(id)
             .fetch_optional(&self.read)
             .await?;
-        row.map(User::from).ok_or(StoreError::NotFound)
+        row.ok_or(StoreError::NotFound)?.decode()
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users ORDER BY email")
             .fetch_all(&self.read)
             .await?;
-        Ok(rows.into_iter().map(User::from).collect())
+        rows.into_iter().map(UserRow::decode).collect()
     }
 
     pub async fn admin_exists(&self) -> Result<bool, StoreError> {
@@ -220,8 +221,7 @@ impl AuditStore {
             tx.execute(
                 "UPDATE users SET name = ?1, role = ?2, updated_at = ?3 WHERE id = ?4",
                 params![name, role.as_str(), now_millis(), id],
-            )
-            .map_err(database)?;
+            )?;
             let after = User {
                 name,
                 role,
@@ -243,7 +243,7 @@ impl AuditStore {
         let id = id.to_string();
         self.change(move |tx| {
             let user = user_in(tx, &id)?;
-            tx.execute("DELETE FROM users WHERE id = ?1", [&id]).map_err(database)?;
+            tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
             let event = record(&user);
             Ok((user, event))
         })
@@ -258,7 +258,7 @@ impl AuditStore {
             .await?;
         let (id, hash) = match row {
             Some(row) => row,
-            None => (String::new(), dummy_hash().await),
+            None => (String::new(), dummy_hash().await?),
         };
         let ok = verify_password(password.to_string(), hash).await;
         if ok && !id.is_empty() {
@@ -296,7 +296,7 @@ impl AuditStore {
         .bind(now_millis())
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(User::from))
+        row.map(UserRow::decode).transpose()
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<(), StoreError> {
@@ -379,11 +379,9 @@ impl AuditStore {
         self.change(move |tx| {
             let before: Option<String> = tx
                 .query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| r.get(0))
-                .optional()
-                .map_err(database)?;
+                .optional()?;
             let before = before.ok_or_else(|| FieldError::invalid("key", format!("unknown setting `{key}`")))?;
-            tx.execute("UPDATE settings SET value = ?1 WHERE key = ?2", [&value, &key])
-                .map_err(database)?;
+            tx.execute("UPDATE settings SET value = ?1 WHERE key = ?2", [&value, &key])?;
             let event = record(&before);
             Ok((before, event))
         })
@@ -401,8 +399,7 @@ fn user_in(tx: &rusqlite::Transaction, id: &str) -> Result<User, StoreError> {
             role: r.get(3)?,
         })
     })
-    .optional()
-    .map_err(database)?
-    .map(User::from)
-    .ok_or(StoreError::NotFound)
+    .optional()?
+    .ok_or(StoreError::NotFound)?
+    .decode()
 }

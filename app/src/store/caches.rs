@@ -9,21 +9,21 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-/// Values remembered by key, at most `MAX` keys: a new key past that starts the map over.
+/// Values remembered by key, at most `max` keys: a new key past that starts the map over.
 #[derive(Debug)]
-pub(super) struct Kept<V, const MAX: usize> {
+pub(super) struct Kept<V> {
+    max: usize,
     entries: Mutex<HashMap<String, V>>,
 }
 
-impl<V, const MAX: usize> Default for Kept<V, MAX> {
-    fn default() -> Self {
+impl<V: Clone> Kept<V> {
+    pub(super) fn new(max: usize) -> Self {
         Kept {
+            max: max.max(1),
             entries: Mutex::default(),
         }
     }
-}
 
-impl<V: Clone, const MAX: usize> Kept<V, MAX> {
     /// The value kept for `key`, if any.
     pub(super) fn get(&self, key: &str) -> Option<V> {
         self.entries.lock().ok()?.get(key).cloned()
@@ -33,7 +33,7 @@ impl<V: Clone, const MAX: usize> Kept<V, MAX> {
     pub(super) fn update(&self, key: impl Into<String>, change: impl FnOnce(&mut Option<V>)) {
         let key = key.into();
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX && !entries.contains_key(&key) {
+            if entries.len() >= self.max && !entries.contains_key(&key) {
                 entries.clear();
             }
             let mut value = entries.remove(&key);
@@ -54,7 +54,7 @@ impl<V: Clone, const MAX: usize> Kept<V, MAX> {
     }
 }
 
-impl<T: Clone, const MAX: usize> Kept<(T, i64), MAX> {
+impl<T: Clone> Kept<(T, i64)> {
     /// Keeps `value`, exact through `seq` (or the index's mark) `through`, unless one exact through a later
     /// point is kept.
     pub(super) fn put(&self, key: impl Into<String>, value: T, through: i64) {
@@ -62,9 +62,8 @@ impl<T: Clone, const MAX: usize> Kept<(T, i64), MAX> {
     }
 }
 
-/// Counts of filters and searches, with the `seq` (or the free-text index's mark) they are exact through, at
-/// most 10,000.
-pub(super) type CountCache = Kept<(u64, i64), 10_000>;
+/// Counts of filters and searches, with the `seq` (or the free-text index's mark) they are exact through.
+pub(super) type CountCache = Kept<(u64, i64)>;
 
 impl CountCache {
     /// Keeps `count` for `key` as a lower bound: the larger of it and the one kept.
@@ -74,10 +73,9 @@ impl CountCache {
 }
 
 /// The matches of a search's FTS5 query in each block of 4,096 row ids (see `fill_by_blocks`), for the blocks
-/// the free-text index held whole when they were counted, for at most 32 searches (2,442 blocks at 10M
-/// events: about 60 KB each). Such a count never changes (rows are never added below the index's mark), so a
+/// the free-text index held whole when they were counted. Such a count never changes (rows are never added below the index's mark), so a
 /// deep page of a common term counts each block once, and the next page reads only its own segment.
-pub(super) type BlockCounts = Kept<HashMap<i64, u64>, 32>;
+pub(super) type BlockCounts = Kept<HashMap<i64, u64>>;
 
 impl BlockCounts {
     /// Adds counts of whole, indexed blocks of `expr`.
@@ -90,9 +88,13 @@ impl BlockCounts {
 pub(super) type MatchSet = Arc<Vec<i64>>;
 
 /// The row ids an FTS5 query matches among the rows the free-text index held at some mark (`put`), for
-/// queries with at most 10,000 matches (the ones a page reads through the index: see `TextPlan::Index`), for
-/// at most 64 searches (10,001 row ids, 80 KB, each). Such a set never loses a row (rows are never removed
+/// queries with at most 10,000 matches (the ones a page reads through the index: see `TextPlan::Index`). Such
+/// a set never loses a row (rows are never removed
 /// from the index), so auto-refresh and the next page read only the rows indexed since the mark: a term next
 /// to a filter that matches nothing costs the index a walk through both (`q=zoe&actor_type=api_token`: 47 ms
 /// at 10M events) every time otherwise.
-pub(super) type MatchSets = Kept<(MatchSet, i64), 64>;
+pub(super) type MatchSets = Kept<(MatchSet, i64)>;
+
+/// What the free-text index has shown that is not a count: the place of a search text's rarest trigram
+/// (`fulltext::proven_empty`), with the index's mark it was found at.
+pub(super) type IndexFacts = Kept<(usize, i64)>;

@@ -1,0 +1,58 @@
+//! The store's one error type. Each variant says what failed; none is a catch-all that hides its cause.
+
+use std::sync::Arc;
+
+use crate::model::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Bad input: the message names the field.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("not found")]
+    NotFound,
+    /// A statement on one of the rusqlite connections (the event writer, export).
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The transaction that held this write failed (its error is shared by every request of the group).
+    #[error("commit failed: {0}")]
+    Commit(Arc<rusqlite::Error>),
+    /// A statement on the sqlx pools (reads, the panel's writes).
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The event writer's thread is gone: nothing more can be stored.
+    #[error("the event writer has stopped")]
+    WriterGone,
+    /// The store is shutting down: it takes no new work.
+    #[error("the store is shutting down")]
+    ShuttingDown,
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    /// A stored value that cannot be what the schema says: the table, the row's key and the column.
+    #[error("corrupt value in {table} row {row}, column {column}: {problem}")]
+    Corrupt {
+        table: &'static str,
+        row: String,
+        column: &'static str,
+        problem: String,
+    },
+    /// A blocking task (export's walk, password hashing) panicked or was cancelled.
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    /// A stored value of `table`'s row `row` that does not decode.
+    pub fn corrupt(table: &'static str, row: &str, column: &'static str, problem: impl ToString) -> Self {
+        StoreError::Corrupt {
+            table,
+            row: row.to_string(),
+            column,
+            problem: problem.to_string(),
+        }
+    }
+}

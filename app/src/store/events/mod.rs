@@ -1,0 +1,252 @@
+//! Events: insert (idempotent, all or nothing), list (filtered, sorted, paged), get, facets.
+//!
+//! A page is read in three steps: gather the facts a plan is chosen by (`plan::AuditStore::gather`), choose
+//! the plan (`plan::choose`, which reads nothing), run it (`read`, `blocks`, `by_action`); then the total.
+
+mod blocks;
+mod by_action;
+mod count;
+mod plan;
+mod read;
+mod rows;
+
+use std::time::Instant;
+
+use self::{
+    plan::{choose, reversed_query},
+    rows::{cursor_at, sort_in_page_order},
+};
+use super::{
+    error::StoreError,
+    filter::Resolved,
+    handle::AuditStore,
+    schema::{FULL_COLUMNS, PageRows, StoredEvent, now_millis},
+    writer::with_ids,
+};
+use crate::model::{
+    AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, ValidEvent,
+    event::category_of,
+    page::{ActionCount, ActorFacet, CategoryFacet},
+    query::TEXT_COUNT_CAP,
+};
+
+pub use plan::PagePlan;
+
+/// What an insert did: how many rows are new, how many ids were already stored, and every id in input order.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct InsertOutcome {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub ids: Vec<String>,
+}
+
+impl AuditStore {
+    /// Validates and stores one event: the recorder a host app calls. Errors name the field (`actor.type`).
+    pub async fn record(&self, event: NewEvent) -> Result<InsertOutcome, StoreError> {
+        self.insert_valid(vec![event.validate()?]).await
+    }
+
+    /// Validates every event, then stores them all in one transaction, or none when one is invalid.
+    /// The error's field names the index: `events[3].actor.type`.
+    pub async fn record_batch(&self, events: Vec<NewEvent>) -> Result<InsertOutcome, StoreError> {
+        let valid = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| e.validate().map_err(|err| err.under(&format!("events[{i}]"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.insert_valid(valid).await
+    }
+
+    /// Stores validated events in one transaction. An id that is already stored (or repeated in the batch)
+    /// is counted as a duplicate and not stored again. Returns only after the commit.
+    pub async fn insert_valid(&self, events: Vec<ValidEvent>) -> Result<InsertOutcome, StoreError> {
+        let received = now_millis();
+        let rows = with_ids(events);
+        let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+        let accepted = self.writer.insert(rows, received).await?;
+        let total = ids.len() as u64;
+        Ok(InsertOutcome {
+            accepted,
+            duplicates: total - accepted,
+            ids,
+        })
+    }
+
+    /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
+    pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
+        let started = Instant::now();
+        let (resolved, stats) = self.gather(q).await?;
+        let plan = choose(q, &resolved, &stats, &self.tuning);
+        let chosen = started.elapsed();
+        let (entries, next_cursor, counted) = match &plan {
+            PagePlan::FromEnd { total, rows, reversed } => {
+                self.page_from_the_end(q, &resolved, (*total, *rows), reversed).await?
+            }
+            plan => {
+                let (mut rows, counted) = self.run(plan, q, &resolved).await?;
+                sort_in_page_order(&mut rows, q);
+                let (entries, next_cursor) = page_of(q, rows);
+                (entries, next_cursor, counted)
+            }
+        };
+        let (total, total_is_lower_bound) = match stats.exact_total.or(counted) {
+            Some(total) => (total, false),
+            None => self.total(q, &resolved).await?,
+        };
+        tracing::debug!(
+            plan = ?plan,
+            query = %q.to_query_string(),
+            gather_and_choose_us = chosen.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            "list"
+        );
+        Ok(EventPage {
+            entries,
+            total,
+            total_is_lower_bound,
+            page: q.page,
+            page_size: q.page_size,
+            next_cursor,
+        })
+    }
+
+    /// Runs a plan (and what it gives way to, when it does): the page's rows in no particular order, and the
+    /// total when the plan learnt it in the rows' snapshot.
+    async fn run(&self, plan: &PagePlan, q: &AuditQuery, r: &Resolved) -> Result<(PageRows, Option<u64>), StoreError> {
+        let mut plan = plan;
+        loop {
+            let rows = match plan {
+                PagePlan::Keyset { source } => self.keyset_page(q, r, *source).await?,
+                PagePlan::Offset { source } => self.offset_page(q, r, *source).await?,
+                PagePlan::Anchored { source } => return self.anchored_page(q, r, *source).await,
+                PagePlan::AnchoredByAction => {
+                    return self.anchored_page(q, r, super::filter::Source::Table).await;
+                }
+                PagePlan::TextSet => self.set_page(q, r).await?,
+                PagePlan::TextByAction { walk_first } => self.text_page_by_action(q, r, *walk_first).await?,
+                PagePlan::TextWalk {
+                    source,
+                    budget,
+                    otherwise,
+                } => match self.walk_for_page(q, r, *source, *budget).await? {
+                    Some(rows) => rows,
+                    None => {
+                        plan = otherwise;
+                        continue;
+                    }
+                },
+                PagePlan::TextBlocks { otherwise } => match self.deep_text_page(q, r).await? {
+                    Some(rows) => rows,
+                    None => {
+                        plan = otherwise;
+                        continue;
+                    }
+                },
+                PagePlan::FromEnd { reversed, .. } => {
+                    plan = reversed;
+                    continue;
+                }
+            };
+            return Ok((rows, None));
+        }
+    }
+
+    /// `FromEnd`: the rows from this page's first to the last, read as the first rows of the opposite order;
+    /// this page is the first `page_size` of them, turned around.
+    async fn page_from_the_end(
+        &self,
+        q: &AuditQuery,
+        r: &Resolved,
+        (total, to_the_end): (u64, u32),
+        reversed: &PagePlan,
+    ) -> Result<(Vec<EventRow>, Option<String>, Option<u64>), StoreError> {
+        let rq = reversed_query(q, to_the_end);
+        let (mut rows, _) = self.run(reversed, &rq, r).await?;
+        sort_in_page_order(&mut rows, &rq);
+        rows.reverse();
+        rows.truncate(q.page_size as usize);
+        let (entries, next_cursor) = page_of(q, rows);
+        Ok((entries, next_cursor, Some(total)))
+    }
+
+    /// The total of a page whose plan did not learn it: a search's stops at `TEXT_COUNT_CAP` unless counted
+    /// exactly. Returns it and whether it is only a lower bound.
+    async fn total(&self, q: &AuditQuery, r: &Resolved) -> Result<(u64, bool), StoreError> {
+        if q.q.is_some() && !q.exact_count {
+            let n = self.count_capped_with(q, r, TEXT_COUNT_CAP).await?;
+            return Ok((n.min(TEXT_COUNT_CAP), n > TEXT_COUNT_CAP));
+        }
+        Ok((self.count_with(q, r).await?, false))
+    }
+
+    /// One event, whole.
+    pub async fn get(&self, id: &str) -> Result<Event, StoreError> {
+        let sql = format!("SELECT {FULL_COLUMNS} FROM events WHERE id = ?");
+        let row: StoredEvent = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        row.decode()
+    }
+
+    /// What the filter menus offer: actions by category with counts, target types, sources, busiest actors.
+    /// All from the totals per value (a few dozen rows), never from the events.
+    pub async fn facets(&self) -> Result<Facets, StoreError> {
+        let actions: Vec<(String, i64)> =
+            sqlx::query_as("SELECT value, n FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
+                .fetch_all(&self.read)
+                .await?;
+        let mut categories: Vec<CategoryFacet> = Vec::new();
+        for (action, count) in actions {
+            let category = category_of(&action).to_string();
+            let entry = ActionCount {
+                action,
+                count: count as u64,
+            };
+            match categories.last_mut() {
+                Some(c) if c.category == category => c.actions.push(entry),
+                _ => categories.push(CategoryFacet {
+                    category,
+                    actions: vec![entry],
+                }),
+            }
+        }
+        categories.sort_by(|a, b| a.category.cmp(&b.category));
+        let values = |col: &'static str| {
+            sqlx::query_scalar("SELECT value FROM value_counts WHERE col = ? AND n > 0 ORDER BY value")
+                .bind(col)
+                .fetch_all(&self.read)
+        };
+        let target_types = values("target_type").await?;
+        let sources = values("source").await?;
+        let actors: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT value, n FROM value_counts WHERE col = 'actor' AND n > 0 \
+             ORDER BY n DESC, value LIMIT 50",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let actors = actors
+            .into_iter()
+            .map(|(actor, n)| ActorFacet { actor, count: n as u64 })
+            .collect();
+        Ok(Facets {
+            categories,
+            target_types,
+            sources,
+            actors,
+        })
+    }
+}
+
+/// A page's rows in order, and the cursor after the last when the page is full (even the last page: the next
+/// is then empty).
+fn page_of(q: &AuditQuery, rows: PageRows) -> (Vec<EventRow>, Option<String>) {
+    let next_cursor = match rows.last() {
+        Some((millis, last)) if rows.len() == q.page_size as usize => {
+            Some(cursor_at(q, &last.action, *millis, &last.id).encode())
+        }
+        _ => None,
+    };
+    (rows.into_iter().map(|(_, row)| row).collect(), next_cursor)
+}

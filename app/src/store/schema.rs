@@ -1,0 +1,292 @@
+//! What the migrations laid down, written once for the Rust side: the events table's columns and the three
+//! ways statements name them, the actor key, days and blocks of row ids, the free-text index's layout, and
+//! how a stored row becomes a page row or a whole event (a value that cannot be decoded is an error naming
+//! its row, never a default).
+
+use serde_json::{Map, Value};
+
+use super::error::StoreError;
+use crate::model::{Actor, ActorType, Event, EventRow, Outcome, Target, ip, time};
+
+/// Joins column names with `, ` at compile time.
+macro_rules! column_list {
+    ($first:literal $(, $rest:literal)* $(,)?) => {
+        concat!($first $(, ", ", $rest)*)
+    };
+}
+
+/// The columns a page of the table shows (never `details`), in `PageRow`'s order.
+pub(super) const PAGE_COLUMNS: &str = column_list!(
+    "id",
+    "ts",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "target_type",
+    "target_id",
+    "target_name",
+    "source",
+    "ip",
+    "summary",
+);
+
+/// The columns of a whole event (the detail view, export), in `ExportRecord`'s order.
+pub(super) const FULL_COLUMNS: &str = column_list!(
+    "id",
+    "ts",
+    "received_at",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "target_type",
+    "target_id",
+    "target_name",
+    "source",
+    "ip",
+    "user_agent",
+    "details",
+);
+
+/// The insert of one event: every stored column (the whole event, its category and its summary).
+pub(super) const INSERT_EVENT: &str = concat!(
+    "INSERT INTO events (",
+    column_list!(
+        "id",
+        "ts",
+        "received_at",
+        "action",
+        "category",
+        "outcome",
+        "actor_type",
+        "actor_id",
+        "actor_name",
+        "actor_email",
+        "target_type",
+        "target_id",
+        "target_name",
+        "source",
+        "ip",
+        "user_agent",
+        "details",
+        "summary",
+    ),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+     ON CONFLICT (id) DO NOTHING"
+);
+
+/// The actor key (migration 8): events are indexed by one key per actor, its email, else its id, else its
+/// name. `events_by_actor` indexes exactly this expression, so queries must write it exactly so.
+pub(super) const WHO: &str = "COALESCE(actor_email, actor_id, actor_name)";
+
+/// `WHO` in Rust, from an actor's parts.
+pub(super) fn who<'a>(id: Option<&'a str>, name: Option<&'a str>, email: Option<&'a str>) -> &'a str {
+    email.or(id).or(name).unwrap_or("")
+}
+
+/// A UTC day in milliseconds: per-day counts are kept by `ts.div_euclid(DAY_MS)`.
+pub(super) const DAY_MS: i64 = 86_400_000;
+
+/// Row ids are grouped in blocks of `1 << SEQ_BLOCK_SHIFT` for `seq_blocks` (migration 14, which uses 12 too).
+pub(super) const SEQ_BLOCK_SHIFT: u32 = 12;
+
+/// The block of a row id.
+pub(super) fn block_of(seq: i64) -> i64 {
+    seq >> SEQ_BLOCK_SHIFT
+}
+
+/// The row ids of the blocks `first..=last`, inclusive at both ends.
+pub(super) fn block_span(first: i64, last: i64) -> (i64, i64) {
+    (first << SEQ_BLOCK_SHIFT, ((last + 1) << SEQ_BLOCK_SHIFT) - 1)
+}
+
+/// Columns a free-text search looks in, in the order they are indexed.
+pub(super) const SEARCHED: [&str; 10] = [
+    "action",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "target_type",
+    "target_id",
+    "target_name",
+    "source",
+    "ip",
+    "details",
+];
+
+/// The values the free-text index holds as tags (migration 13): the tag's name (its FTS5 column is
+/// `t_<name>`, its values in `fts_tags.col`) and the SQL of its value on `events`. A tag's marker character
+/// is U+E000 plus its place here.
+pub(super) const TAGS: [(&str, &str); 7] = [
+    ("action", "events.action"),
+    ("category", "events.category"),
+    ("outcome", "events.outcome"),
+    ("actor_type", "events.actor_type"),
+    ("target_type", "events.target_type"),
+    ("source", "events.source"),
+    ("who", WHO),
+];
+
+/// The place of each filter's tag in `TAGS`.
+pub(super) mod tag {
+    pub const ACTION: usize = 0;
+    pub const CATEGORY: usize = 1;
+    pub const OUTCOME: usize = 2;
+    pub const ACTOR_TYPE: usize = 3;
+    pub const TARGET_TYPE: usize = 4;
+    pub const SOURCE: usize = 5;
+    pub const WHO: usize = 6;
+}
+
+/// A tag's three characters (migration 13): its column's marker, `MARKER + place in TAGS`; then the value's id
+/// in `fts_tags`, as `HIGH + id / 65536` and `LOW + id % 65536`. All private-use code points.
+pub(super) const MARKER: u32 = 0xE000;
+pub(super) const HIGH: u32 = 0xF_0000;
+pub(super) const LOW: u32 = 0x10_0000;
+
+/// The tag of the value with id `id` in `fts_tags`, for the tag at `place` in `TAGS`: one trigram.
+pub(super) fn tag_token(place: usize, id: i64) -> String {
+    let id = id as u32;
+    [MARKER + place as u32, HIGH + (id >> 16), LOW + (id & 0xFFFF)]
+        .into_iter()
+        .filter_map(char::from_u32)
+        .collect()
+}
+
+/// A tag no event has: a value that is not in `fts_tags` (no indexed event has it).
+pub(super) fn absent_tag(place: usize) -> String {
+    [MARKER + place as u32, 0xE0FF, 0xE0FF]
+        .into_iter()
+        .filter_map(char::from_u32)
+        .collect()
+}
+
+/// A page row as SQLite returns it in a JSON array (`PAGE_COLUMNS`, in that order: serde reads a struct from
+/// an array field by field).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct PageRow {
+    id: String,
+    ts: i64,
+    action: String,
+    outcome: String,
+    actor_type: String,
+    actor_id: Option<String>,
+    actor_name: Option<String>,
+    actor_email: Option<String>,
+    target_type: Option<String>,
+    target_id: Option<String>,
+    target_name: Option<String>,
+    source: String,
+    ip: Option<String>,
+    summary: String,
+}
+
+/// A page's rows, each with its time in milliseconds (for the cursor after it).
+pub(super) type PageRows = Vec<(i64, EventRow)>;
+
+impl PageRow {
+    /// The row as the table shows it (IP masked), with its time in milliseconds.
+    pub(super) fn into_row(self) -> (i64, EventRow) {
+        let PageRow {
+            id,
+            ts,
+            action,
+            outcome,
+            actor_type,
+            actor_id,
+            actor_name,
+            actor_email,
+            target_type,
+            target_id,
+            target_name,
+            source,
+            ip,
+            summary,
+        } = self;
+        let row = EventRow {
+            id,
+            timestamp: time::format_millis(ts),
+            action,
+            outcome,
+            actor_type,
+            actor_id,
+            actor_name,
+            actor_email,
+            target_type,
+            target_id,
+            target_name,
+            source,
+            ip: ip.map(|s| ip::mask(&s)),
+            summary,
+        };
+        (ts, row)
+    }
+}
+
+/// A whole event's stored values (`FULL_COLUMNS`), as read by name.
+#[derive(sqlx::FromRow)]
+pub(super) struct StoredEvent {
+    pub id: String,
+    pub ts: i64,
+    pub received_at: i64,
+    pub action: String,
+    pub outcome: String,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub target_name: Option<String>,
+    pub source: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: String,
+}
+
+impl StoredEvent {
+    /// The event, or the error that names the first value of the row that cannot be what it claims.
+    pub(super) fn decode(self) -> Result<Event, StoreError> {
+        let corrupt = |column, problem: String| StoreError::corrupt("events", &self.id, column, problem);
+        let outcome = Outcome::parse(&self.outcome).ok_or_else(|| corrupt("outcome", self.outcome.clone()))?;
+        let kind = ActorType::parse(&self.actor_type).ok_or_else(|| corrupt("actor_type", self.actor_type.clone()))?;
+        let details: Map<String, Value> =
+            serde_json::from_str(&self.details).map_err(|e| corrupt("details", e.to_string()))?;
+        let target = match self.target_type {
+            Some(kind) => Some(Target {
+                kind,
+                id: self.target_id,
+                name: self.target_name,
+            }),
+            None => None,
+        };
+        Ok(Event {
+            id: self.id,
+            timestamp: time::format_millis(self.ts),
+            received_at: time::format_millis(self.received_at),
+            action: self.action,
+            outcome,
+            actor: Actor {
+                kind,
+                id: self.actor_id,
+                name: self.actor_name,
+                email: self.actor_email,
+            },
+            target,
+            source: self.source,
+            ip: self.ip,
+            user_agent: self.user_agent,
+            details,
+        })
+    }
+}
+
+/// Now, as stored times are: Unix milliseconds.
+pub(super) fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

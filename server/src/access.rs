@@ -178,9 +178,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request<Body>,
     response
 }
 
-/// The server-function framework answers arguments it cannot decode (a missing or malformed field) with a 500
-/// whose body names the field (`Args|missing field `name``). That is the caller's mistake, so it becomes a
-/// 400. The functions' own refusals carry their status already (see `app::api::guard::refuse`).
+/// The server-function framework answers arguments it cannot decode (a missing or malformed field) with a 500,
+/// whose body is the API's JSON error with the code `invalid_request` (`app::model::AppError`). That is the
+/// caller's mistake, so it becomes a 400. The functions' own refusals carry their status already (see
+/// `app::api::guard::refuse`).
 pub async fn bad_arguments_are_400(req: Request, next: Next) -> Response {
     let server_fn = req.uri().path().starts_with("/api/fn/");
     let response = next.run(req).await;
@@ -191,9 +192,8 @@ pub async fn bad_arguments_are_400(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "the error could not be read").into_response();
     };
-    let callers_mistake = ["Args|", "MissingArg|", "Deserialization|"]
-        .iter()
-        .any(|kind| bytes.starts_with(kind.as_bytes()));
+    let callers_mistake =
+        serde_json::from_slice::<app::model::AppError>(&bytes).is_ok_and(|e| e.error.code == "invalid_request");
     if callers_mistake {
         parts.status = StatusCode::BAD_REQUEST;
     }

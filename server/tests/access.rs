@@ -536,3 +536,47 @@ async fn server_functions_answer_bad_input_with_a_4xx_that_names_the_field() {
     assert_eq!(app.store.user(&other.id).await.unwrap().name, "Ola");
     assert_eq!(app.store.list_users().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn server_functions_refuse_with_the_apis_json_error() {
+    let app = TestApp::start().await;
+    let admin = app.session(Role::Admin).await;
+    let refusal = |resp: reqwest::Response| async move {
+        let status = resp.status().as_u16();
+        let body: serde_json::Value = resp.json().await.expect("a JSON error body");
+        (status, body)
+    };
+    let missing = app
+        .client
+        .get(app.url("/api/fn/get_event?id=01JB8Q4K7N2X5S3V9T0R1C6M2D"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = refusal(missing).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    let bad_role = app
+        .client
+        .post(app.url("/api/fn/create_user"))
+        .header("cookie", &admin)
+        .header("origin", app.origin())
+        .form(&[
+            ("email", "new@example.com"),
+            ("name", "New"),
+            ("role", "owner"),
+            ("password", "long enough pw"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = refusal(bad_role).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["field"], "role", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("admin or viewer"),
+        "{body}"
+    );
+    let no_session = app.client.get(app.url("/api/fn/list_events")).send().await.unwrap();
+    assert_eq!(no_session.status(), 401);
+}

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use leptos::prelude::*;
 
 use crate::{
-    model::{NewEvent, User},
+    model::{AppError, FieldError, NewEvent, User},
     store::{AuditStore, StoreError},
 };
 
@@ -46,32 +46,44 @@ pub fn session_user() -> Option<User> {
         .clone()
 }
 
-fn store() -> Result<AuditStore, ServerFnError> {
+fn store() -> Result<AuditStore, AppError> {
     use_context::<AuditStore>().ok_or_else(|| refuse(StatusCode::SERVICE_UNAVAILABLE, "audit store is not configured"))
 }
 
 /// An error the caller sees, answered with `status`: 400 for bad input (the message names the field), 401,
 /// 403, 404; a store failure is a 503. Nothing a caller sends should end in a 500.
-pub fn refuse(status: StatusCode, message: impl Into<String>) -> ServerFnError {
+pub fn refuse(status: StatusCode, message: impl Into<String>) -> AppError {
+    let code = match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::BAD_REQUEST => "invalid_request",
+        _ => "unavailable",
+    };
+    respond(status, AppError::new(code, message))
+}
+
+/// Bad input: a 400 that names the field.
+pub fn bad_input(e: FieldError) -> AppError {
+    respond(StatusCode::BAD_REQUEST, e.into())
+}
+
+/// Sets the response's status for `e`.
+fn respond(status: StatusCode, e: AppError) -> AppError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(status);
     }
-    ServerFnError::new(message.into())
-}
-
-/// Bad input: a 400 whose message names the field.
-pub fn bad_input(message: impl Into<String>) -> ServerFnError {
-    refuse(StatusCode::BAD_REQUEST, message)
+    e
 }
 
 /// Any signed-in user, with the store.
-pub fn signed_in() -> Result<(AuditStore, User), ServerFnError> {
+pub fn signed_in() -> Result<(AuditStore, User), AppError> {
     let user = session_user().ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "sign in first"))?;
     Ok((store()?, user))
 }
 
 /// A signed-in admin, with the store.
-pub fn admin() -> Result<(AuditStore, User), ServerFnError> {
+pub fn admin() -> Result<(AuditStore, User), AppError> {
     let (store, user) = signed_in()?;
     if !user.is_admin() {
         return Err(refuse(StatusCode::FORBIDDEN, "this is for admins only"));
@@ -80,15 +92,15 @@ pub fn admin() -> Result<(AuditStore, User), ServerFnError> {
 }
 
 /// The store, when the caller may read the audit log (admins only).
-pub async fn audit_reader() -> Result<AuditStore, ServerFnError> {
+pub async fn audit_reader() -> Result<AuditStore, AppError> {
     admin().map(|(store, _)| store)
 }
 
 /// Validation and not-found errors are shown as they are; a database error is logged with its cause and
 /// reaches the browser only as "unavailable", never as SQL text.
-pub fn opaque(e: StoreError) -> ServerFnError {
+pub fn opaque(e: StoreError) -> AppError {
     match e {
-        StoreError::Invalid(f) => bad_input(f.to_string()),
+        StoreError::Invalid(f) => bad_input(f),
         StoreError::NotFound => refuse(StatusCode::NOT_FOUND, "not found"),
         other => {
             tracing::error!(error = %other, "audit store failed");

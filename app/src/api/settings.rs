@@ -3,23 +3,28 @@
 
 use leptos::prelude::*;
 
+use crate::model::AppError;
+
 use crate::model::token::ApiToken;
 #[cfg(feature = "ssr")]
 use crate::model::{NewEvent, Target, recorded::token_event};
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
-pub async fn list_settings() -> Result<Vec<(String, String)>, ServerFnError> {
+pub async fn list_settings() -> Result<Vec<(String, String)>, AppError> {
     let (store, _) = super::guard::signed_in()?;
     store.settings().await.map_err(super::guard::opaque)
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_setting")]
-pub async fn update_setting(key: String, value: String) -> Result<(), ServerFnError> {
+pub async fn update_setting(key: String, value: String) -> Result<(), AppError> {
     use serde_json::json;
     let (store, by) = super::guard::signed_in()?;
     let value = value.trim().to_string();
     if value.is_empty() || value.chars().count() > 200 {
-        return Err(super::guard::bad_input("value: must be 1 to 200 characters"));
+        return Err(super::guard::bad_input(crate::model::FieldError::invalid(
+            "value",
+            "must be 1 to 200 characters",
+        )));
     }
     let meta = super::guard::request_meta();
     let (changed_key, to) = (key.clone(), value.clone());
@@ -53,17 +58,17 @@ pub async fn update_setting(key: String, value: String) -> Result<(), ServerFnEr
 }
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_tokens")]
-pub async fn list_tokens() -> Result<Vec<ApiToken>, ServerFnError> {
+pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
     let (store, _) = super::guard::admin()?;
     store.list_tokens().await.map_err(super::guard::opaque)
 }
 
 /// Creates a token and returns it: the only time it is shown.
 #[server(prefix = "/api/fn", endpoint = "create_token")]
-pub async fn create_token(name: String, scopes: String) -> Result<String, ServerFnError> {
+pub async fn create_token(name: String, scopes: String) -> Result<String, AppError> {
     use crate::model::token::Scopes;
     let (store, by) = super::guard::admin()?;
-    let scopes = Scopes::parse(&scopes).map_err(|e| super::guard::bad_input(e.to_string()))?;
+    let scopes = Scopes::parse(&scopes).map_err(super::guard::bad_input)?;
     let meta = super::guard::request_meta();
     let record = move |token: &ApiToken| {
         Some(super::guard::panel_event(
@@ -79,7 +84,7 @@ pub async fn create_token(name: String, scopes: String) -> Result<String, Server
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_token")]
-pub async fn revoke_token(id: String) -> Result<(), ServerFnError> {
+pub async fn revoke_token(id: String) -> Result<(), AppError> {
     let (store, by) = super::guard::admin()?;
     let meta = super::guard::request_meta();
     let record = move |token: &ApiToken| {

@@ -3,21 +3,24 @@
 
 use leptos::prelude::*;
 
+use crate::model::AppError;
+
 use crate::model::User;
 #[cfg(feature = "ssr")]
 use crate::model::recorded::user_event;
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<User>, ServerFnError> {
+pub async fn list_users() -> Result<Vec<User>, AppError> {
     let (store, _) = super::guard::signed_in()?;
     store.list_users().await.map_err(super::guard::opaque)
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_user")]
-pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<User, ServerFnError> {
+pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<User, AppError> {
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
-    let role = Role::parse(&role).ok_or_else(|| super::guard::bad_input("role: must be admin or viewer"))?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| super::guard::bad_input(crate::model::FieldError::invalid("role", "must be admin or viewer")))?;
     let meta = super::guard::request_meta();
     let record = move |user: &User| {
         Some(super::guard::panel_event(
@@ -32,10 +35,11 @@ pub async fn create_user(email: String, name: String, role: String, password: St
 }
 
 #[server(prefix = "/api/fn", endpoint = "update_user")]
-pub async fn update_user(id: String, name: String, role: String) -> Result<(), ServerFnError> {
+pub async fn update_user(id: String, name: String, role: String) -> Result<(), AppError> {
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
-    let role = Role::parse(&role).ok_or_else(|| super::guard::bad_input("role: must be admin or viewer"))?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| super::guard::bad_input(crate::model::FieldError::invalid("role", "must be admin or viewer")))?;
     let meta = super::guard::request_meta();
     let record = move |before: &User, after: &User| {
         let action = if before.role != after.role {
@@ -56,10 +60,13 @@ pub async fn update_user(id: String, name: String, role: String) -> Result<(), S
 }
 
 #[server(prefix = "/api/fn", endpoint = "delete_user")]
-pub async fn delete_user(id: String) -> Result<(), ServerFnError> {
+pub async fn delete_user(id: String) -> Result<(), AppError> {
     let (store, by) = super::guard::admin()?;
     if by.id == id {
-        return Err(super::guard::bad_input("id: you cannot delete yourself"));
+        return Err(super::guard::bad_input(crate::model::FieldError::invalid(
+            "id",
+            "you cannot delete yourself",
+        )));
     }
     let meta = super::guard::request_meta();
     let record = move |user: &User| {

@@ -13,7 +13,7 @@ use leptos_router::{NavigateOptions, hooks::use_location, hooks::use_navigate};
 
 use crate::{
     api::{get_facets, list_events},
-    model::{AuditQuery, EventPage, Facets, page::thousands},
+    model::{AppError, AuditQuery, EventPage, Facets, page::thousands},
 };
 
 /// How often `Auto-refresh` reloads the table.
@@ -122,10 +122,10 @@ fn summary_text(page: &EventPage) -> String {
     )
 }
 
-fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        _ => "the server could not be reached".into(),
+fn error_text(e: &AppError) -> String {
+    match e.error.code.as_str() {
+        "unreachable" | "invalid_response" => "the server could not be reached".into(),
+        _ => e.message().to_string(),
     }
 }
 

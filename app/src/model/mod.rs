@@ -13,7 +13,7 @@ pub mod token;
 pub mod user;
 pub mod wire;
 
-pub use error::FieldError;
+pub use error::{AppError, FieldError};
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
 pub use page::{EventPage, EventRow, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};

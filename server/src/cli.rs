@@ -105,7 +105,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
     let addr = listener.local_addr()?;
     println!("auditlog is serving http://{addr}/admin/audit-log (database {database_url})");
     println!("{sign_in}");
+    let store = state.store.clone();
     crate::serve(listener, state).await?;
+    // In-flight requests have finished: the WAL is copied into the database and emptied.
+    store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

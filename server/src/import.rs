@@ -48,6 +48,7 @@ pub async fn run(database_url: &str, args: ImportArgs) -> CliResult {
         total.duplicates += summary.duplicates;
         total.rejected += summary.rejected;
     }
+    index_all(&store).await?;
     store.close().await;
     eprintln!(
         "imported {}, duplicates {}, rejected {}",
@@ -58,6 +59,28 @@ pub async fn run(database_url: &str, args: ImportArgs) -> CliResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Brings the free-text and target-id indexes up to date, with a progress bar, so that the log is fully
+/// searchable when the import ends (a server left to catch up would read every row not yet indexed).
+pub async fn index_all(store: &AuditStore) -> Result<u64, app::store::StoreError> {
+    let backlog = store.index_backlog().await?;
+    if backlog == 0 {
+        return Ok(0);
+    }
+    eprintln!("indexing {backlog} events for search");
+    let bar = progress_bar(backlog, "events");
+    let mut done = 0;
+    loop {
+        let n = store.index_pending(20_000).await?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    Ok(done)
 }
 
 /// A progress bar on standard error, drawn only when that is a terminal.

@@ -46,10 +46,28 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
 }
 
 /// Keeps the free-text index caught up with the events, in small batches, and steps aside while inserts are
-/// waiting: ingestion holds the single writer first, and search reads the rows not yet indexed directly.
+/// waiting: ingestion holds the single writer first, and search reads the rows not yet indexed directly. A
+/// large backlog (after an upgrade that rebuilds the index, or events written by another process) is logged
+/// at start and as it shrinks, since searches are slower until it is gone.
 pub async fn run_indexer(store: AuditStore) {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
+    let mut backlog = store.index_backlog().await.unwrap_or(0);
+    if backlog > 10_000 {
+        tracing::warn!(
+            events = backlog,
+            "the search index is behind; searches read these events directly (slower) until it catches up"
+        );
+    }
+    let mut reported = Instant::now();
     loop {
+        if backlog > 10_000 && reported.elapsed() > Duration::from_secs(10) {
+            backlog = store.index_backlog().await.unwrap_or(0);
+            tracing::info!(events = backlog, "the search index is catching up");
+            reported = Instant::now();
+            if backlog <= 10_000 {
+                tracing::info!("the search index has caught up");
+            }
+        }
         if store.writes_pending() {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
@@ -65,6 +83,23 @@ pub async fn run_indexer(store: AuditStore) {
     }
 }
 
+/// Ctrl-C, or SIGTERM (what a service manager sends to stop a service).
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

@@ -134,3 +134,38 @@ async fn export_writes_the_stream_to_standard_output_and_is_recorded() {
     assert_eq!(first.details["rows"], serde_json::json!(2));
     assert_eq!(first.details["format"], serde_json::json!("jsonl"));
 }
+
+#[tokio::test]
+async fn an_import_leaves_the_log_indexed_for_search_and_no_wal_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("import.db");
+    let db = format!("sqlite://{}", path.display());
+    let file = dir.path().join("day.jsonl");
+    let lines: String = (0..2_500)
+        .map(|i| {
+            format!(
+                "{{\"timestamp\":\"2026-03-01T10:{:02}:{:02}Z\",\"user\":\"u{i}@acme.com\",\"action\":\"user.login\",\"target\":\"box-{i}\",\"details\":{{}}}}\n",
+                (i / 60) % 60,
+                i % 60
+            )
+        })
+        .collect();
+    std::fs::write(&file, lines).unwrap();
+    let out = auditlog(&db, &["import", file.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("imported 2500"), "{}", text(&out.stderr));
+    let wal = dir.path().join("import.db-wal");
+    let wal_bytes = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_bytes, 0, "the WAL was emptied at the end of the import");
+    let store = AuditStore::open(&db).await.unwrap();
+    assert_eq!(
+        store.index_backlog().await.unwrap(),
+        0,
+        "every event is in the search index"
+    );
+    let found = store
+        .list(&AuditQuery::from_query_string("q=box-2499").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
+}

@@ -151,8 +151,26 @@ impl AuditStore {
             .await?)
     }
 
+    /// Closes the pools, then copies the whole WAL into the database file and empties it, so that a clean
+    /// stop (or the end of an import) leaves no WAL beside the database. A reader still open elsewhere (an
+    /// export on its own connection) only keeps the WAL from being emptied.
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Err(e) = self.writer.truncate_wal().await {
+            tracing::warn!(error = %e, "the WAL could not be emptied at close");
+        }
+    }
+
+    /// How many events the free-text and target-id indexes do not hold yet (searches read those rows
+    /// directly, slower than through the index).
+    pub async fn index_backlog(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE seq > \
+             (SELECT MIN(text_through, indexed_through) FROM fts_progress WHERE id = 1)",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n as u64)
     }
 }

@@ -43,6 +43,9 @@ enum Job {
     Index(i64, oneshot::Sender<Result<u64, StoreError>>),
     /// A change to the panel's tables and the events that record it, in one transaction.
     Change(ChangeFn, oneshot::Sender<Result<(), StoreError>>),
+    /// Copies the whole WAL into the database and empties it (`wal_checkpoint(TRUNCATE)`), when no reader
+    /// holds an older snapshot: at close, so that no WAL stays beside the database.
+    Truncate(oneshot::Sender<Result<(), StoreError>>),
 }
 
 /// A change made in the writer's transaction; it returns the events that record it (or an error, and then
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Job {
             Job::Insert(r) => f.debug_struct("Insert").field("rows", &r.rows.len()).finish(),
             Job::Index(limit, _) => f.debug_tuple("Index").field(limit).finish(),
             Job::Change(..) => f.write_str("Change"),
+            Job::Truncate(_) => f.write_str("Truncate"),
         }
     }
 }
@@ -121,6 +125,16 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job::Change(change, reply))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Checkpoints the whole WAL into the database and truncates it; returns once done.
+    pub(super) async fn truncate_wal(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job::Truncate(reply))
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -198,6 +212,12 @@ impl Thread {
                 Job::Change(change, reply) => {
                     let result = apply_change(&mut conn, change, &mut self.known);
                     self.stamp();
+                    let _ = reply.send(result);
+                }
+                Job::Truncate(reply) => {
+                    let result = conn
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                        .map_err(StoreError::from);
                     let _ = reply.send(result);
                 }
             }

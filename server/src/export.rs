@@ -11,7 +11,7 @@ use std::sync::{
 };
 
 use app::{
-    model::{Actor, AuditQuery, NewEvent, Outcome, Target, ip, query::decode_pairs, time},
+    model::{Actor, AuditQuery, NewEvent, ip, query::decode_pairs, recorded, time},
     store::{AuditStore, ExportRecord, Scope, StoreError},
 };
 use axum::{
@@ -21,7 +21,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use serde_json::{Map, json};
+use serde_json::json;
 use std::borrow::Cow;
 use tokio::sync::mpsc;
 
@@ -286,27 +286,15 @@ fn write_jsonl(out: &mut Vec<u8>, r: &ExportRecord<'_>) {
     out.extend_from_slice(b"}\n");
 }
 
-/// The `audit.export` event: who exported, in which format, with which filters, how many rows, and
-/// whether the export finished.
+/// The `audit.export` event of an export of `query`'s events (see `app::model::recorded::exported`).
 pub fn export_event(actor: Actor, format: ExportFormat, query: &AuditQuery, rows: u64, completed: bool) -> NewEvent {
-    let mut details = Map::new();
-    details.insert("format".into(), json!(format.as_str()));
-    details.insert("filters".into(), json!(query.filters_only().to_query_string()));
-    details.insert("rows".into(), json!(rows));
-    details.insert("completed".into(), json!(completed));
-    NewEvent {
-        action: "audit.export".into(),
-        outcome: if completed { Outcome::Success } else { Outcome::Failure },
-        actor: Some(actor),
-        target: Some(Target {
-            kind: "audit_log".into(),
-            id: None,
-            name: Some("Audit log".into()),
-        }),
-        source: Some("auditlog".into()),
-        details,
-        ..NewEvent::default()
-    }
+    recorded::exported(
+        actor,
+        format.as_str(),
+        query.filters_only().to_query_string(),
+        rows,
+        completed,
+    )
 }
 
 /// One HTTP export in flight. When dropped before it finished (the client went away), it records the

@@ -3,7 +3,7 @@
 
 use app::{
     api::guard::RequestMeta,
-    model::{Actor, ActorType, NewEvent, Outcome, Target},
+    model::{NewEvent, recorded},
     store::{AuditStore, SESSION_TTL_MS},
 };
 use axum::{
@@ -13,7 +13,6 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use serde_json::{Map, json};
 
 use crate::{
     auth::{self, SESSION_COOKIE, SessionUser},
@@ -49,22 +48,12 @@ fn origin_of(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Origin
     }
 }
 
-fn event(
-    action: &str,
-    outcome: Outcome,
-    actor: Actor,
-    from: &Origin,
-    details: Map<String, serde_json::Value>,
-) -> NewEvent {
+/// The event, from where the request came.
+fn from_request(e: NewEvent, from: &Origin) -> NewEvent {
     NewEvent {
-        action: action.into(),
-        outcome,
-        actor: Some(actor),
-        source: Some("auditlog".into()),
         ip: from.ip.clone(),
         user_agent: from.user_agent.clone(),
-        details,
-        ..NewEvent::default()
+        ..e
     }
 }
 
@@ -121,14 +110,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
                 Ok(t) => t,
                 Err(e) => return crate::error::ApiError::from(e).into_response(),
             };
-            let mut details = Map::new();
-            details.insert("method".into(), json!("password"));
-            let mut e = event("auth.login", Outcome::Success, user.actor(), &from, details);
-            e.target = Some(Target {
-                kind: "user".into(),
-                id: Some(user.id.clone()),
-                name: Some(user.email.clone()),
-            });
+            let e = from_request(recorded::signed_in(&user), &from);
             record(&state.store, e).await;
             let secure = if from.secure { "; Secure" } else { "" };
             let cookie = format!(
@@ -142,44 +124,17 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
             r
         }
         None => {
-            let attempted = form.email.trim().chars().take(254).collect::<String>();
-            let mut details = Map::new();
-            details.insert("reason".into(), json!("invalid_credentials"));
-            details.insert("attempted_email".into(), json!(attempted));
-            let actor = Actor {
-                kind: ActorType::User,
-                id: None,
-                name: None,
-                email: Some(if attempted.is_empty() {
-                    "(empty)".into()
-                } else {
-                    attempted
-                }),
-            };
-            record(
-                &state.store,
-                event("auth.login", Outcome::Failure, actor, &from, details),
-            )
-            .await;
+            record(&state.store, from_request(recorded::sign_in_failed(&form.email), &from)).await;
             let policy = state.security.brute_force;
             match state.store.record_login_failure(&ip, now, policy).await {
                 Ok(Some(until)) => {
-                    let mut details = Map::new();
-                    details.insert("failures".into(), json!(policy.max_failures));
-                    details.insert("window_minutes".into(), json!(policy.window_ms / 60_000));
-                    details.insert("blocked_minutes".into(), json!(policy.block_ms / 60_000));
-                    let mut e = event(
-                        "auth.ip_blocked",
-                        Outcome::Success,
-                        Actor::system("auditlog"),
-                        &from,
-                        details,
+                    let blocked = recorded::ip_blocked(
+                        &ip,
+                        policy.max_failures,
+                        policy.window_ms / 60_000,
+                        policy.block_ms / 60_000,
                     );
-                    e.target = Some(Target {
-                        kind: "ip".into(),
-                        id: None,
-                        name: Some(ip.clone()),
-                    });
+                    let e = from_request(blocked, &from);
                     record(&state.store, e).await;
                     too_many(until - now)
                 }
@@ -197,11 +152,7 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
     let from = origin_of(req.headers(), req.extensions());
     if let Some(token) = auth::session_cookie(req.headers()) {
         if let Some(SessionUser(Some(user))) = req.extensions().get::<SessionUser>() {
-            record(
-                &state.store,
-                event("auth.logout", Outcome::Success, user.actor(), &from, Map::new()),
-            )
-            .await;
+            record(&state.store, from_request(recorded::signed_out(user), &from)).await;
         }
         if let Err(e) = state.store.delete_session(token).await {
             tracing::error!(error = %e, "could not delete a session");

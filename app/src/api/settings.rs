@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use crate::model::AppError;
 
-use crate::model::token::ApiToken;
 #[cfg(feature = "ssr")]
-use crate::model::{NewEvent, Target, recorded::token_event};
+use crate::model::recorded::{setting_changed, token_event};
+use crate::model::token::ApiToken;
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
 pub async fn list_settings() -> Result<Vec<(String, String)>, AppError> {
@@ -17,7 +17,6 @@ pub async fn list_settings() -> Result<Vec<(String, String)>, AppError> {
 
 #[server(prefix = "/api/fn", endpoint = "update_setting")]
 pub async fn update_setting(key: String, value: String) -> Result<(), AppError> {
-    use serde_json::json;
     let (store, by) = super::guard::signed_in()?;
     let value = value.trim().to_string();
     if value.is_empty() || value.chars().count() > 200 {
@@ -31,22 +30,7 @@ pub async fn update_setting(key: String, value: String) -> Result<(), AppError> 
     let record = move |before: &str| {
         // Setting a value to what it was changes nothing, and records nothing.
         (before != to).then(|| {
-            let mut details = serde_json::Map::new();
-            details.insert(
-                "changes".into(),
-                json!({ changed_key.clone(): {"from": before, "to": to} }),
-            );
-            let event = NewEvent {
-                action: "settings.update".into(),
-                actor: Some(by.actor()),
-                target: Some(Target {
-                    kind: "settings".into(),
-                    id: Some(changed_key.clone()),
-                    name: Some(changed_key),
-                }),
-                details,
-                ..NewEvent::default()
-            };
+            let event = setting_changed(by.actor(), &changed_key, before, &to);
             super::guard::panel_event(event, &meta)
         })
     };

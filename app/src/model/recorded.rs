@@ -1,9 +1,125 @@
-//! The events the product records about its own users and tokens, built the same way whether the panel or
-//! the command line caused them.
+//! Every event the product records about itself, built in this one place whether the panel, the sign-in
+//! page, an export or the command line caused it: sign-ins and sign-outs, blocked addresses, users, API
+//! tokens, settings, exports. Where the request came from (IP, user agent) is added by whoever saw it.
 
 use serde_json::{Map, Value, json};
 
-use super::{Actor, NewEvent, Target, User, token::ApiToken};
+use super::{Actor, ActorType, NewEvent, Outcome, Target, User, token::ApiToken};
+
+/// The source of the events the product records about its own sign-ins, exports and command line.
+pub const OWN_SOURCE: &str = "auditlog";
+
+fn own(action: &str, outcome: Outcome, actor: Actor, target: Option<Target>, details: Map<String, Value>) -> NewEvent {
+    NewEvent {
+        action: action.into(),
+        outcome,
+        actor: Some(actor),
+        target,
+        source: Some(OWN_SOURCE.into()),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+fn user_target(user: &User) -> Target {
+    Target {
+        kind: "user".into(),
+        id: Some(user.id.clone()),
+        name: Some(user.email.clone()),
+    }
+}
+
+/// `auth.login`: `user` signed in with a password.
+pub fn signed_in(user: &User) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("method".into(), json!("password"));
+    own(
+        "auth.login",
+        Outcome::Success,
+        user.actor(),
+        Some(user_target(user)),
+        details,
+    )
+}
+
+/// `auth.login` that failed: what was typed in the email box stands as the actor.
+pub fn sign_in_failed(attempted_email: &str) -> NewEvent {
+    let attempted = attempted_email.trim().chars().take(254).collect::<String>();
+    let mut details = Map::new();
+    details.insert("reason".into(), json!("invalid_credentials"));
+    details.insert("attempted_email".into(), json!(attempted));
+    let actor = Actor {
+        kind: ActorType::User,
+        id: None,
+        name: None,
+        email: Some(if attempted.is_empty() {
+            "(empty)".into()
+        } else {
+            attempted
+        }),
+    };
+    own("auth.login", Outcome::Failure, actor, None, details)
+}
+
+/// `auth.ip_blocked`: `ip` failed `failures` times within `window_minutes` and is blocked for
+/// `blocked_minutes`.
+pub fn ip_blocked(ip: &str, failures: u32, window_minutes: i64, blocked_minutes: i64) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("failures".into(), json!(failures));
+    details.insert("window_minutes".into(), json!(window_minutes));
+    details.insert("blocked_minutes".into(), json!(blocked_minutes));
+    let target = Target {
+        kind: "ip".into(),
+        id: None,
+        name: Some(ip.to_string()),
+    };
+    own(
+        "auth.ip_blocked",
+        Outcome::Success,
+        Actor::system(OWN_SOURCE),
+        Some(target),
+        details,
+    )
+}
+
+/// `auth.logout`.
+pub fn signed_out(user: &User) -> NewEvent {
+    own("auth.logout", Outcome::Success, user.actor(), None, Map::new())
+}
+
+/// `audit.export`: who exported, in which format, with which filters (a query string), how many rows, and
+/// whether the export finished.
+pub fn exported(actor: Actor, format: &str, filters: String, rows: u64, completed: bool) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("format".into(), json!(format));
+    details.insert("filters".into(), json!(filters));
+    details.insert("rows".into(), json!(rows));
+    details.insert("completed".into(), json!(completed));
+    let target = Target {
+        kind: "audit_log".into(),
+        id: None,
+        name: Some("Audit log".into()),
+    };
+    let outcome = if completed { Outcome::Success } else { Outcome::Failure };
+    own("audit.export", outcome, actor, Some(target), details)
+}
+
+/// `settings.update` of the panel setting `key`, with its `changes` diff.
+pub fn setting_changed(actor: Actor, key: &str, from: &str, to: &str) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("changes".into(), json!({ key: {"from": from, "to": to} }));
+    NewEvent {
+        action: "settings.update".into(),
+        actor: Some(actor),
+        target: Some(Target {
+            kind: "settings".into(),
+            id: Some(key.to_string()),
+            name: Some(key.to_string()),
+        }),
+        details,
+        ..NewEvent::default()
+    }
+}
 
 /// A `user.*` event; with `before`, a `changes` diff of what differs (name, role).
 pub fn user_event(action: &str, actor: Actor, user: &User, before: Option<&User>) -> NewEvent {
@@ -25,11 +141,7 @@ pub fn user_event(action: &str, actor: Actor, user: &User, before: Option<&User>
     NewEvent {
         action: action.into(),
         actor: Some(actor),
-        target: Some(Target {
-            kind: "user".into(),
-            id: Some(user.id.clone()),
-            name: Some(user.email.clone()),
-        }),
+        target: Some(user_target(user)),
         details,
         ..NewEvent::default()
     }

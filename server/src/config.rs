@@ -142,6 +142,11 @@ pub struct ImportArgs {
     /// The `source` of imported events that do not name one.
     #[arg(long, default_value = "import")]
     pub source: String,
+    /// Leave indexing the events for search to the server (which indexes behind ingestion; until it has
+    /// caught up, searches read the events not yet indexed directly, and are slower). By default the import
+    /// ends with every event indexed.
+    #[arg(long)]
+    pub no_index: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -38,6 +38,7 @@ pub struct ImportSummary {
 
 pub async fn run(database_url: &str, args: ImportArgs) -> CliResult {
     let store = AuditStore::open(database_url).await?;
+    let started = std::time::Instant::now();
     let mut total = ImportSummary::default();
     for file in &args.files {
         let summary = import_file(&store, file, &args.source, &mut |line, err| {
@@ -48,12 +49,24 @@ pub async fn run(database_url: &str, args: ImportArgs) -> CliResult {
         total.duplicates += summary.duplicates;
         total.rejected += summary.rejected;
     }
-    index_all(&store).await?;
-    store.close().await;
+    let stored = started.elapsed();
     eprintln!(
-        "imported {}, duplicates {}, rejected {}",
-        total.imported, total.duplicates, total.rejected
+        "imported {}, duplicates {}, rejected {} ({:.1} s)",
+        total.imported,
+        total.duplicates,
+        total.rejected,
+        stored.as_secs_f64()
     );
+    if args.no_index {
+        eprintln!("the server indexes them for search when it runs");
+    } else {
+        let indexed = index_all(&store).await?;
+        if indexed > 0 {
+            let secs = (started.elapsed() - stored).as_secs_f64();
+            eprintln!("indexed {indexed} events for search ({secs:.1} s)");
+        }
+    }
+    store.close().await;
     Ok(if total.rejected > 0 {
         ExitCode::from(2)
     } else {

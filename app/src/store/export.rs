@@ -12,7 +12,7 @@ use super::{
     error::StoreError,
     filter::{Resolved, Source, push_after_cursor, push_filters, push_order},
     handle::AuditStore,
-    schema::FULL_COLUMNS,
+    schema::full_columns,
     sql::{RawSql, SqlSink, open_connection},
 };
 use crate::model::{AuditQuery, SortKey, query::Cursor};
@@ -121,7 +121,7 @@ impl ExportPlan {
 
     fn chunk_sql(&self, after: Option<&Cursor>) -> RawSql {
         let mut sql = RawSql {
-            text: format!("SELECT {FULL_COLUMNS} FROM {}", self.source.sql()),
+            text: format!("SELECT {} FROM {}", full_columns(), self.source.sql()),
             values: Vec::new(),
         };
         push_filters(&mut sql, &self.query, &self.resolved);
@@ -134,7 +134,7 @@ impl ExportPlan {
     }
 }
 
-/// The row in `FULL_COLUMNS` order.
+/// The row in `full_columns()` order.
 fn record<'a>(r: &'a Row<'_>) -> rusqlite::Result<ExportRecord<'a>> {
     let text = |i: usize| -> rusqlite::Result<&'a str> { Ok(r.get_ref(i)?.as_str()?) };
     let opt = |i: usize| -> rusqlite::Result<Option<&'a str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };

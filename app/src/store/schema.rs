@@ -3,82 +3,83 @@
 //! how a stored row becomes a page row or a whole event (a value that cannot be decoded is an error naming
 //! its row, never a default).
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
 use crate::model::{Actor, ActorType, Event, EventRow, Outcome, Target, ip, time};
 
-/// Joins column names with `, ` at compile time.
-macro_rules! column_list {
-    ($first:literal $(, $rest:literal)* $(,)?) => {
-        concat!($first $(, ", ", $rest)*)
-    };
+/// Where a stored column of an event is read.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// On a page of the table and in a whole event.
+    Both,
+    /// Only on a page of the table (never `details`: a page stays small).
+    Page,
+    /// Only in a whole event (the detail view, export).
+    Whole,
+    /// Only by SQL (a filter's column).
+    Neither,
 }
 
-/// The columns a page of the table shows (never `details`), in `PageRow`'s order.
-pub(super) const PAGE_COLUMNS: &str = column_list!(
-    "id",
-    "ts",
-    "action",
-    "outcome",
-    "actor_type",
-    "actor_id",
-    "actor_name",
-    "actor_email",
-    "target_type",
-    "target_id",
-    "target_name",
-    "source",
-    "ip",
-    "summary",
-);
+/// Every stored column of an event, in the order the insert names them, with where it is read: the one list
+/// the three statements below are made from.
+const COLUMNS: [(&str, Read); 18] = [
+    ("id", Read::Both),
+    ("ts", Read::Both),
+    ("received_at", Read::Whole),
+    ("action", Read::Both),
+    ("category", Read::Neither),
+    ("outcome", Read::Both),
+    ("actor_type", Read::Both),
+    ("actor_id", Read::Both),
+    ("actor_name", Read::Both),
+    ("actor_email", Read::Both),
+    ("target_type", Read::Both),
+    ("target_id", Read::Both),
+    ("target_name", Read::Both),
+    ("source", Read::Both),
+    ("ip", Read::Both),
+    ("user_agent", Read::Whole),
+    ("details", Read::Whole),
+    ("summary", Read::Page),
+];
 
-/// The columns of a whole event (the detail view, export), in `ExportRecord`'s order.
-pub(super) const FULL_COLUMNS: &str = column_list!(
-    "id",
-    "ts",
-    "received_at",
-    "action",
-    "outcome",
-    "actor_type",
-    "actor_id",
-    "actor_name",
-    "actor_email",
-    "target_type",
-    "target_id",
-    "target_name",
-    "source",
-    "ip",
-    "user_agent",
-    "details",
-);
+/// The names of the columns `read` keeps, in `COLUMNS`' order, joined with `, `.
+fn names(read: impl Fn(Read) -> bool) -> String {
+    let kept: Vec<&str> = COLUMNS
+        .iter()
+        .filter(|(_, r)| read(*r))
+        .map(|(name, _)| *name)
+        .collect();
+    kept.join(", ")
+}
 
-/// The insert of one event: every stored column (the whole event, its category and its summary).
-pub(super) const INSERT_EVENT: &str = concat!(
-    "INSERT INTO events (",
-    column_list!(
-        "id",
-        "ts",
-        "received_at",
-        "action",
-        "category",
-        "outcome",
-        "actor_type",
-        "actor_id",
-        "actor_name",
-        "actor_email",
-        "target_type",
-        "target_id",
-        "target_name",
-        "source",
-        "ip",
-        "user_agent",
-        "details",
-        "summary",
-    ),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
-     ON CONFLICT (id) DO NOTHING"
-);
+/// The columns a page of the table shows, in `PageRow`'s order.
+pub(super) fn page_columns() -> &'static str {
+    static LIST: LazyLock<String> = LazyLock::new(|| names(|r| matches!(r, Read::Both | Read::Page)));
+    &LIST
+}
+
+/// The columns of a whole event (the detail view, export), in `StoredEvent`'s and `ExportRecord`'s order.
+pub(super) fn full_columns() -> &'static str {
+    static LIST: LazyLock<String> = LazyLock::new(|| names(|r| matches!(r, Read::Both | Read::Whole)));
+    &LIST
+}
+
+/// The insert of one event: every stored column, bound `?1`… in `COLUMNS`' order.
+pub(super) fn insert_event() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let params: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+        format!(
+            "INSERT INTO events ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+            names(|_| true),
+            params.join(", ")
+        )
+    });
+    &SQL
+}
 
 /// The actor key (migration 8): events are indexed by one key per actor, its email, else its id, else its
 /// name. `events_by_actor` indexes exactly this expression, so queries must write it exactly so.
@@ -166,7 +167,7 @@ pub(super) fn absent_tag(place: usize) -> String {
         .collect()
 }
 
-/// A page row as SQLite returns it in a JSON array (`PAGE_COLUMNS`, in that order: serde reads a struct from
+/// A page row as SQLite returns it in a JSON array (`page_columns()`, in that order: serde reads a struct from
 /// an array field by field).
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct PageRow {
@@ -228,7 +229,7 @@ impl PageRow {
     }
 }
 
-/// A whole event's stored values (`FULL_COLUMNS`), as read by name.
+/// A whole event's stored values (`full_columns()`), as read by name.
 #[derive(sqlx::FromRow)]
 pub(super) struct StoredEvent {
     pub id: String,

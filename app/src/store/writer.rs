@@ -305,7 +305,7 @@ fn insert_all(
     let mut counts = Vec::with_capacity(group.len());
     let mut derived = Derived::default();
     {
-        let mut insert = tx.prepare_cached(super::schema::INSERT_EVENT)?;
+        let mut insert = tx.prepare_cached(super::schema::insert_event())?;
         for &(rows, received) in group {
             let mut accepted = 0;
             for (id, e) in rows {

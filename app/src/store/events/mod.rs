@@ -20,7 +20,7 @@ use super::{
     error::StoreError,
     filter::Resolved,
     handle::AuditStore,
-    schema::{FULL_COLUMNS, PageRows, StoredEvent, now_millis},
+    schema::{PageRows, StoredEvent, full_columns, now_millis},
     writer::with_ids,
 };
 use crate::model::{
@@ -181,7 +181,7 @@ impl AuditStore {
 
     /// One event, whole.
     pub async fn get(&self, id: &str) -> Result<Event, StoreError> {
-        let sql = format!("SELECT {FULL_COLUMNS} FROM events WHERE id = ?");
+        let sql = format!("SELECT {} FROM events WHERE id = ?", full_columns());
         let row: StoredEvent = sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&self.read)

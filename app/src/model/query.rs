@@ -107,6 +107,13 @@ pub struct AuditQuery {
 /// A free-text search counts its matches exactly up to this many; past it the total reads "10,000+".
 pub const TEXT_COUNT_CAP: u64 = 10_000;
 
+/// The longest text a parameter may hold (`q`, `actor`, `target_id`, …), in characters.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// The most values a repeated parameter (`action`) may have.
+pub const MAX_REPEATED: usize = 100;
+/// The longest query string a list or export takes, in bytes.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+
 impl Default for AuditQuery {
     fn default() -> Self {
         AuditQuery {
@@ -146,9 +153,21 @@ impl AuditQuery {
             if value.is_empty() {
                 continue;
             }
+            if value.chars().count() > MAX_TEXT_CHARS {
+                return Err(FieldError::filter(
+                    key,
+                    format!("must be at most {MAX_TEXT_CHARS} characters"),
+                ));
+            }
             let text = || Some(value.to_string());
             match key {
                 "q" => q.q = text(),
+                "action" if q.actions.len() >= MAX_REPEATED => {
+                    return Err(FieldError::filter(
+                        key,
+                        format!("may repeat at most {MAX_REPEATED} times"),
+                    ));
+                }
                 "action" => q.actions.push(value.to_string()),
                 "category" => q.category = text(),
                 "actor" => q.actor = text(),
@@ -224,8 +243,14 @@ impl AuditQuery {
         Ok(q)
     }
 
-    /// Parses a query string (`a=1&b=2`, without the `?`).
+    /// Parses a query string (`a=1&b=2`, without the `?`), of at most `MAX_QUERY_BYTES`.
     pub fn from_query_string(qs: &str) -> Result<Self, FieldError> {
+        if qs.len() > MAX_QUERY_BYTES {
+            return Err(FieldError::filter(
+                "query",
+                format!("must be at most {} KiB", MAX_QUERY_BYTES / 1024),
+            ));
+        }
         let pairs = decode_pairs(qs);
         Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
@@ -486,6 +511,19 @@ mod tests {
         assert_eq!(q.q, None);
         assert!(q.actions.is_empty());
         assert_eq!(q.page_size, 25);
+    }
+
+    #[test]
+    fn long_text_many_actions_and_long_query_strings_are_refused_by_name() {
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert_eq!(parse(&format!("q={long}")).unwrap_err().field, "q");
+        assert_eq!(parse(&format!("actor={long}")).unwrap_err().field, "actor");
+        assert!(parse(&format!("q={}", "x".repeat(MAX_TEXT_CHARS))).is_ok());
+        let actions = |n: usize| (0..n).map(|i| format!("action=a.b{i}")).collect::<Vec<_>>().join("&");
+        assert!(parse(&actions(MAX_REPEATED)).is_ok());
+        assert_eq!(parse(&actions(MAX_REPEATED + 1)).unwrap_err().field, "action");
+        let huge = format!("q=a&{}", "z=1&".repeat(MAX_QUERY_BYTES / 4));
+        assert_eq!(parse(&huge).unwrap_err().field, "query");
     }
 
     #[test]

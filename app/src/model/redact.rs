@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 pub const REDACTED: &str = "[REDACTED]";
 
-const SECRET_MARKERS: [&str; 9] = [
+const SECRET_MARKERS: [&str; 10] = [
     "password",
     "passwd",
     "secret",
@@ -14,10 +14,18 @@ const SECRET_MARKERS: [&str; 9] = [
     "authorization",
     "cookie",
     "private_key",
+    "credential",
 ];
 
+/// True for a key that names a secret, however it is spelled: `api-key`, `X-Api-Key`, `private key`.
 pub fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
+    let key: String = key
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
     SECRET_MARKERS.iter().any(|m| key.contains(m))
 }
 
@@ -56,7 +64,25 @@ fn redact_value(value: &mut Value) {
     match value {
         Value::Object(map) => redact_details(map),
         Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::String(text) => redact_json_text(text),
         _ => {}
+    }
+}
+
+/// JSON written as a string value (a request body logged as text): its secrets are redacted too, and the
+/// string is written again only when something in it was.
+fn redact_json_text(text: &mut String) {
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return;
+    }
+    let Ok(mut inner) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    let before = inner.clone();
+    redact_value(&mut inner);
+    if inner != before {
+        *text = inner.to_string();
     }
 }
 
@@ -71,6 +97,29 @@ mod tests {
         };
         redact_details(&mut map);
         Value::Object(map)
+    }
+
+    #[test]
+    fn secret_keys_spelled_with_dashes_or_spaces_and_json_inside_strings_are_redacted() {
+        let out = redacted(json!({
+            "api-key": "k1",
+            "X-Api-Key": "k2",
+            "private key": "p",
+            "credentials": {"user": "u", "pass": "x"},
+            "body": "{\"password\": \"hunter2\", \"name\": \"a\"}",
+            "text": "{not json, stays}",
+            "list": "[{\"token\": \"t\"}]",
+            "plain": "stays"
+        }));
+        assert_eq!(out["api-key"], REDACTED);
+        assert_eq!(out["X-Api-Key"], REDACTED);
+        assert_eq!(out["private key"], REDACTED);
+        assert_eq!(out["credentials"], REDACTED);
+        let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body, json!({"password": REDACTED, "name": "a"}));
+        assert_eq!(out["text"], "{not json, stays}");
+        assert_eq!(out["list"], json!([{"token": REDACTED}]).to_string());
+        assert_eq!(out["plain"], "stays");
     }
 
     #[test]

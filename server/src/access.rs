@@ -154,10 +154,16 @@ fn forbidden_page() -> Response {
 pub const NONCE_HEADER: &str = "x-auditlog-nonce";
 
 /// `Content-Security-Policy` (no third-party sources; the page's inline scripts by nonce;
-/// `frame-ancestors` from configuration), `X-Content-Type-Options`, `Referrer-Policy`.
+/// `frame-ancestors` from configuration), `X-Content-Type-Options`, `Referrer-Policy`, and
+/// `Cache-Control: no-store` on everything but the site's own files.
 pub async fn security_headers(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    // The site's own files (WASM, JS, CSS) may be cached; nothing else: pages and answers carry audit data.
+    let asset = req.uri().path().starts_with("/pkg/");
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
+    if !asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let nonce = headers
         .remove(NONCE_HEADER)
         .and_then(|v| v.to_str().ok().map(str::to_string));

@@ -64,8 +64,11 @@ async fn record(store: &AuditStore, e: NewEvent) {
 }
 
 /// Only same-site paths: never `//host` or a full URL.
+/// Browsers drop tabs and line breaks from a URL and read `\` as `/`, so `/\t/evil.example` would be
+/// `//evil.example`: a path with any control character or backslash, or that starts with `//`, goes to the panel.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    let plain = !next.chars().any(|c| c.is_control() || c == '\\');
+    if plain && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/admin"

@@ -418,6 +418,11 @@ async fn pages_carry_security_headers_with_a_nonce_for_their_scripts() {
     let csp = resp.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
     assert!(resp.headers().contains_key("referrer-policy"));
+    assert_eq!(
+        resp.headers()["cache-control"],
+        "no-store",
+        "a page of audit data is never cached"
+    );
     assert!(
         !resp.headers().contains_key("x-auditlog-nonce"),
         "the nonce hand-off header is removed"
@@ -579,4 +584,57 @@ async fn server_functions_refuse_with_the_apis_json_error() {
     );
     let no_session = app.client.get(app.url("/api/fn/list_events")).send().await.unwrap();
     assert_eq!(no_session.status(), 401);
+}
+
+#[tokio::test]
+async fn after_sign_in_only_a_plain_same_site_path_is_followed() {
+    let app = TestApp::start().await;
+    app.store
+        .create_user("ned@example.com", "Ned", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    for (next, expected) in [
+        (
+            "/admin/audit-log?action=user.create",
+            "/admin/audit-log?action=user.create",
+        ),
+        ("/\t/evil.example", "/admin"),
+        ("/\\evil.example", "/admin"),
+        ("//evil.example", "/admin"),
+        ("https://evil.example", "/admin"),
+        ("/admin\r\nSet-Cookie: x=1", "/admin"),
+    ] {
+        let resp = app
+            .client
+            .post(app.url("/login"))
+            .header("origin", app.origin())
+            .form(&[
+                ("email", "ned@example.com"),
+                ("password", "correct-horse-battery"),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(resp.headers()["location"], expected, "{next:?}");
+    }
+}
+
+#[tokio::test]
+async fn json_answers_are_never_cached() {
+    let app = TestApp::start().await;
+    let token = app.token("read").await;
+    let resp = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let refused = app.client.get(app.url("/api/v1/facets")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
 }

@@ -42,9 +42,20 @@ pub fn signed_in(user: &User) -> NewEvent {
     )
 }
 
-/// `auth.login` that failed: what was typed in the email box stands as the actor.
+/// `auth.login` that failed: what was typed in the email box stands as the actor, when it is an email address.
+/// Anything else (people type their password in the wrong box) is not stored: it reads `(not an email address)`.
 pub fn sign_in_failed(attempted_email: &str) -> NewEvent {
-    let attempted = attempted_email.trim().chars().take(254).collect::<String>();
+    let typed = attempted_email.trim();
+    let looks_like_email = typed.len() <= 254
+        && !typed.chars().any(char::is_whitespace)
+        && typed
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    let attempted = match (typed.is_empty(), looks_like_email) {
+        (true, _) => "(empty)".to_string(),
+        (false, true) => typed.to_string(),
+        (false, false) => "(not an email address)".to_string(),
+    };
     let mut details = Map::new();
     details.insert("reason".into(), json!("invalid_credentials"));
     details.insert("attempted_email".into(), json!(attempted));
@@ -52,11 +63,7 @@ pub fn sign_in_failed(attempted_email: &str) -> NewEvent {
         kind: ActorType::User,
         id: None,
         name: None,
-        email: Some(if attempted.is_empty() {
-            "(empty)".into()
-        } else {
-            attempted
-        }),
+        email: Some(attempted),
     };
     own("auth.login", Outcome::Failure, actor, None, details)
 }
@@ -169,6 +176,17 @@ pub fn token_event(action: &str, actor: Actor, token: &ApiToken) -> NewEvent {
 mod tests {
     use super::*;
     use crate::model::Role;
+
+    #[test]
+    fn a_failed_sign_in_keeps_what_was_typed_only_when_it_is_an_email_address() {
+        let typed = |s: &str| sign_in_failed(s).details["attempted_email"].clone();
+        assert_eq!(typed(" ann@example.com "), json!("ann@example.com"));
+        assert_eq!(typed("hunter2-my-password"), json!("(not an email address)"));
+        assert_eq!(typed("correct horse@battery staple"), json!("(not an email address)"));
+        assert_eq!(typed("admin@localhost"), json!("admin@localhost"));
+        assert_eq!(typed("a@b@c"), json!("(not an email address)"));
+        assert_eq!(typed(""), json!("(empty)"));
+    }
 
     #[test]
     fn a_user_update_records_only_what_changed() {

@@ -184,6 +184,43 @@ pub async fn security_headers(State(state): State<AppState>, req: Request<Body>,
     response
 }
 
+/// Server-function bodies at most this long (a filter, a form of the panel: a few hundred bytes).
+pub const SERVER_FN_MAX_BODY: usize = 64 * 1024;
+/// Sign-in bodies at most this long (an email, a password, a path).
+pub const SIGN_IN_MAX_BODY: usize = 4 * 1024;
+
+/// Bodies of server functions and of the sign-in form are read whole here, up to their limit: a longer one is
+/// a 413 with the API's JSON error, before any parser sees it (past a few MiB, the framework used to reset
+/// the connection without an answer).
+pub async fn limit_bodies(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let limit = if path.starts_with("/api/fn/") {
+        SERVER_FN_MAX_BODY
+    } else if path == "/login" {
+        SIGN_IN_MAX_BODY
+    } else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let bytes = match declared {
+        Some(n) if n > limit => None,
+        _ => axum::body::to_bytes(body, limit).await.ok(),
+    };
+    match bytes {
+        Some(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        None => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body must be at most {} KiB", limit / 1024),
+        )
+        .into_response(),
+    }
+}
+
 /// The server-function framework answers arguments it cannot decode (a missing or malformed field) with a 500,
 /// whose body is the API's JSON error with the code `invalid_request` (`app::model::AppError`). That is the
 /// caller's mistake, so it becomes a 400. The functions' own refusals carry their status already (see

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(access::bad_arguments_are_400))
+        .layer(axum::middleware::from_fn(access::limit_bodies))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

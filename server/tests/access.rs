@@ -638,3 +638,44 @@ async fn json_answers_are_never_cached() {
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn oversized_server_function_and_sign_in_bodies_are_413_with_the_json_error() {
+    let app = TestApp::start().await;
+    let admin = app.session(Role::Admin).await;
+    let big = format!("query={}", "a".repeat(1024 * 1024));
+    let resp = app
+        .client
+        .post(app.url("/api/fn/list_events"))
+        .header("cookie", &admin)
+        .header("origin", app.origin())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "body_too_large", "{body}");
+    // Without a declared length, the limit holds all the same.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..100).map(|_| Ok(vec![b'a'; 1024])).collect();
+    let streamed = app
+        .client
+        .post(app.url("/api/fn/list_events"))
+        .header("cookie", &admin)
+        .header("origin", app.origin())
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 413);
+    let sign_in = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", app.origin())
+        .form(&[("email", "a@example.com"), ("password", &"p".repeat(8 * 1024))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_in.status(), 413);
+}

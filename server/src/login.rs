@@ -3,8 +3,8 @@
 
 use app::{
     api::guard::RequestMeta,
-    model::{NewEvent, recorded},
-    store::{AuditStore, SESSION_TTL_MS},
+    model::{NewEvent, ip::block_key, recorded},
+    store::{AuditStore, SESSION_TTL_MS, SignInAttempt},
 };
 use axum::{
     Form,
@@ -98,47 +98,36 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     };
     let now = chrono::Utc::now().timestamp_millis();
     let ip = from.ip.clone().unwrap_or_else(|| "unknown".into());
-    match state.store.ip_blocked_until(&ip, now).await {
-        Ok(Some(until)) => return too_many(until - now),
-        Ok(None) => {}
+    let policy = state.security.brute_force;
+    // The attempt counts as a failure before the password is checked: parallel attempts cannot all be judged.
+    let (ids, account_failures) = match state.store.begin_sign_in(&ip, &form.email, now, policy).await {
+        Ok(SignInAttempt::Blocked(until)) => return too_many(until - now),
+        Ok(SignInAttempt::Judge { ids, account_failures }) => (ids, account_failures),
         Err(e) => return crate::error::ApiError::from(e).into_response(),
-    }
+    };
+    tokio::time::sleep(account_slowdown(account_failures, policy.max_failures)).await;
     let user = match state.store.authenticate(&form.email, &form.password).await {
         Ok(user) => user,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     match user {
         Some(user) => {
-            let token = match state.store.create_session(&user.id, SESSION_TTL_MS).await {
-                Ok(t) => t,
-                Err(e) => return crate::error::ApiError::from(e).into_response(),
-            };
-            let e = from_request(recorded::signed_in(&user), &from);
-            record(&state.store, e).await;
-            let secure = if from.secure { "; Secure" } else { "" };
-            let cookie = format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                SESSION_TTL_MS / 1000
-            );
-            let mut r = Redirect::to(safe_next(&form.next)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
+            if let Err(e) = state.store.sign_in_succeeded(&ids).await {
+                tracing::error!(error = %e, "could not take back a successful sign-in's count");
             }
-            r
+            signed_in(&state, &user, &from, &form.next).await
         }
         None => {
             record(&state.store, from_request(recorded::sign_in_failed(&form.email), &from)).await;
-            let policy = state.security.brute_force;
-            match state.store.record_login_failure(&ip, now, policy).await {
+            match state.store.sign_in_failed(&ip, now, policy).await {
                 Ok(Some(until)) => {
                     let blocked = recorded::ip_blocked(
-                        &ip,
+                        &block_key(&ip),
                         policy.max_failures,
                         policy.window_ms / 60_000,
                         policy.block_ms / 60_000,
                     );
-                    let e = from_request(blocked, &from);
-                    record(&state.store, e).await;
+                    record(&state.store, from_request(blocked, &from)).await;
                     too_many(until - now)
                 }
                 Ok(None) => {
@@ -149,6 +138,33 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
             }
         }
     }
+}
+
+/// How long an attempt on an account that failed `failures` times in the window waits before it is judged:
+/// nothing up to `max_failures`, then a second more for each further failure, at most ten. It slows guessing
+/// one account's password from many addresses, each under its own block.
+fn account_slowdown(failures: u32, max_failures: u32) -> std::time::Duration {
+    let over = failures.saturating_sub(max_failures.saturating_sub(1));
+    std::time::Duration::from_secs(u64::from(over.min(10)))
+}
+
+/// A new session for `user`, the sign-in recorded, and the way on to `next`.
+async fn signed_in(state: &AppState, user: &app::model::User, from: &Origin, next: &str) -> Response {
+    let token = match state.store.create_session(&user.id, SESSION_TTL_MS).await {
+        Ok(t) => t,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    record(&state.store, from_request(recorded::signed_in(user), from)).await;
+    let secure = if from.secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION_TTL_MS / 1000
+    );
+    let mut r = Redirect::to(safe_next(next)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
 }
 
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
@@ -167,4 +183,31 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_that_keeps_failing_waits_longer_before_each_attempt() {
+        let wait = |failures| account_slowdown(failures, 5).as_secs();
+        assert_eq!((wait(0), wait(4)), (0, 0));
+        assert_eq!((wait(5), wait(6), wait(9)), (1, 2, 5));
+        assert_eq!(wait(100), 10);
+    }
+
+    #[test]
+    fn only_a_plain_same_site_path_is_followed() {
+        assert_eq!(safe_next("/admin/audit-log?x=1"), "/admin/audit-log?x=1");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "/a\r\nb",
+        ] {
+            assert_eq!(safe_next(bad), "/admin", "{bad:?}");
+        }
+    }
 }

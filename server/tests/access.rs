@@ -679,3 +679,73 @@ async fn oversized_server_function_and_sign_in_bodies_are_413_with_the_json_erro
         .unwrap();
     assert_eq!(sign_in.status(), 413);
 }
+
+#[tokio::test]
+async fn thirty_parallel_wrong_passwords_from_one_address_are_judged_at_most_five_times() {
+    let app = TestApp::start().await;
+    app.store
+        .create_user("pat@example.com", "Pat", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    let attempts = (0..30).map(|i| {
+        app.client
+            .post(app.url("/login"))
+            .form(&[("email", "pat@example.com"), ("password", &format!("wrong-{i}"))])
+            .send()
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let refused = answers
+        .iter()
+        .filter(|r| r.as_ref().unwrap().status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(refused >= 25, "only {refused} of 30 refused");
+    let q = |s: &str| app::model::AuditQuery::from_query_string(s).unwrap();
+    let judged = app.store.count(&q("action=auth.login&outcome=failure")).await.unwrap();
+    assert!(judged <= 5, "{judged} attempts were judged");
+    assert_eq!(app.store.count(&q("action=auth.ip_blocked")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn addresses_of_one_ipv6_64_share_a_block_and_a_mapped_ipv4_is_that_ipv4() {
+    let app = TestApp::start().await;
+    let policy = app::store::BruteForcePolicy {
+        max_failures: 3,
+        window_ms: 60_000,
+        block_ms: 60_000,
+    };
+    let t0 = 5_000_000;
+    for (i, ip) in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"]
+        .iter()
+        .enumerate()
+    {
+        let blocked = app.store.record_login_failure(ip, t0 + i as i64, policy).await.unwrap();
+        assert_eq!(blocked.is_some(), i == 2, "{ip}");
+    }
+    assert!(
+        app.store
+            .ip_blocked_until("2001:db8:1:2::abcd", t0 + 10)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        app.store
+            .ip_blocked_until("2001:db8:1:3::1", t0 + 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for i in 0..3 {
+        app.store
+            .record_login_failure("10.0.0.1", t0 + i, policy)
+            .await
+            .unwrap();
+    }
+    assert!(
+        app.store
+            .ip_blocked_until("::ffff:10.0.0.1", t0 + 10)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -7,6 +7,23 @@ pub fn canonical(s: &str) -> Option<String> {
     s.trim().parse::<IpAddr>().ok().map(|ip| ip.to_string())
 }
 
+/// The address group a sign-in block counts by: an IPv4 address itself (also when written as IPv4-mapped
+/// IPv6, `::ffff:10.0.0.1`), or an IPv6 address's /64 (one host commonly holds a whole /64, and rotating
+/// within it must not reset the count). Text that is not an address stands for itself.
+pub fn block_key(s: &str) -> String {
+    match s.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+        Err(_) => s.trim().to_string(),
+    }
+}
+
 /// IPv4 loses its last octet (`192.168.1.xxx`), IPv6 its last group (`2001:db8::xxxx`). Text that is not an
 /// address (which ingest never stores) is masked whole.
 pub fn mask(s: &str) -> String {
@@ -39,6 +56,15 @@ mod tests {
     fn ipv6_loses_its_last_group() {
         assert_eq!(mask("2001:db8:85a3::8a2e:370:7334"), "2001:db8:85a3::8a2e:370:xxxx");
         assert_eq!(mask("2001:db8::1"), "2001:db8::xxxx");
+    }
+
+    #[test]
+    fn sign_in_blocks_count_an_ipv6_64_as_one_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(block_key("2001:db8:1:2:aaaa::1"), block_key("2001:db8:1:2:ffff::9"));
+        assert_ne!(block_key("2001:db8:1:2::1"), block_key("2001:db8:1:3::1"));
+        assert_eq!(block_key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(block_key("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(block_key("10.0.0.1"), "10.0.0.1");
     }
 
     #[test]

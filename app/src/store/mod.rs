@@ -34,6 +34,6 @@ pub use events::{InsertOutcome, PagePlan};
 pub use export::{ExportPlan, ExportRecord};
 pub use filter::Source;
 pub use handle::AuditStore;
-pub use panel::{BruteForcePolicy, SESSION_TTL_MS};
+pub use panel::{BruteForcePolicy, SESSION_TTL_MS, SignInAttempt};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
 pub use tuning::Tuning;

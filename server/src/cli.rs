@@ -174,7 +174,8 @@ async fn export_to_stdout(database_url: &str, args: ExportArgs) -> CliResult {
     let query = AuditQuery::from_query_string(&args.filter)?;
     let total = store.count(&query).await?;
     let progress = import::progress_bar(total, "rows");
-    let mut export = export::Export::start(&store, &query, args.format).await?;
+    // Standard output may wait on a reader (a pager): no stall limit.
+    let mut export = export::Export::start(&store, &query, args.format, None).await?;
     let mut stdout = std::io::stdout().lock();
     let result = loop {
         match export.next().await {

@@ -22,7 +22,7 @@ use axum::{
 };
 use serde::Serialize;
 use serde_json::json;
-use std::borrow::Cow;
+use std::{borrow::Cow, time::Duration};
 use tokio::sync::mpsc;
 
 use crate::{auth::Caller, config::ExportFormat, error::ApiError, state::AppState};
@@ -58,22 +58,47 @@ pub struct Export {
 }
 
 impl Export {
-    /// Starts exporting everything matching the filters of `query`.
-    pub async fn start(store: &AuditStore, query: &AuditQuery, format: ExportFormat) -> Result<Export, StoreError> {
+    /// Starts exporting everything matching the filters of `query`. With `stall`, the export stops (with an
+    /// error) when its pieces wait that long for a reader: a client that stopped reading gives its turn back.
+    pub async fn start(
+        store: &AuditStore,
+        query: &AuditQuery,
+        format: ExportFormat,
+        stall: Option<Duration>,
+    ) -> Result<Export, StoreError> {
         let plan = store.export_plan(query).await?;
         let (tx, pieces) = mpsc::channel::<Bytes>(4);
         let rows = Arc::new(AtomicU64::new(0));
         let counter = rows.clone();
+        let runtime = tokio::runtime::Handle::current();
         let walk = tokio::task::spawn_blocking(move || {
+            let mut stalled = false;
+            // Hands a piece on; false when nobody reads any more (gone, or stalled past `stall`).
+            let mut send = |piece: Bytes| match stall {
+                None => tx.blocking_send(piece).is_ok(),
+                Some(limit) => match runtime.block_on(tokio::time::timeout(limit, tx.send(piece))) {
+                    Ok(sent) => sent.is_ok(),
+                    Err(_) => {
+                        stalled = true;
+                        false
+                    }
+                },
+            };
             let mut file = Renderer::new(format);
             let walked = plan.walk(|record| {
                 file.record(record);
                 counter.fetch_add(1, Ordering::Relaxed);
-                file.len() < PIECE_BYTES || tx.blocking_send(file.take()).is_ok()
+                file.len() < PIECE_BYTES || send(file.take())
             });
             // What was rendered goes out before the end (or before the failure marker).
-            let _ = tx.blocking_send(file.take());
-            walked
+            send(file.take());
+            match walked {
+                Ok(_) if stalled => Err(StoreError::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client stopped reading the export",
+                ))),
+                other => other,
+            }
         });
         Ok(Export {
             pieces,
@@ -389,7 +414,7 @@ pub async fn export(
     };
     let query = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let run = Run {
-        export: Export::start(&state.store, &query, format).await?,
+        export: Export::start(&state.store, &query, format, Some(state.store.tuning().export_stall)).await?,
         store: state.store.clone(),
         actor: principal.actor(),
         query,

@@ -328,3 +328,38 @@ async fn a_database_error_mid_export_ends_the_file_visibly_and_aborts_the_transf
         (json!(false), json!(2))
     );
 }
+
+#[tokio::test]
+async fn exports_whose_clients_stall_give_their_turn_to_the_next() {
+    let tuning = app::store::Tuning {
+        exports_at_once: 2,
+        export_stall: std::time::Duration::from_millis(300),
+        ..app::store::Tuning::default()
+    };
+    let app = TestApp::start_tuned(tuning).await;
+    let token = app.token("read").await;
+    // Far more than the sockets' buffers hold, so that a client that reads nothing stalls the export.
+    for b in 0..40 {
+        let events = (0..1000)
+            .map(|i| app::model::NewEvent {
+                action: "mailbox.update".into(),
+                actor: Some(app::model::Actor::system(&format!("{b}-{i}"))),
+                details: json!({"pad": "x".repeat(800)}).as_object().cloned().unwrap(),
+                ..Default::default()
+            })
+            .collect();
+        app.store.record_batch(events).await.unwrap();
+    }
+    let stalled = [
+        export(&app, &token, "format=csv").await,
+        export(&app, &token, "format=csv").await,
+    ];
+    let whole = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        export(&app, &token, "format=csv").await.bytes().await.unwrap()
+    })
+    .await
+    .expect("a third export gets a turn while two clients stall");
+    let lines = whole.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+    assert_eq!(lines, 40_001, "the header and every row");
+    drop(stalled);
+}

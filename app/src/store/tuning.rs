@@ -58,6 +58,9 @@ pub struct Tuning {
     pub exports_at_once: usize,
     /// Rows an export reads per keyset chunk: no read transaction stays open for a whole export.
     pub export_chunk_rows: i64,
+    /// An HTTP export whose client takes nothing for this long is stopped: its turn and its reader go to the
+    /// next export instead of waiting for a client that stalled.
+    pub export_stall: Duration,
 
     // ---- What is remembered ----
     /// Totals kept (about 100 bytes each); past this the cache starts over.
@@ -99,6 +102,7 @@ impl Default for Tuning {
             from_end_pages: 10,
             exports_at_once: 4,
             export_chunk_rows: 10_000,
+            export_stall: Duration::from_secs(30),
             kept_counts: 10_000,
             kept_histograms: 100,
             kept_block_counts: 32,

@@ -15,6 +15,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        Self::start_tuned(app::store::Tuning::default()).await
+    }
+
+    /// A server whose store reads with `tuning` (an export's stall limit, say).
+    pub async fn start_tuned(tuning: app::store::Tuning) -> TestApp {
         // TEST_LOG=tower_http=debug,server=debug shows each request of a hanging or failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into()))
@@ -23,9 +28,10 @@ impl TestApp {
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("audit.db").display());
-        let state = server::build_state(&url, &server::config::SecurityArgs::default())
+        let mut state = server::build_state(&url, &server::config::SecurityArgs::default())
             .await
             .expect("state");
+        state.store = state.store.clone().with_tuning(tuning);
         let store = state.store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

@@ -5,7 +5,7 @@ use std::{io::Write, process::ExitCode};
 use app::{
     model::{
         Actor, AuditQuery, NewEvent, Role, User,
-        recorded::{token_event, user_event},
+        recorded::{self, token_event, user_event},
     },
     store::{ApiToken, AuditStore, Scopes},
 };
@@ -43,7 +43,11 @@ async fn ensure_admin(
 ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
     match (&args.admin_email, &args.admin_password) {
         (Some(email), Some(password)) => {
-            store.ensure_user(email, Role::Admin, &password.0).await?;
+            store
+                .ensure_user_recorded(email, Role::Admin, &password.0, |before, after, changed| {
+                    Some(recorded::configured_admin(before, after, changed))
+                })
+                .await?;
             Ok(format!(
                 "Sign in as {email} with the password in AUDITLOG_ADMIN_PASSWORD."
             ))

@@ -4,7 +4,7 @@
 use app::{
     api::guard::RequestMeta,
     model::{NewEvent, ip::block_key, recorded},
-    store::{AuditStore, SESSION_TTL_MS, SignInAttempt},
+    store::{AuditStore, SignInAttempt},
 };
 use axum::{
     Form,
@@ -150,7 +150,11 @@ fn account_slowdown(failures: u32, max_failures: u32) -> std::time::Duration {
 
 /// A new session for `user`, the sign-in recorded, and the way on to `next`.
 async fn signed_in(state: &AppState, user: &app::model::User, from: &Origin, next: &str) -> Response {
-    let token = match state.store.create_session(&user.id, SESSION_TTL_MS).await {
+    let ttl_ms = match state.store.session_ttl_ms().await {
+        Ok(ttl) => ttl,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let token = match state.store.create_session(&user.id, ttl_ms).await {
         Ok(t) => t,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
@@ -158,7 +162,7 @@ async fn signed_in(state: &AppState, user: &app::model::User, from: &Origin, nex
     let secure = if from.secure { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_TTL_MS / 1000
+        ttl_ms / 1000
     );
     let mut r = Redirect::to(safe_next(next)).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -749,3 +749,76 @@ async fn addresses_of_one_ipv6_64_share_a_block_and_a_mapped_ipv4_is_that_ipv4()
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn the_configured_admin_is_changed_only_when_it_differs_and_every_change_is_recorded() {
+    let app = TestApp::start().await;
+    let record = |before: Option<&app::model::User>, after: &app::model::User, changed: bool| {
+        Some(app::model::recorded::configured_admin(before, after, changed))
+    };
+    let q = |s: &str| app::model::AuditQuery::from_query_string(s).unwrap();
+    let admin = app
+        .store
+        .ensure_user_recorded("root@example.com", Role::Admin, "first-password", record)
+        .await
+        .unwrap();
+    assert_eq!(app.store.count(&q("action=user.create")).await.unwrap(), 1);
+    let session = app.store.create_session(&admin.id, 60_000).await.unwrap();
+    // The same password and role at the next start: nothing changes, nothing is recorded.
+    app.store
+        .ensure_user_recorded("root@example.com", Role::Admin, "first-password", record)
+        .await
+        .unwrap();
+    assert_eq!(app.store.count(&q("action=user.update")).await.unwrap(), 0);
+    assert!(app.store.session_user(&session).await.unwrap().is_some());
+    // A new password: recorded (its values redacted), and the admin's sessions end.
+    app.store
+        .ensure_user_recorded("root@example.com", Role::Admin, "second-password", record)
+        .await
+        .unwrap();
+    let updates = app.store.list(&q("action=user.update")).await.unwrap();
+    assert_eq!(updates.total, 1);
+    let update = app.store.get(&updates.entries[0].id).await.unwrap();
+    assert_eq!(
+        update.details["changes"]["password"]["to"],
+        json!("[REDACTED]"),
+        "{:?}",
+        update.details
+    );
+    assert!(app.store.session_user(&session).await.unwrap().is_none(), "signed out");
+    assert!(
+        app.store
+            .authenticate("root@example.com", "second-password")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn the_session_timeout_setting_decides_how_long_a_new_session_lasts() {
+    let app = TestApp::start().await;
+    app.store
+        .create_user("sam@example.com", "Sam", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    let refused = app
+        .store
+        .update_setting_recorded("session_timeout_minutes", "forever", |_| None)
+        .await;
+    assert!(matches!(refused, Err(app::store::StoreError::Invalid(f)) if f.field == "value"));
+    app.store
+        .update_setting_recorded("session_timeout_minutes", "2", |_| None)
+        .await
+        .unwrap();
+    let resp = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", app.origin())
+        .form(&[("email", "sam@example.com"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("Max-Age=120"), "{cookie}");
+}

@@ -154,6 +154,23 @@ pub fn user_event(action: &str, actor: Actor, user: &User, before: Option<&User>
     }
 }
 
+/// The event of the server's configured admin made sure of at start (`AUDITLOG_ADMIN_*`): `user.create` when it
+/// was missing, otherwise `user.update` with what changed (its role; its password, whose values are
+/// redacted before storage).
+pub fn configured_admin(before: Option<&User>, after: &User, password_changed: bool) -> NewEvent {
+    let actor = Actor::system(OWN_SOURCE);
+    let mut event = match before {
+        None => user_event("user.create", actor, after, None),
+        Some(before) => user_event("user.update", actor, after, Some(before)),
+    };
+    if let (Some(_), true, Some(Value::Object(changes))) = (before, password_changed, event.details.get_mut("changes"))
+    {
+        changes.insert("password".into(), json!({"from": "old", "to": "new"}));
+    }
+    event.source = Some(OWN_SOURCE.into());
+    event
+}
+
 /// An `api_token.*` event: which token (never the token itself), its scopes and prefix.
 pub fn token_event(action: &str, actor: Actor, token: &ApiToken) -> NewEvent {
     let mut details = Map::new();

@@ -16,6 +16,19 @@ use crate::model::{FieldError, NewEvent, Role, User, ip::block_key};
 /// How long a session lasts.
 pub const SESSION_TTL_MS: i64 = 8 * 60 * 60 * 1000;
 
+/// The panel setting that says how long a session lasts, in minutes.
+const SESSION_TIMEOUT_KEY: &str = "session_timeout_minutes";
+/// The longest session the setting may ask for: 30 days.
+const MAX_SESSION_MINUTES: i64 = 30 * 24 * 60;
+
+fn parse_session_minutes(value: &str) -> Option<i64> {
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (1..=MAX_SESSION_MINUTES).contains(m))
+}
+
 /// Brute-force protection: `max_failures` failed sign-ins from one IP within `window_ms` block sign-in from
 /// that IP for `block_ms`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,23 +200,52 @@ impl AuditStore {
         .await
     }
 
-    /// Sets the password (and role) of the user with this email, creating the user when missing.
-    pub async fn ensure_user(&self, email: &str, role: Role, password: &str) -> Result<User, StoreError> {
-        match self.user_by_email(email).await? {
-            Some(user) => {
-                check_password(password)?;
-                let hash = hash_password(password.to_string()).await?;
-                sqlx::query("UPDATE users SET password_hash = ?, role = ?, updated_at = ? WHERE id = ?")
-                    .bind(hash)
-                    .bind(role.as_str())
-                    .bind(now_millis())
-                    .bind(&user.id)
-                    .execute(&self.write)
-                    .await?;
-                Ok(User { role, ..user })
-            }
-            None => self.create_user(email, "", role, password).await,
+    /// Makes sure the user with this email exists with this role and password, creating it when missing
+    /// (the server's configured admin, at every start). Nothing changes, and nothing is recorded, when the
+    /// password and role already are these. Otherwise the change is stored with the event `record` makes of
+    /// it (the user before and after, and whether the password changed) in one transaction, and a changed
+    /// password ends the user's sessions.
+    pub async fn ensure_user_recorded(
+        &self,
+        email: &str,
+        role: Role,
+        password: &str,
+        record: impl FnOnce(Option<&User>, &User, bool) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<User, StoreError> {
+        check_password(password)?;
+        let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?")
+            .bind(email.trim())
+            .fetch_optional(&self.write)
+            .await?;
+        let Some((id, hash)) = row else {
+            return self
+                .create_user_recorded(email, "", role, password, move |user| record(None, user, true))
+                .await;
+        };
+        let same_password = verify_password(password.to_string(), hash).await;
+        let new_hash = match same_password {
+            true => None,
+            false => Some(hash_password(password.to_string()).await?),
+        };
+        let before = self.user(&id).await?;
+        if same_password && before.role == role {
+            return Ok(before);
         }
+        self.change(move |tx| {
+            let before = user_in(tx, &id)?;
+            tx.execute(
+                "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
+                params![role.as_str(), now_millis(), id],
+            )?;
+            if let Some(hash) = &new_hash {
+                tx.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![hash, id])?;
+                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])?;
+            }
+            let after = User { role, ..before.clone() };
+            let event = record(Some(&before), &after, new_hash.is_some());
+            Ok((after, event))
+        })
+        .await
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
@@ -296,6 +338,19 @@ impl AuditStore {
         } else {
             Ok(None)
         }
+    }
+
+    /// How long a new session lasts: the panel's `session_timeout_minutes` setting, or `SESSION_TTL_MS` when
+    /// it is missing.
+    pub async fn session_ttl_ms(&self) -> Result<i64, StoreError> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(SESSION_TIMEOUT_KEY)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(value
+            .as_deref()
+            .and_then(parse_session_minutes)
+            .map_or(SESSION_TTL_MS, |m| m * 60_000))
     }
 
     /// A new session for the user; returns the cookie value (stored only as a hash).
@@ -480,6 +535,13 @@ impl AuditStore {
         record: impl FnOnce(&str) -> Option<NewEvent> + Send + 'static,
     ) -> Result<String, StoreError> {
         let (key, value) = (key.to_string(), value.to_string());
+        if key == SESSION_TIMEOUT_KEY && parse_session_minutes(&value).is_none() {
+            return Err(FieldError::invalid(
+                "value",
+                format!("must be a whole number of minutes from 1 to {MAX_SESSION_MINUTES}"),
+            )
+            .into());
+        }
         self.change(move |tx| {
             let before: Option<String> = tx
                 .query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| r.get(0))

@@ -13,7 +13,7 @@ use axum::{
 use app::api::guard::RequestMeta;
 
 use crate::{
-    auth::{SessionUser, client_ip, peer, session_cookie},
+    auth::{SessionUser, came_over_https, client_ip, peer, session_cookie},
     error::ApiError,
     state::AppState,
 };
@@ -95,7 +95,9 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
         Ok(()) => {
             let ip = client_ip(req.headers(), peer(req.extensions()), &state.security.trusted_proxies);
             let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+            let https = came_over_https(req.headers(), peer(req.extensions()), &state.security.trusted_proxies);
             let meta = RequestMeta {
+                https,
                 ip: ip.map(|ip| ip.to_string()),
                 user_agent: user_agent.map(|ua| ua.chars().take(1000).collect()),
             };
@@ -155,14 +157,22 @@ pub const NONCE_HEADER: &str = "x-auditlog-nonce";
 
 /// `Content-Security-Policy` (no third-party sources; the page's inline scripts by nonce;
 /// `frame-ancestors` from configuration), `X-Content-Type-Options`, `Referrer-Policy`, and
-/// `Cache-Control: no-store` on everything but the site's own files.
+/// `Cache-Control: no-store` on everything but the site's own files, and `Strict-Transport-Security` over https.
 pub async fn security_headers(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     // The site's own files (WASM, JS, CSS) may be cached; nothing else: pages and answers carry audit data.
     let asset = req.uri().path().starts_with("/pkg/");
+    let https = came_over_https(req.headers(), peer(req.extensions()), &state.security.trusted_proxies);
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     if !asset {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        // Served over https through the proxy: browsers keep to https for this host from now on.
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     let nonce = headers
         .remove(NONCE_HEADER)

@@ -15,6 +15,14 @@ use axum::{
 use crate::{error::ApiError, state::AppState};
 
 pub const SESSION_COOKIE: &str = "auditlog_session";
+/// The session cookie's name over https: the `__Host-` prefix makes the browser keep it to this host, on path
+/// `/`, sent only over https (a subdomain cannot plant or overwrite it).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-auditlog_session";
+
+/// The session cookie's name for a response over https or not.
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
 
 /// An authenticated caller.
 #[derive(Clone, Debug)]
@@ -101,16 +109,33 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == SECURE_SESSION_COOKIE || *name == SESSION_COOKIE)
         .map(|(_, value)| value)
         .filter(|v| !v.is_empty())
+}
+
+/// An address as one host: an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, what a dual-stack socket reports
+/// for an IPv4 peer) is that IPv4 address.
+fn plain(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// True for a proxy whose forwarding headers are believed: one of `trusted`, or this host itself (a reverse
+/// proxy on the same machine, the usual setup, needs no configuration, and cannot then make every client
+/// look like one address).
+fn is_trusted(ip: IpAddr, trusted: &[IpAddr]) -> bool {
+    let ip = plain(ip);
+    ip.is_loopback() || trusted.iter().any(|t| plain(*t) == ip)
 }
 
 /// The client's address: the socket peer, or the last `X-Forwarded-For` hop before our trusted proxies
 /// when (and only when) the peer is one of them.
 pub fn client_ip(parts_headers: &HeaderMap, peer: Option<SocketAddr>, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?.ip();
-    if !trusted.contains(&peer) {
+    let peer = plain(peer?.ip());
+    if !is_trusted(peer, trusted) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = parts_headers
@@ -119,14 +144,27 @@ pub fn client_ip(parts_headers: &HeaderMap, peer: Option<SocketAddr>, trusted: &
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse().ok())
+        .map(plain)
         .collect();
     Some(
         forwarded
             .into_iter()
             .rev()
-            .find(|ip| !trusted.contains(ip))
+            .find(|ip| !is_trusted(*ip, trusted))
             .unwrap_or(peer),
     )
+}
+
+/// True when the request came over https: a trusted proxy says so in `X-Forwarded-Proto` (its first value,
+/// in any case: `HTTPS`, `https, http`).
+pub fn came_over_https(headers: &HeaderMap, peer: Option<SocketAddr>, trusted: &[IpAddr]) -> bool {
+    let from_proxy = peer.is_some_and(|p| is_trusted(p.ip(), trusted));
+    from_proxy
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
 /// The peer address axum recorded, when served with connect info.
@@ -157,9 +195,42 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_on_this_host_and_mapped_addresses_need_no_configuration() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "198.51.100.9".parse().unwrap());
+        let local = SocketAddr::new("127.0.0.1".parse().unwrap(), 50_000);
+        assert_eq!(client_ip(&h, Some(local), &[]), Some("198.51.100.9".parse().unwrap()));
+        let mapped = SocketAddr::new("::ffff:10.0.0.1".parse().unwrap(), 50_000);
+        let trusted: [IpAddr; 1] = ["10.0.0.1".parse().unwrap()];
+        assert_eq!(
+            client_ip(&h, Some(mapped), &trusted),
+            Some("198.51.100.9".parse().unwrap())
+        );
+        let direct = SocketAddr::new("::ffff:203.0.113.5".parse().unwrap(), 50_000);
+        assert_eq!(
+            client_ip(&h, Some(direct), &trusted),
+            Some("203.0.113.5".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn https_is_believed_only_from_a_trusted_proxy_in_any_case() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-proto", "HTTPS, http".parse().unwrap());
+        let local = SocketAddr::new("127.0.0.1".parse().unwrap(), 50_000);
+        let stranger = SocketAddr::new("203.0.113.5".parse().unwrap(), 50_000);
+        assert!(came_over_https(&h, Some(local), &[]));
+        assert!(!came_over_https(&h, Some(stranger), &[]));
+        h.insert("x-forwarded-proto", "http".parse().unwrap());
+        assert!(!came_over_https(&h, Some(local), &[]));
+    }
+
+    #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, "a=1; auditlog_session=xyz; b=2".parse().unwrap());
         assert_eq!(session_cookie(&h), Some("xyz"));
+        h.insert(header::COOKIE, "__Host-auditlog_session=abc".parse().unwrap());
+        assert_eq!(session_cookie(&h), Some("abc"));
     }
 }

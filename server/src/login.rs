@@ -9,13 +9,13 @@ use app::{
 use axum::{
     Form,
     extract::{FromRequest, Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
 use crate::{
-    auth::{self, SESSION_COOKIE, SessionUser},
+    auth::{self, SessionUser},
     state::AppState,
 };
 
@@ -38,13 +38,12 @@ struct Origin {
 
 /// The client IP and user agent the access middleware recorded for this request, and whether it came
 /// over https (through a proxy that says so).
-fn origin_of(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Origin {
+fn origin_of(extensions: &axum::http::Extensions) -> Origin {
     let meta = extensions.get::<RequestMeta>().cloned().unwrap_or_default();
-    let forwarded_https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
     Origin {
         ip: meta.ip,
         user_agent: meta.user_agent,
-        secure: forwarded_https,
+        secure: meta.https,
     }
 }
 
@@ -92,7 +91,7 @@ fn too_many(retry_after_ms: i64) -> Response {
 
 pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let from = origin_of(&parts.headers, &parts.extensions);
+    let from = origin_of(&parts.extensions);
     let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await else {
         return Redirect::to("/login?error=invalid").into_response();
     };
@@ -161,7 +160,8 @@ async fn signed_in(state: &AppState, user: &app::model::User, from: &Origin, nex
     record(&state.store, from_request(recorded::signed_in(user), from)).await;
     let secure = if from.secure { "; Secure" } else { "" };
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        auth::session_cookie_name(from.secure),
         ttl_ms / 1000
     );
     let mut r = Redirect::to(safe_next(next)).into_response();
@@ -172,7 +172,7 @@ async fn signed_in(state: &AppState, user: &app::model::User, from: &Origin, nex
 }
 
 pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
-    let from = origin_of(req.headers(), req.extensions());
+    let from = origin_of(req.extensions());
     if let Some(token) = auth::session_cookie(req.headers()) {
         if let Some(SessionUser(Some(user))) = req.extensions().get::<SessionUser>() {
             record(&state.store, from_request(recorded::signed_out(user), &from)).await;
@@ -182,7 +182,11 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         }
     }
     let mut r = Redirect::to("/login").into_response();
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let secure = if from.secure { "; Secure" } else { "" };
+    let clear = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+        auth::session_cookie_name(from.secure)
+    );
     if let Ok(v) = HeaderValue::from_str(&clear) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }

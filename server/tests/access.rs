@@ -822,3 +822,53 @@ async fn the_session_timeout_setting_decides_how_long_a_new_session_lasts() {
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("Max-Age=120"), "{cookie}");
 }
+
+#[tokio::test]
+async fn over_https_through_the_proxy_the_session_cookie_is_host_only_and_hsts_is_sent() {
+    let app = TestApp::start().await;
+    app.store
+        .create_user("tia@example.com", "Tia", Role::Admin, "correct-horse-battery")
+        .await
+        .unwrap();
+    // The test client is on this host: a reverse proxy here is believed without configuration.
+    let resp = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", app.origin())
+        .header("x-forwarded-proto", "HTTPS")
+        .header("x-forwarded-for", "198.51.100.7")
+        .form(&[("email", "tia@example.com"), ("password", "correct-horse-battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("__Host-auditlog_session="), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    assert!(
+        resp.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page = app
+        .client
+        .get(app.url("/admin/audit-log"))
+        .header("cookie", &session)
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "the host-only cookie signs in");
+    let q = |s: &str| app::model::AuditQuery::from_query_string(s).unwrap();
+    let signed_in = app.store.list(&q("action=auth.login&outcome=success")).await.unwrap();
+    let event = app.store.get(&signed_in.entries[0].id).await.unwrap();
+    assert_eq!(event.ip.as_deref(), Some("198.51.100.7"), "the client behind the proxy");
+    // Plain http: no HSTS, the plain cookie name.
+    let plain = app.client.get(app.url("/login")).send().await.unwrap();
+    assert!(!plain.headers().contains_key("strict-transport-security"));
+}

@@ -19,6 +19,8 @@ pub struct SessionUser(pub Option<User>);
 pub struct RequestMeta {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The request came over https (a trusted proxy in front says so).
+    pub https: bool,
 }
 
 /// Where the current request came from (empty outside a request).

@@ -248,7 +248,10 @@ fn eager() -> Tuning {
 
 async fn check(stores: &[AuditStore], pool: &sqlx::SqlitePool, queries: &[String]) -> Result<(), TestCaseError> {
     for qs in queries {
-        let q = AuditQuery::from_query_string(qs).unwrap();
+        // A drawn range can end before it starts: the parser refuses that (a 400), no plan sees it.
+        let Ok(q) = AuditQuery::from_query_string(qs) else {
+            continue;
+        };
         let (ids, total) = reference(pool, &q).await;
         for store in stores {
             let plan = store.explain(&q).await.unwrap();

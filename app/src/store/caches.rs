@@ -9,11 +9,24 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use sha2::{Digest, Sha256};
+
+/// A key as it is kept: the first 16 bytes of its SHA-256, so that an entry's size does not depend on how
+/// long a caller made its filter, and no caller can choose two keys that meet.
+type Digest16 = [u8; 16];
+
+fn digest(key: &str) -> Digest16 {
+    let full = Sha256::digest(key.as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
 /// Values remembered by key, at most `max` keys: a new key past that starts the map over.
 #[derive(Debug)]
 pub(super) struct Kept<V> {
     max: usize,
-    entries: Mutex<HashMap<String, V>>,
+    entries: Mutex<HashMap<Digest16, V>>,
 }
 
 impl<V: Clone> Kept<V> {
@@ -26,12 +39,12 @@ impl<V: Clone> Kept<V> {
 
     /// The value kept for `key`, if any.
     pub(super) fn get(&self, key: &str) -> Option<V> {
-        self.entries.lock().ok()?.get(key).cloned()
+        self.entries.lock().ok()?.get(&digest(key)).cloned()
     }
 
     /// Changes the value kept for `key` (`None`: none is) with `change`.
-    pub(super) fn update(&self, key: impl Into<String>, change: impl FnOnce(&mut Option<V>)) {
-        let key = key.into();
+    pub(super) fn update(&self, key: impl AsRef<str>, change: impl FnOnce(&mut Option<V>)) {
+        let key = digest(key.as_ref());
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= self.max && !entries.contains_key(&key) {
                 entries.clear();
@@ -45,7 +58,7 @@ impl<V: Clone> Kept<V> {
     }
 
     /// Keeps `value` for `key` when none is kept or when `replaces` says the kept one gives way to it.
-    fn keep(&self, key: impl Into<String>, value: V, replaces: impl FnOnce(&V) -> bool) {
+    fn keep(&self, key: impl AsRef<str>, value: V, replaces: impl FnOnce(&V) -> bool) {
         self.update(key, |kept| {
             if kept.as_ref().is_none_or(replaces) {
                 *kept = Some(value);
@@ -57,7 +70,7 @@ impl<V: Clone> Kept<V> {
 impl<T: Clone> Kept<(T, i64)> {
     /// Keeps `value`, exact through `seq` (or the index's mark) `through`, unless one exact through a later
     /// point is kept.
-    pub(super) fn put(&self, key: impl Into<String>, value: T, through: i64) {
+    pub(super) fn put(&self, key: impl AsRef<str>, value: T, through: i64) {
         self.keep(key, (value, through), |known| known.1 < through);
     }
 }
@@ -67,7 +80,7 @@ pub(super) type CountCache = Kept<(u64, i64)>;
 
 impl CountCache {
     /// Keeps `count` for `key` as a lower bound: the larger of it and the one kept.
-    pub(super) fn raise(&self, key: impl Into<String>, count: u64, through: i64) {
+    pub(super) fn raise(&self, key: impl AsRef<str>, count: u64, through: i64) {
         self.keep(key, (count, through), |known| known.0 < count);
     }
 }
@@ -98,3 +111,22 @@ pub(super) type MatchSets = Kept<(MatchSet, i64)>;
 /// What the free-text index has shown that is not a count: the place of a search text's rarest trigram
 /// (`fulltext::proven_empty`), with the index's mark it was found at.
 pub(super) type IndexFacts = Kept<(usize, i64)>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_kept_as_digests_whatever_their_length() {
+        let kept: Kept<(u64, i64)> = Kept::new(2);
+        let long = "q=".to_string() + &"x".repeat(100_000);
+        kept.put(&long, 7, 1);
+        kept.put("q=x", 8, 1);
+        assert_eq!(kept.get(&long), Some((7, 1)));
+        assert_eq!(kept.get("q=x"), Some((8, 1)));
+        assert_eq!(std::mem::size_of::<Digest16>(), 16);
+        // A third key past the limit starts the map over.
+        kept.put("q=y", 9, 1);
+        assert_eq!((kept.get(&long), kept.get("q=y")), (None, Some((9, 1))));
+    }
+}

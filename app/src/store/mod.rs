@@ -9,8 +9,8 @@
 //! - `caches`, `days`, `indexer`, `writer` (with `derived`, what it keeps beside each event);
 //! - `handle`: `AuditStore` itself, what every subject shares;
 //! - `fulltext`, then `events` (the list's planner and its plans, totals, one event, facets), `export`;
-//! - `tokens` (the audit log's API tokens) and `panel` (the demo host panel's users, sessions, settings and
-//!   sign-in blocks: a host that brings its own sign-in does not use them).
+//! - `tokens` (the audit log's API tokens), `panel` (the demo host panel's users, sessions and settings) and
+//!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two.
 
 mod caches;
 mod days;
@@ -24,6 +24,7 @@ mod handle;
 mod indexer;
 mod panel;
 mod schema;
+mod sign_in;
 mod sql;
 mod tokens;
 mod tuning;
@@ -34,6 +35,7 @@ pub use events::{InsertOutcome, PagePlan};
 pub use export::{ExportPlan, ExportRecord};
 pub use filter::Source;
 pub use handle::AuditStore;
-pub use panel::{BruteForcePolicy, SESSION_TTL_MS, SignInAttempt};
+pub use panel::SESSION_TTL_MS;
+pub use sign_in::{BruteForcePolicy, SignInAttempt};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
 pub use tuning::Tuning;

@@ -333,7 +333,7 @@ async fn a_database_error_mid_export_ends_the_file_visibly_and_aborts_the_transf
 async fn exports_whose_clients_stall_give_their_turn_to_the_next() {
     let tuning = app::store::Tuning {
         exports_at_once: 2,
-        export_stall: std::time::Duration::from_millis(300),
+        export_stall: std::time::Duration::from_secs(1),
         ..app::store::Tuning::default()
     };
     let app = TestApp::start_tuned(tuning).await;

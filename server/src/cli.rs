@@ -29,7 +29,28 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Import(args) => import::run(&cli.database_url, args).await,
         Command::Export(args) => export_to_stdout(&cli.database_url, args).await,
         Command::User(cmd) => user(&cli.database_url, cmd).await,
+        Command::Backup(args) => backup(&cli.database_url, args).await,
     }
+}
+
+/// `auditlog backup FILE`: the copy, with a progress bar on a terminal, recorded as `audit.backup`.
+async fn backup(database_url: &str, args: crate::config::BackupArgs) -> CliResult {
+    let store = AuditStore::open(database_url).await?;
+    let bar = crate::import::progress_bar(0, "pages");
+    let shown = bar.clone();
+    let events = store
+        .backup(&args.file, move |copied, total| {
+            shown.set_length(total);
+            shown.set_position(copied);
+        })
+        .await?;
+    bar.finish_and_clear();
+    let file = args.file.display().to_string();
+    let event = recorded::backed_up(cli_actor(), &file, events);
+    store.record(event).await?;
+    store.close().await;
+    eprintln!("backed up {events} events to {file}");
+    Ok(ExitCode::SUCCESS)
 }
 
 const GENERATED_ADMIN: &str = "admin@localhost";

@@ -33,6 +33,14 @@ pub enum Command {
     /// Manage panel users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy the live database to a new file (consistent, safe while the server runs).
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file (it must not exist).
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

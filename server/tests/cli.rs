@@ -169,3 +169,60 @@ async fn an_import_leaves_the_log_indexed_for_search_and_no_wal_behind() {
         .unwrap();
     assert_eq!(found.total, 1);
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_events_arrive_is_a_consistent_copy_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("live.db").display());
+    let store = AuditStore::open(&db).await.unwrap();
+    let batch = |n: usize| {
+        (0..n)
+            .map(|i| app::model::NewEvent {
+                action: "mailbox.create".into(),
+                actor: Some(app::model::Actor::system(&format!("seed-{i}"))),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>()
+    };
+    store.record_batch(batch(20_000)).await.unwrap();
+    // Events keep arriving while the copy is made.
+    let writer = store.clone();
+    let writing = tokio::spawn(async move {
+        for _ in 0..20 {
+            writer.record_batch(batch(500)).await.unwrap();
+        }
+    });
+    let copy = dir.path().join("copy.db");
+    let copy_path = copy.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || auditlog(&db, &["backup", &copy_path], &[])
+    })
+    .await
+    .unwrap();
+    writing.await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("backed up"), "{}", text(&out.stderr));
+    let copied = AuditStore::open(&format!("sqlite://{}", copy.display())).await.unwrap();
+    assert_eq!(copied.integrity_check().await.unwrap(), "ok");
+    let n = copied.count(&AuditQuery::new()).await.unwrap();
+    assert!((20_000..=30_000).contains(&n), "{n} events in the copy");
+    // The copy is of one moment: its total and its rows agree.
+    let rows = copied
+        .list(&AuditQuery::from_query_string("page_size=1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rows.total, n);
+    let recorded = store
+        .list(&AuditQuery::from_query_string("action=audit.backup").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(recorded.total, 1);
+    // A second backup to the same file is refused, naming it.
+    let again = auditlog(&db, &["backup", copy.to_str().unwrap()], &[]);
+    assert!(
+        !again.status.success() && text(&again.stderr).contains("exists"),
+        "{}",
+        text(&again.stderr)
+    );
+}

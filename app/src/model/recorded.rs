@@ -111,6 +111,19 @@ pub fn exported(actor: Actor, format: &str, filters: String, rows: u64, complete
     own("audit.export", outcome, actor, Some(target), details)
 }
 
+/// `audit.backup`: a copy of the whole log was written to `file`, holding `events` events.
+pub fn backed_up(actor: Actor, file: &str, events: u64) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("file".into(), json!(file));
+    details.insert("events".into(), json!(events));
+    let target = Target {
+        kind: "audit_log".into(),
+        id: None,
+        name: Some("Audit log".into()),
+    };
+    own("audit.backup", Outcome::Success, actor, Some(target), details)
+}
+
 /// `settings.update` of the panel setting `key`, with its `changes` diff.
 pub fn setting_changed(actor: Actor, key: &str, from: &str, to: &str) -> NewEvent {
     let mut details = Map::new();

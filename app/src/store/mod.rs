@@ -8,10 +8,12 @@
 //! - `sql`: writing and binding SQL through either driver; `filter`: a query's filters as SQL;
 //! - `caches`, `days`, `indexer`, `writer` (with `derived`, what it keeps beside each event);
 //! - `handle`: `AuditStore` itself, what every subject shares;
-//! - `fulltext`, then `events` (the list's planner and its plans, totals, one event, facets), `export`;
+//! - `fulltext`, then `events` (the list's planner and its plans, totals, one event, facets), `export`,
+//!   `backup`;
 //! - `tokens` (the audit log's API tokens), `panel` (the demo host panel's users, sessions and settings) and
 //!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two.
 
+mod backup;
 mod caches;
 mod days;
 mod derived;

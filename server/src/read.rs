@@ -1,22 +1,52 @@
 //! The read side of the API: list, one event, facets.
 
-use app::{model::AuditQuery, store::Scope};
+use app::{
+    model::{AuditQuery, query::decode_pairs},
+    store::Scope,
+};
 use axum::{
     Json,
     extract::{Path, RawQuery, State},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
 };
 
 use crate::{auth::Caller, error::ApiError, state::AppState};
 
+/// `GET /api/v1/events`: a page of rows as the table shows them, or with `fields=full` whole events (details,
+/// user agent, whole IP), as scripts that read the log need.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(raw): RawQuery,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
-    let query = AuditQuery::from_query_string(raw.as_deref().unwrap_or(""))?;
-    Ok(Json(state.store.list(&query).await?))
+    let raw = raw.as_deref().unwrap_or("");
+    let query = AuditQuery::from_query_string(raw)?;
+    let full = match decode_pairs(raw)
+        .iter()
+        .find(|(k, _)| k == "fields")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("") | Some("row") => false,
+        Some("full") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_filter",
+                "fields",
+                "fields: must be `row` or `full`",
+            ));
+        }
+    };
+    let page = state.store.list(&query).await?;
+    if !full {
+        return Ok(Json(page).into_response());
+    }
+    let ids: Vec<String> = page.entries.iter().map(|r| r.id.clone()).collect();
+    let entries = state.store.get_many(&ids).await?;
+    let mut body = serde_json::to_value(&page).map_err(|e| ApiError::from(app::store::StoreError::Io(e.into())))?;
+    body["entries"] =
+        serde_json::to_value(entries).map_err(|e| ApiError::from(app::store::StoreError::Io(e.into())))?;
+    Ok(Json(body).into_response())
 }
 
 pub async fn get_one(

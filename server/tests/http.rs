@@ -262,3 +262,34 @@ async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
     assert_eq!(status, 200);
     assert_eq!(facets["categories"][0]["category"], "mailbox");
 }
+
+#[tokio::test]
+async fn fields_full_lists_whole_events_in_the_pages_order() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    let mut one = common::event("mailbox.create", "7");
+    one["ip"] = serde_json::json!("203.0.113.42");
+    one["details"] = serde_json::json!({"quota_mb": 512});
+    app.post_events(&token, &one).await;
+    app.post_events(&token, &common::event("mailbox.delete", "8")).await;
+    let (status, rows) = app.get_json(&token, "/api/v1/events").await;
+    assert_eq!(status, 200);
+    assert_eq!(rows["entries"][1]["ip"], "203.0.113.xxx", "rows are masked");
+    let (status, full) = app.get_json(&token, "/api/v1/events?fields=full").await;
+    assert_eq!(status, 200);
+    assert_eq!(full["total"], 2);
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&full), ids(&rows), "the same page, in the same order");
+    assert_eq!(full["entries"][1]["ip"], "203.0.113.42");
+    assert_eq!(full["entries"][1]["details"]["quota_mb"], 512);
+    let (status, bad) = app.get_json(&token, "/api/v1/events?fields=everything").await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"]["field"], "fields");
+}

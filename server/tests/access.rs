@@ -872,3 +872,60 @@ async fn over_https_through_the_proxy_the_session_cookie_is_host_only_and_hsts_i
     let plain = app.client.get(app.url("/login")).send().await.unwrap();
     assert!(!plain.headers().contains_key("strict-transport-security"));
 }
+
+#[tokio::test]
+async fn slow_searches_holding_every_read_connection_do_not_hold_up_the_panels_sign_in_check() {
+    let app = TestApp::start().await;
+    // Many rows, written straight into the file: a two-character search reads every one of them.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("audit.db").display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO events (id, ts, received_at, action, category, outcome, actor_type, actor_id, source, details) \
+         WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 200000) \
+         SELECT printf('01JB8Q4K7N2X5S3V9T%08d', n), 1700000000000 + n, 1700000000000 + n, 'mailbox.create', \
+         'mailbox', 'success', 'user', 'u' || n, 'api', '{\"note\":\"' || hex(zeroblob(150)) || '\"}' FROM c",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let token = app.token("read").await;
+    let admin = app.session(Role::Admin).await;
+    let started = std::time::Instant::now();
+    // Twice as many searches as the read pool has connections: half of them wait for one.
+    let searches: Vec<_> = (0..8)
+        .map(|_| {
+            let request = app
+                .client
+                .get(app.url("/api/v1/events?q=zq"))
+                .bearer_auth(&token)
+                .send();
+            tokio::spawn(async move { (request.await.map(|r| r.status().as_u16()), std::time::Instant::now()) })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let asked = std::time::Instant::now();
+    let check = app
+        .client
+        .get(app.url("/api/fn/current_user"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    let answered = std::time::Instant::now();
+    assert_eq!(check.status(), 200);
+    let mut first_search = None::<std::time::Instant>;
+    for search in searches {
+        let (status, done) = search.await.unwrap();
+        assert_eq!(status.unwrap(), 200);
+        first_search = Some(first_search.map_or(done, |t| t.min(done)));
+    }
+    let first_search = first_search.unwrap();
+    // The check takes its own connection: it answers in a small part of the time a search takes.
+    let (check_took, search_took) = (answered - asked, first_search - started);
+    assert!(
+        check_took * 4 < search_took,
+        "the sign-in check took {check_took:?}, the first search {search_took:?}"
+    );
+}

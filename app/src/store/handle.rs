@@ -25,7 +25,11 @@ use crate::model::NewEvent;
 /// the event writer's own connection and thread.
 #[derive(Clone, Debug)]
 pub struct AuditStore {
+    /// Reads of the audit log (pages, totals, searches).
     pub(super) read: SqlitePool,
+    /// The panel's own reads (sessions, users, settings, API tokens): every request's sign-in check goes
+    /// through here, so slow searches holding every `read` connection cannot freeze the panel.
+    pub(super) panel_read: SqlitePool,
     pub(super) write: SqlitePool,
     pub(super) writer: Writer,
     pub(super) counts: Arc<CountCache>,
@@ -78,15 +82,23 @@ impl AuditStore {
         // A SQLite connection lives in this process and cannot drop away: the ping that the pool sends before
         // handing one out (a round trip through the connection's worker thread, beside the query's own) only
         // adds to every read.
+        let read_only = options.read_only(true);
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true).pragma("cache_size", "-8192"))
+            .connect_with(read_only.clone().pragma("cache_size", "-8192"))
+            .await?;
+        let panel_read = SqlitePoolOptions::new()
+            .max_connections(2)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(read_only.pragma("cache_size", "-2048"))
             .await?;
         let writer = Writer::spawn(&path, &tuning)?;
         Ok(AuditStore {
             read,
+            panel_read,
             write,
             writer,
             counts: Arc::new(Kept::new(tuning.kept_counts)),
@@ -157,6 +169,7 @@ impl AuditStore {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        self.panel_read.close().await;
         if let Err(e) = self.writer.truncate_wal().await {
             tracing::warn!(error = %e, "the WAL could not be emptied at close");
         }

@@ -224,14 +224,14 @@ impl AuditStore {
     pub async fn user(&self, id: &str) -> Result<User, StoreError> {
         let row: Option<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users WHERE id = ?")
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.panel_read)
             .await?;
         row.ok_or(StoreError::NotFound)?.decode()
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, name, role FROM users ORDER BY email")
-            .fetch_all(&self.read)
+            .fetch_all(&self.panel_read)
             .await?;
         rows.into_iter().map(UserRow::decode).collect()
     }
@@ -310,7 +310,7 @@ impl AuditStore {
     pub async fn session_ttl_ms(&self) -> Result<i64, StoreError> {
         let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(SESSION_TIMEOUT_KEY)
-            .fetch_optional(&self.read)
+            .fetch_optional(&self.panel_read)
             .await?;
         Ok(value
             .as_deref()
@@ -344,7 +344,7 @@ impl AuditStore {
         )
         .bind(sha256_hex(token))
         .bind(now_millis())
-        .fetch_optional(&self.read)
+        .fetch_optional(&self.panel_read)
         .await?;
         row.map(UserRow::decode).transpose()
     }
@@ -360,7 +360,7 @@ impl AuditStore {
 
     pub async fn settings(&self) -> Result<Vec<(String, String)>, StoreError> {
         Ok(sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
-            .fetch_all(&self.read)
+            .fetch_all(&self.panel_read)
             .await?)
     }
 

@@ -124,7 +124,7 @@ impl AuditStore {
         let rows: Vec<TokenRow> = sqlx::query_as(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"
         ))
-        .fetch_all(&self.read)
+        .fetch_all(&self.panel_read)
         .await?;
         rows.into_iter().map(TokenRow::decode).collect()
     }
@@ -177,7 +177,7 @@ impl AuditStore {
         let row: Option<TokenRow> =
             sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"))
                 .bind(hash(plaintext))
-                .fetch_optional(&self.read)
+                .fetch_optional(&self.panel_read)
                 .await?;
         let Some(row) = row else { return Ok(None) };
         let now = now_millis();

@@ -96,6 +96,9 @@ pub struct SecurityArgs {
     /// How long a blocked IP stays blocked, in minutes.
     #[arg(long, env = "AUDITLOG_LOGIN_BLOCK_MINUTES", default_value_t = 60)]
     pub login_block_minutes: i64,
+    /// Serve `/metrics` without credentials (for a Prometheus on a private network).
+    #[arg(long, env = "AUDITLOG_METRICS_PUBLIC")]
+    pub metrics_public: bool,
 }
 
 impl Default for SecurityArgs {
@@ -106,6 +109,7 @@ impl Default for SecurityArgs {
             login_max_failures: 5,
             login_window_minutes: 10,
             login_block_minutes: 60,
+            metrics_public: false,
         }
     }
 }

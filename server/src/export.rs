@@ -368,6 +368,7 @@ async fn step(phase: Phase) -> Option<(Result<Bytes, std::io::Error>, Phase)> {
 impl Run {
     async fn record(&mut self, completed: bool) {
         self.recorded = true;
+        metrics::counter!("export_rows_total").increment(self.export.rows());
         let event = export_event(
             self.actor.clone(),
             self.format,
@@ -383,6 +384,7 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
+        metrics::gauge!("exports_active").decrement(1);
         if !self.recorded {
             let store = self.store.clone();
             let rows = self.export.rows();
@@ -413,6 +415,7 @@ pub async fn export(
             .ok_or_else(|| ApiError::bad_request("invalid_filter", "format", "format: must be `csv` or `jsonl`"))?,
     };
     let query = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    metrics::gauge!("exports_active").increment(1);
     let run = Run {
         export: Export::start(&state.store, &query, format, Some(state.store.tuning().export_stall)).await?,
         store: state.store.clone(),

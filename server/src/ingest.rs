@@ -43,6 +43,8 @@ pub async fn ingest(
         Events::One(event) => state.store.record(*event).await?,
         Events::Batch(events) => state.store.record_batch(events).await?,
     };
+    metrics::counter!("events_ingested_total").increment(outcome.accepted);
+    metrics::histogram!("ingest_batch_events").record(outcome.ids.len() as f64);
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 

@@ -117,9 +117,11 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
             signed_in(&state, &user, &from, &form.next).await
         }
         None => {
+            metrics::counter!("login_failures_total").increment(1);
             record(&state.store, from_request(recorded::sign_in_failed(&form.email), &from)).await;
             match state.store.sign_in_failed(&ip, now, policy).await {
                 Ok(Some(until)) => {
+                    metrics::counter!("ips_blocked_total").increment(1);
                     let blocked = recorded::ip_blocked(
                         &block_key(&ip),
                         policy.max_failures,

@@ -37,7 +37,9 @@ pub async fn list(
             ));
         }
     };
+    let started = std::time::Instant::now();
     let page = state.store.list(&query).await?;
+    metrics::histogram!("query_duration_seconds").record(started.elapsed().as_secs_f64());
     if !full {
         return Ok(Json(page).into_response());
     }
@@ -64,4 +66,17 @@ pub async fn get_one(
 pub async fn facets(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::Read)?;
     Ok(Json(state.store.facets().await?))
+}
+
+/// `GET /metrics`: Prometheus text. Needs a `read` token or an admin session, unless the server was started with
+/// `--metrics-public`.
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    if !state.security.metrics_public {
+        caller.require(Scope::Read)?;
+    }
+    let (database, wal) = state.store.file_sizes();
+    metrics::gauge!("database_size_bytes").set(database as f64);
+    metrics::gauge!("wal_size_bytes").set(wal as f64);
+    let text = crate::telemetry::metrics().render();
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

@@ -27,6 +27,7 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/events/export", get(export::export)),
         (Method::GET, "/api/v1/events/{id}", get(read::get_one)),
         (Method::GET, "/api/v1/facets", get(read::facets)),
+        (Method::GET, "/metrics", get(read::metrics)),
     ]
 }
 
@@ -48,6 +49,8 @@ fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Measurements recorded before the first scrape count too.
+    crate::telemetry::metrics();
     let routes = app_routes();
     let store = state.store.clone();
     let options = state.leptos_options.clone();
@@ -69,6 +72,7 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(store.clone()),
             move || shell(options.clone()),
         )
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track_requests))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(access::bad_arguments_are_400))
         .layer(axum::middleware::from_fn(access::limit_bodies))

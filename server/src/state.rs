@@ -21,6 +21,8 @@ pub struct Security {
     pub trusted_proxies: Vec<IpAddr>,
     pub frame_ancestors: String,
     pub brute_force: BruteForcePolicy,
+    /// `/metrics` needs no credentials.
+    pub metrics_public: bool,
 }
 
 impl From<&SecurityArgs> for Security {
@@ -28,6 +30,7 @@ impl From<&SecurityArgs> for Security {
         Security {
             trusted_proxies: a.trusted_proxies.clone(),
             frame_ancestors: a.frame_ancestors.join(" "),
+            metrics_public: a.metrics_public,
             brute_force: BruteForcePolicy {
                 max_failures: a.login_max_failures.max(1),
                 window_ms: a.login_window_minutes.max(1) * 60_000,

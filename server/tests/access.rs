@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
         Needs::Api("read"),
     ),
     ("GET", "/api/v1/facets", "/api/v1/facets", Needs::Api("read")),
+    ("GET", "/metrics", "/metrics", Needs::Api("read")),
     ("GET", "/admin", "/admin", Needs::SignedIn),
     ("GET", "/admin/users", "/admin/users", Needs::SignedIn),
     ("GET", "/admin/settings", "/admin/settings", Needs::SignedIn),

@@ -293,3 +293,45 @@ async fn fields_full_lists_whole_events_in_the_pages_order() {
     assert_eq!(status, 400);
     assert_eq!(bad["error"]["field"], "fields");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_events_ingested() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    app.post_events(
+        &token,
+        &serde_json::json!({"events": [common::event("a.b", "1"), common::event("a.b", "2")]}),
+    )
+    .await;
+    app.get_json(&token, "/api/v1/events/01JB8Q4K7N2X5S3V9T0R1C6M2D").await;
+    let refused = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "metrics need a read token unless made public");
+    let resp = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = resp.text().await.unwrap();
+    for needed in [
+        "events_ingested_total",
+        "ingest_batch_events",
+        "writer_commit_seconds",
+        "database_size_bytes",
+        "wal_size_bytes",
+        "http_request_duration_seconds",
+    ] {
+        assert!(text.contains(needed), "{needed} missing from:\n{text}");
+    }
+    // Series by route pattern, never by the id in the path.
+    assert!(text.contains(r#"route="/api/v1/events/{id}""#), "{text}");
+    assert!(!text.contains("01JB8Q4K7N2X5S3V9T0R1C6M2D"), "{text}");
+}

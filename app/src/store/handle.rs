@@ -175,6 +175,14 @@ impl AuditStore {
         }
     }
 
+    /// The sizes of the database file and of its WAL, in bytes (0 for a file that is not there).
+    pub fn file_sizes(&self) -> (u64, u64) {
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        (size(&self.path), size(std::path::Path::new(&wal)))
+    }
+
     /// How many events the free-text and target-id indexes do not hold yet (searches read those rows
     /// directly, slower than through the index).
     pub async fn index_backlog(&self) -> Result<u64, StoreError> {

@@ -275,11 +275,13 @@ impl Thread {
 
 /// Inserts a group in one transaction. Returns how many rows each request added.
 fn commit(conn: &mut Connection, group: &[Request], known: &mut KnownActors) -> rusqlite::Result<Vec<u64>> {
+    let started = std::time::Instant::now();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let batches: Vec<(&[(String, ValidEvent)], i64)> = group.iter().map(|r| (r.rows.as_slice(), r.received)).collect();
     let (counts, learnt) = insert_all(&tx, &batches, known)?;
     tx.commit()?;
     known.learn(learnt);
+    metrics::histogram!("writer_commit_seconds").record(started.elapsed().as_secs_f64());
     Ok(counts)
 }
 

@@ -65,6 +65,27 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
     ("POST", "/api/fn/revoke_token", "/api/fn/revoke_token", Needs::Admin),
 ];
 
+/// The password every user of these tests has.
+const PASSWORD: &str = "correct-horse-battery";
+
+/// A user with this email and role.
+async fn user(app: &TestApp, email: &str, role: Role) -> app::model::User {
+    app.store.create_user(email, "Test User", role, PASSWORD).await.unwrap()
+}
+
+/// Posts the sign-in form from this server's origin, with `headers` besides.
+async fn sign_in(app: &TestApp, form: &[(&str, &str)], headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", app.origin())
+        .form(form);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    req.send().await.unwrap()
+}
+
 fn normalise(path: &str) -> String {
     // Leptos lists server functions and pages in its own spelling; compare without a trailing slash.
     path.trim_end_matches('/').to_string()
@@ -196,23 +217,13 @@ async fn every_route_refuses_whoever_may_not_use_it() {
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_session_and_is_recorded() {
     let app = TestApp::start().await;
-    app.store
-        .create_user("ann@example.com", "Ann", Role::Admin, "correct-horse-battery")
-        .await
-        .unwrap();
-    let resp = app
-        .client
-        .post(app.url("/login"))
-        .header("origin", app.origin())
-        .header("user-agent", "test-agent/1")
-        .form(&[
-            ("email", "ann@example.com"),
-            ("password", "correct-horse-battery"),
-            ("next", "/admin/audit-log"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    user(&app, "ann@example.com", Role::Admin).await;
+    let form = [
+        ("email", "ann@example.com"),
+        ("password", PASSWORD),
+        ("next", "/admin/audit-log"),
+    ];
+    let resp = sign_in(&app, &form, &[("user-agent", "test-agent/1")]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()["location"], "/admin/audit-log");
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -590,10 +601,7 @@ async fn server_functions_refuse_with_the_apis_json_error() {
 #[tokio::test]
 async fn after_sign_in_only_a_plain_same_site_path_is_followed() {
     let app = TestApp::start().await;
-    app.store
-        .create_user("ned@example.com", "Ned", Role::Admin, "correct-horse-battery")
-        .await
-        .unwrap();
+    user(&app, "ned@example.com", Role::Admin).await;
     for (next, expected) in [
         (
             "/admin/audit-log?action=user.create",
@@ -605,18 +613,8 @@ async fn after_sign_in_only_a_plain_same_site_path_is_followed() {
         ("https://evil.example", "/admin"),
         ("/admin\r\nSet-Cookie: x=1", "/admin"),
     ] {
-        let resp = app
-            .client
-            .post(app.url("/login"))
-            .header("origin", app.origin())
-            .form(&[
-                ("email", "ned@example.com"),
-                ("password", "correct-horse-battery"),
-                ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let form = [("email", "ned@example.com"), ("password", PASSWORD), ("next", next)];
+        let resp = sign_in(&app, &form, &[]).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
         assert_eq!(resp.headers()["location"], expected, "{next:?}");
     }
@@ -684,10 +682,7 @@ async fn oversized_server_function_and_sign_in_bodies_are_413_with_the_json_erro
 #[tokio::test]
 async fn thirty_parallel_wrong_passwords_from_one_address_are_judged_at_most_five_times() {
     let app = TestApp::start().await;
-    app.store
-        .create_user("pat@example.com", "Pat", Role::Admin, "correct-horse-battery")
-        .await
-        .unwrap();
+    user(&app, "pat@example.com", Role::Admin).await;
     let attempts = (0..30).map(|i| {
         app.client
             .post(app.url("/login"))
@@ -799,10 +794,7 @@ async fn the_configured_admin_is_changed_only_when_it_differs_and_every_change_i
 #[tokio::test]
 async fn the_session_timeout_setting_decides_how_long_a_new_session_lasts() {
     let app = TestApp::start().await;
-    app.store
-        .create_user("sam@example.com", "Sam", Role::Admin, "correct-horse-battery")
-        .await
-        .unwrap();
+    user(&app, "sam@example.com", Role::Admin).await;
     let refused = app
         .store
         .update_setting_recorded("session_timeout_minutes", "forever", |_| None)
@@ -812,14 +804,7 @@ async fn the_session_timeout_setting_decides_how_long_a_new_session_lasts() {
         .update_setting_recorded("session_timeout_minutes", "2", |_| None)
         .await
         .unwrap();
-    let resp = app
-        .client
-        .post(app.url("/login"))
-        .header("origin", app.origin())
-        .form(&[("email", "sam@example.com"), ("password", "correct-horse-battery")])
-        .send()
-        .await
-        .unwrap();
+    let resp = sign_in(&app, &[("email", "sam@example.com"), ("password", PASSWORD)], &[]).await;
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("Max-Age=120"), "{cookie}");
 }
@@ -827,21 +812,10 @@ async fn the_session_timeout_setting_decides_how_long_a_new_session_lasts() {
 #[tokio::test]
 async fn over_https_through_the_proxy_the_session_cookie_is_host_only_and_hsts_is_sent() {
     let app = TestApp::start().await;
-    app.store
-        .create_user("tia@example.com", "Tia", Role::Admin, "correct-horse-battery")
-        .await
-        .unwrap();
+    user(&app, "tia@example.com", Role::Admin).await;
     // The test client is on this host: a reverse proxy here is believed without configuration.
-    let resp = app
-        .client
-        .post(app.url("/login"))
-        .header("origin", app.origin())
-        .header("x-forwarded-proto", "HTTPS")
-        .header("x-forwarded-for", "198.51.100.7")
-        .form(&[("email", "tia@example.com"), ("password", "correct-horse-battery")])
-        .send()
-        .await
-        .unwrap();
+    let proxied = [("x-forwarded-proto", "HTTPS"), ("x-forwarded-for", "198.51.100.7")];
+    let resp = sign_in(&app, &[("email", "tia@example.com"), ("password", PASSWORD)], &proxied).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("__Host-auditlog_session="), "{cookie}");

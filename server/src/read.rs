@@ -77,6 +77,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
     let (database, wal) = state.store.file_sizes();
     metrics::gauge!("database_size_bytes").set(database as f64);
     metrics::gauge!("wal_size_bytes").set(wal as f64);
+    // Searches read the events the index has not reached directly: slower while this is large.
+    metrics::gauge!("search_index_backlog_events").set(state.store.index_backlog().await? as f64);
     let text = crate::telemetry::metrics().render();
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

@@ -327,6 +327,7 @@ async fn metrics_count_requests_by_route_and_events_ingested() {
         "writer_commit_seconds",
         "database_size_bytes",
         "wal_size_bytes",
+        "search_index_backlog_events",
         "http_request_duration_seconds",
     ] {
         assert!(text.contains(needed), "{needed} missing from:\n{text}");

@@ -226,3 +226,44 @@ async fn a_backup_taken_while_events_arrive_is_a_consistent_copy_and_is_recorded
         text(&again.stderr)
     );
 }
+
+#[test]
+fn the_systemd_unit_and_the_container_image_start_the_server_with_arguments_it_takes() {
+    use clap::Parser;
+    use server::config::{Cli, Command};
+    let unit = include_str!("../../deploy/auditlog.service");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let args: Vec<&str> = exec.split_whitespace().collect();
+    assert_eq!(
+        args[0], "/opt/auditlog/bin/auditlog",
+        "where scripts/release.sh puts the binary"
+    );
+    let cli = Cli::try_parse_from(&args).expect("the unit's command line parses");
+    assert!(matches!(cli.command, Some(Command::Serve(ref s)) if s.addr.port() == 3000));
+    let url = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("Environment=AUDITLOG_DATABASE_URL="))
+        .expect("the database's URL");
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+    assert_eq!(
+        options.get_filename(),
+        std::path::Path::new("/var/lib/auditlog/auditlog.db")
+    );
+    assert!(unit.contains("Environment=LEPTOS_SITE_ROOT=/opt/auditlog/site"));
+    let docker = include_str!("../../deploy/Dockerfile");
+    assert!(docker.contains(r#"ENTRYPOINT ["/opt/auditlog/bin/auditlog"]"#));
+    let cmd = docker.lines().find_map(|l| l.strip_prefix("CMD ")).expect("CMD");
+    let cmd: Vec<String> = serde_json::from_str(cmd).unwrap();
+    let mut args = vec!["auditlog".to_string()];
+    args.extend(cmd);
+    assert!(matches!(
+        Cli::try_parse_from(&args).unwrap().command,
+        Some(Command::Serve(_))
+    ));
+    let release = include_str!("../../scripts/release.sh");
+    assert!(release.contains(r#"cp "$target/release/auditlog" "$out/bin/auditlog""#));
+    assert!(release.contains(r#"cp -r target/site "$out/site""#));
+}

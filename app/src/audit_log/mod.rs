@@ -114,8 +114,10 @@ fn summary_text(page: &EventPage) -> String {
     }
     let first = u64::from(page.page.saturating_sub(1)) * u64::from(page.page_size) + 1;
     let last = first + page.entries.len() as u64 - 1;
+    // A search that stopped counting says so, as the pager does: "10,000+".
+    let more = if page.total_is_lower_bound { "+" } else { "" };
     format!(
-        "Showing {}–{} of {} events",
+        "Showing {}–{} of {}{more} events",
         thousands(first),
         thousands(last),
         thousands(page.total)
@@ -144,4 +146,43 @@ pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
 /// `?query` for a link that shows the given state.
 pub(crate) fn href_for(q: &AuditQuery) -> String {
     format!("?{}", q.to_query_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EventRow;
+
+    fn page(total: u64, total_is_lower_bound: bool) -> EventPage {
+        let row = EventRow {
+            id: "01JB8Q4K7N2X5S3V9T0R1C6M2D".into(),
+            timestamp: "2026-12-04T00:00:00.000Z".into(),
+            action: "user.create".into(),
+            outcome: "success".into(),
+            actor_type: "user".into(),
+            actor_id: None,
+            actor_name: None,
+            actor_email: None,
+            target_type: None,
+            target_id: None,
+            target_name: None,
+            source: "api".into(),
+            ip: None,
+            summary: String::new(),
+        };
+        EventPage {
+            entries: vec![row; 50],
+            total,
+            total_is_lower_bound,
+            page: 2,
+            page_size: 50,
+            next_cursor: None,
+        }
+    }
+
+    #[test]
+    fn the_status_line_says_when_a_total_is_only_a_lower_bound() {
+        assert_eq!(summary_text(&page(10_000, true)), "Showing 51–100 of 10,000+ events");
+        assert_eq!(summary_text(&page(1_234, false)), "Showing 51–100 of 1,234 events");
+    }
 }

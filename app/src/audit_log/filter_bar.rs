@@ -54,6 +54,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     let outcome = q.outcome;
     let cleared = AuditQuery {
         page_size: q.page_size,
+        auto_refresh: q.auto_refresh,
         ..AuditQuery::new()
     };
 
@@ -102,6 +103,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
                 <select id="audit-page-size" name="page_size">{page_sizes}</select>
             </div>
             <input type="hidden" name="sort" value=q.sort.as_str()/>
+            {q.auto_refresh.then(|| view! { <input type="hidden" name="refresh" value="on"/> })}
             <input type="hidden" name="order" value=q.order.as_str()/>
             <div class="filter-actions">
                 <button type="submit" class="apply">"Apply"</button>

@@ -35,7 +35,9 @@ pub fn AuditLogTab() -> impl IntoView {
     );
     let facets = Resource::new(|| (), |_| async move { get_facets().await.unwrap_or_default() });
     let pending = RwSignal::new(false);
-    let auto_refresh = RwSignal::new(false);
+    // Auto-refresh lives in the URL (`refresh=on`), like every other part of the view: a reload keeps it.
+    let auto_refresh = Memo::new(move |_| query.get().is_ok_and(|q| q.auto_refresh));
+    let set_auto_refresh = refresh_switch(query);
     // The interval lives in the effect's own state (effects run only in the browser): each run drops the
     // previous one (when `_previous` goes out of scope), which stops it.
     Effect::new(move |_previous: Option<Option<timers::Interval>>| {
@@ -49,7 +51,7 @@ pub fn AuditLogTab() -> impl IntoView {
             <div class="audit-log-head">
                 <h1>"Audit Log"</h1>
                 <label class="auto-refresh">
-                    <input type="checkbox" prop:checked=auto_refresh on:change=move |ev| auto_refresh.set(event_target_checked(&ev))/>
+                    <input type="checkbox" prop:checked=auto_refresh on:change=move |ev| set_auto_refresh(event_target_checked(&ev))/>
                     "Auto-refresh"
                 </label>
             </div>
@@ -140,6 +142,26 @@ pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
         let path = path.get_untracked();
         let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
         navigate(&url, NavigateOptions::default());
+    }
+}
+
+/// Turns auto-refresh on or off by replacing the URL's state (not a new history entry). Call it while
+/// rendering; call what it returns from handlers.
+fn refresh_switch(query: Memo<Result<AuditQuery, crate::model::FieldError>>) -> impl Fn(bool) + Clone + 'static {
+    let navigate = use_navigate();
+    let path = use_location().pathname;
+    move |on: bool| {
+        let Ok(q) = query.get_untracked() else { return };
+        let qs = AuditQuery { auto_refresh: on, ..q }.to_query_string();
+        let path = path.get_untracked();
+        let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
+        navigate(
+            &url,
+            NavigateOptions {
+                replace: true,
+                ..NavigateOptions::default()
+            },
+        );
     }
 }
 

@@ -102,6 +102,9 @@ pub struct AuditQuery {
     pub event: Option<String>,
     /// `count=exact`: count every match of a free-text search (otherwise it stops at `TEXT_COUNT_CAP`).
     pub exact_count: bool,
+    /// `refresh=on`: the viewer reloads the page every few seconds (not a filter; part of the URL state, so
+    /// that a reload keeps it).
+    pub auto_refresh: bool,
 }
 
 /// A free-text search counts its matches exactly up to this many; past it the total reads "10,000+".
@@ -135,6 +138,7 @@ impl Default for AuditQuery {
             cursor: None,
             event: None,
             exact_count: false,
+            auto_refresh: false,
         }
     }
 }
@@ -189,21 +193,13 @@ impl AuditQuery {
                 "from" => q.from = Some(parse_bound(key, value, false)?),
                 "to" => q.to = Some(parse_bound(key, value, true)?),
                 "sort" => {
-                    q.sort = match value {
-                        "timestamp" => SortKey::Timestamp,
-                        "action" => SortKey::Action,
-                        _ => {
-                            return Err(FieldError::filter(key, "must be `timestamp` or `action`"));
-                        }
-                    }
+                    q.sort = choice(
+                        key,
+                        value,
+                        &[("timestamp", SortKey::Timestamp), ("action", SortKey::Action)],
+                    )?
                 }
-                "order" => {
-                    q.order = match value {
-                        "desc" => SortOrder::Desc,
-                        "asc" => SortOrder::Asc,
-                        _ => return Err(FieldError::filter(key, "must be `asc` or `desc`")),
-                    }
-                }
+                "order" => q.order = choice(key, value, &[("desc", SortOrder::Desc), ("asc", SortOrder::Asc)])?,
                 "page" => {
                     q.page = value
                         .parse()
@@ -222,13 +218,8 @@ impl AuditQuery {
                     q.cursor =
                         Some(Cursor::decode(value).ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?)
                 }
-                "count" => {
-                    q.exact_count = match value {
-                        "exact" => true,
-                        "capped" => false,
-                        _ => return Err(FieldError::filter(key, "must be `exact` or `capped`")),
-                    }
-                }
+                "count" => q.exact_count = choice(key, value, &[("exact", true), ("capped", false)])?,
+                "refresh" => q.auto_refresh = choice(key, value, &[("on", true), ("off", false)])?,
                 "event" => {
                     q.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
                 }
@@ -292,6 +283,7 @@ impl AuditQuery {
         push("cursor", cursor.as_deref());
         push("event", self.event.as_deref());
         push("count", self.exact_count.then_some("exact"));
+        push("refresh", self.auto_refresh.then_some("on"));
         out
     }
 
@@ -341,6 +333,7 @@ impl AuditQuery {
             cursor: _,
             event: _,
             exact_count: _,
+            auto_refresh: _,
         } = self;
         AuditQuery {
             q: q.clone(),
@@ -380,6 +373,7 @@ impl AuditQuery {
             cursor: _,
             event: _,
             exact_count: _,
+            auto_refresh: _,
         } = self;
         !(actions.is_empty()
             && category.is_none()
@@ -425,6 +419,18 @@ pub fn decode_pairs(qs: &str) -> Vec<(String, String)> {
             None => (decode(p), String::new()),
         })
         .collect()
+}
+
+/// One of a few words: the value the word stands for, or an error naming `key` and listing the words.
+fn choice<T: Copy>(key: &str, value: &str, words: &[(&str, T)]) -> Result<T, FieldError> {
+    words
+        .iter()
+        .find(|(word, _)| *word == value)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let listed: Vec<String> = words.iter().map(|(word, _)| format!("`{word}`")).collect();
+            FieldError::filter(key, format!("must be {}", listed.join(" or ")))
+        })
 }
 
 /// `from`/`to`: an RFC 3339 instant, or a whole UTC day (`from` its first millisecond, `to` its last).
@@ -524,6 +530,15 @@ mod tests {
         assert_eq!(parse(&actions(MAX_REPEATED + 1)).unwrap_err().field, "action");
         let huge = format!("q=a&{}", "z=1&".repeat(MAX_QUERY_BYTES / 4));
         assert_eq!(parse(&huge).unwrap_err().field, "query");
+    }
+
+    #[test]
+    fn auto_refresh_is_part_of_the_url_but_not_of_the_filters() {
+        let q = parse("action=a.b&refresh=on").unwrap();
+        assert!(q.auto_refresh);
+        assert_eq!(q.to_query_string(), "action=a.b&refresh=on");
+        assert_eq!(q.filters_key(), parse("action=a.b").unwrap().filters_key());
+        assert_eq!(parse("refresh=sometimes").unwrap_err().field, "refresh");
     }
 
     #[test]

@@ -82,6 +82,7 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         cursor: _,
         event: _,
         exact_count: _,
+        auto_refresh: _,
     } = q;
     let actor = resolved.actor_keys().map(|(whos, _)| ("actor", whos.to_vec()));
     let actions = (!actions.is_empty()).then(|| ("action", actions.clone()));

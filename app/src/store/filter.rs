@@ -223,6 +223,7 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
         cursor: _,
         event: _,
         exact_count: _,
+        auto_refresh: _,
     } = q;
     b.sql(" WHERE 1 = 1");
     if !actions.is_empty() {

@@ -73,6 +73,7 @@ pub(super) async fn match_expression(
         cursor: _,
         event: _,
         exact_count: _,
+        auto_refresh: _,
     } = q;
     let mut parts = vec![body_phrase(text)];
     // The index holds no tag of a target id, nor times.

@@ -19,3 +19,27 @@ test('Back returns to the previous filters and a reload keeps them', async ({ pa
   await page.goBack();
   await expect(tab.status).toHaveText('Showing 1–7 of 7 events');
 });
+
+test('after Back every control shows the state of the URL again', async ({ page, request }) => {
+  const source = marker('controls');
+  await ingest(request, [
+    ...Array.from({ length: 3 }, () => ({ action: 'user.update', source, actor: { type: 'system', name: 'hr' } })),
+    ...Array.from({ length: 2 }, () => ({ action: 'mailbox.create', source, actor: { type: 'system', name: 'ops' } })),
+  ]);
+  const tab = new AuditLogPage(page);
+  await tab.goto(`source=${source}`);
+  await tab.waitForHydration();
+  await tab.action.selectOption('user.update');
+  await expect(tab.status).toHaveText('Showing 1–3 of 3 events');
+  await tab.actor.fill('ops');
+  await tab.actor.press('Enter');
+  await tab.action.selectOption('mailbox.create');
+  await expect(tab.status).toHaveText('Showing 1–2 of 2 events');
+  await page.goBack();
+  await expect(tab.status).toHaveText('No events match these filters');
+  await expect(tab.action).toHaveValue('user.update');
+  await expect(tab.actor).toHaveValue('ops');
+  await page.goBack();
+  await expect(tab.status).toHaveText('Showing 1–3 of 3 events');
+  await expect(tab.actor).toHaveValue('');
+});

@@ -46,6 +46,10 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
         pending_search.set_value(handle.ok());
     };
 
+    // Once hydrated, every control shows the URL's state, also after Back and Forward (a control the user
+    // changed would otherwise keep its own value when the URL goes back).
+    let shown = q.clone();
+    Effect::new(move |_| show_state(&shown));
     let selected_action = q.actions.first().cloned().unwrap_or_default();
     let action_groups = action_groups(&facets, &selected_action);
     let target_options = target_options(&facets, &q.target_type.clone().unwrap_or_default());
@@ -112,6 +116,34 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// Sets each control of the form to `q`'s value (the browser only).
+fn show_state(q: &AuditQuery) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let set = |id: &str, value: &str| {
+        let Some(element) = document.get_element_by_id(id) else {
+            return;
+        };
+        match element.dyn_into::<web_sys::HtmlSelectElement>() {
+            Ok(select) => select.set_value(value),
+            Err(element) => {
+                if let Ok(input) = element.dyn_into::<web_sys::HtmlInputElement>() {
+                    input.set_value(value);
+                }
+            }
+        }
+    };
+    set("audit-q", q.q.as_deref().unwrap_or(""));
+    set("audit-action", q.actions.first().map_or("", String::as_str));
+    set("audit-actor", q.actor.as_deref().unwrap_or(""));
+    set("audit-target-type", q.target_type.as_deref().unwrap_or(""));
+    set("audit-outcome", q.outcome.map_or("", Outcome::as_str));
+    set("audit-from", &date_of(&q.from));
+    set("audit-to", &date_of(&q.to));
+    set("audit-page-size", &q.page_size.to_string());
 }
 
 /// The actions, grouped by category, with the selected one marked.

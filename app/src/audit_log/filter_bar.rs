@@ -106,9 +106,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
                 <label for="audit-page-size">"Page size"</label>
                 <select id="audit-page-size" name="page_size">{page_sizes}</select>
             </div>
-            <input type="hidden" name="sort" value=q.sort.as_str()/>
-            {q.auto_refresh.then(|| view! { <input type="hidden" name="refresh" value="on"/> })}
-            <input type="hidden" name="order" value=q.order.as_str()/>
+            {hidden_fields(&q)}
             <div class="filter-actions">
                 <button type="submit" class="apply">"Apply"</button>
                 <a role="button" class="button secondary" href=href_for(&cleared)>"Clear filters"</a>
@@ -116,6 +114,23 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// Hidden fields for what `q` holds that no control of the bar shows (the filters it has no control for yet,
+/// the sort, auto-refresh), so that submitting the bar keeps them.
+fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
+    let kept = [
+        ("category", q.category.clone()),
+        ("actor_type", q.actor_type.map(|t| t.as_str().to_string())),
+        ("target_id", q.target_id.clone()),
+        ("source", q.source.clone()),
+        ("sort", Some(q.sort.as_str().to_string())),
+        ("order", Some(q.order.as_str().to_string())),
+        ("refresh", q.auto_refresh.then(|| "on".to_string())),
+    ];
+    kept.into_iter()
+        .filter_map(|(name, value)| value.map(|value| view! { <input type="hidden" name=name value=value/> }))
+        .collect_view()
 }
 
 /// Sets each control of the form to `q`'s value (the browser only).

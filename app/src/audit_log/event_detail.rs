@@ -102,7 +102,7 @@ fn Dialog(event: Event, close_href: String) -> impl IntoView {
                     {field("Target ID", target.as_ref().and_then(|t| t.id.clone()))}
                     {field("Target name", target.as_ref().and_then(|t| t.name.clone()))}
                     {field("Source", Some(event.source.clone()))}
-                    {field("IP address", event.ip.as_deref().map(crate::model::ip::mask))}
+                    {field("IP address", event.ip.clone())}
                     {field("User agent", event.user_agent.clone())}
                 </dl>
                 {diff}

@@ -53,23 +53,6 @@ pub enum PagePlan {
     TextByAction { walk_first: bool },
 }
 
-impl PagePlan {
-    /// The plan's name, as the debug log and the tests print it.
-    pub fn name(&self) -> &'static str {
-        match self {
-            PagePlan::Keyset { .. } => "Keyset",
-            PagePlan::Offset { .. } => "Offset",
-            PagePlan::Anchored { .. } => "Anchored",
-            PagePlan::AnchoredByAction => "AnchoredByAction",
-            PagePlan::FromEnd { .. } => "FromEnd",
-            PagePlan::TextWalk { .. } => "TextWalk",
-            PagePlan::TextSet => "TextSet",
-            PagePlan::TextBlocks { .. } => "TextBlocks",
-            PagePlan::TextByAction { .. } => "TextByAction",
-        }
-    }
-}
-
 /// The facts a plan is chosen by, read before choosing.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Stats {
@@ -130,14 +113,11 @@ pub(super) fn choose(q: &AuditQuery, r: &Resolved, s: &Stats, t: &Tuning) -> Pag
 /// the walk is expected to fill the page reading at most `1 / walk_share` of the rows the index names: its
 /// source and budget.
 fn text_walk(q: &AuditQuery, r: &Resolved, s: &Stats, t: &Tuning) -> Option<(Source, i64)> {
-    let (matches, _) = r.text.exact_matches()?;
-    let filtered = s.structured?;
-    // Sorted by action next to another filter, the walk reads the action index, where the filter's rows may
-    // all lie in the last actions: it would read every event before them (`q=zoe&outcome=failure&sort=action`,
-    // failures only in two actions: 1.6 s at 1M).
-    if matches == 0 || q.cursor.is_some() || action_walk_next_to_filters(q) {
+    if !walkable(q, r) {
         return None;
     }
+    let (matches, _) = r.text.exact_matches()?;
+    let filtered = s.structured?;
     let wanted = q.offset() + u64::from(q.page_size);
     let expected = wanted.saturating_mul(filtered) / matches;
     if expected.saturating_mul(t.walk_share) > matches {
@@ -148,8 +128,13 @@ fn text_walk(q: &AuditQuery, r: &Resolved, s: &Stats, t: &Tuning) -> Option<(Sou
     Some((source, matches as i64))
 }
 
-fn action_walk_next_to_filters(q: &AuditQuery) -> bool {
-    q.sort == SortKey::Action && q.has_filters_besides_text()
+/// True when a walk testing the text could serve `q`: a search through the index that holds all of its
+/// filters, with matches, without a cursor, and not sorted by action next to another filter (the walk would
+/// read the action index, where the filter's rows may all lie in the last actions: every event before them
+/// is read; `q=zoe&outcome=failure&sort=action`, failures only in two actions: 1.6 s at 1M).
+fn walkable(q: &AuditQuery, r: &Resolved) -> bool {
+    let by_action_next_to_filters = q.sort == SortKey::Action && q.has_filters_besides_text();
+    r.text.exact_matches().is_some_and(|(n, _)| n > 0) && q.cursor.is_none() && !by_action_next_to_filters
 }
 
 /// The plans of a search through the index, when one applies.
@@ -244,10 +229,7 @@ impl AuditStore {
             true => indexed_total(self, q, &resolved, i64::MAX).await?,
             false => None,
         };
-        let walkable = resolved.text.exact_matches().is_some_and(|(n, _)| n > 0)
-            && q.cursor.is_none()
-            && !action_walk_next_to_filters(q);
-        let structured = match walkable {
+        let structured = match walkable(q, &resolved) {
             true => {
                 let structured = AuditQuery { q: None, ..q.clone() };
                 Some(self.count_with(&structured, &resolved.without_text()).await?)

@@ -1,6 +1,8 @@
 //! Sign-in blocks: failed sign-ins counted per address group (`ip::block_key`) and per account, before the
 //! password is checked, and the blocks they lead to.
 
+use sqlx::SqliteConnection;
+
 use super::{error::StoreError, handle::AuditStore};
 use crate::model::ip::block_key;
 
@@ -39,15 +41,32 @@ fn account_key(account: &str) -> String {
     format!("account:{}", account.trim().to_lowercase())
 }
 
+/// Until when (Unix ms) the address group `group` is blocked at `now`, if it is.
+async fn blocked_until(conn: &mut SqliteConnection, group: &str, now: i64) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
+            .bind(group)
+            .bind(now)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The failures counted under `key` (an address group or an account) in the window that ends at `now`.
+async fn failures(conn: &mut SqliteConnection, key: &str, now: i64, window_ms: i64) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?")
+            .bind(key)
+            .bind(now - window_ms)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 impl AuditStore {
     /// Until when (Unix ms) sign-in from this address group (`ip::block_key`) is blocked, if it is.
     pub async fn ip_blocked_until(&self, ip: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        let until: Option<i64> = sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
-            .bind(block_key(ip))
-            .bind(now)
-            .fetch_optional(&self.write)
-            .await?;
-        Ok(until)
+        blocked_until(&mut *self.write.acquire().await?, &block_key(ip), now).await
     }
 
     /// Counts a sign-in attempt from `ip` for `account` as a failure before its password is checked, so that
@@ -64,29 +83,18 @@ impl AuditStore {
     ) -> Result<SignInAttempt, StoreError> {
         let (group, account) = (block_key(ip), account_key(account));
         let mut tx = self.write.begin().await?;
-        let until: Option<i64> = sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
-            .bind(&group)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(until) = until {
+        if let Some(until) = blocked_until(&mut tx, &group, now).await? {
             return Ok(SignInAttempt::Blocked(until));
         }
         sqlx::query("DELETE FROM login_failures WHERE at <= ?")
             .bind(now - policy.window_ms)
             .execute(&mut *tx)
             .await?;
-        let count = |key: String| {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?")
-                .bind(key)
-                .bind(now - policy.window_ms)
-        };
-        let before = count(group.clone()).fetch_one(&mut *tx).await?;
-        if before >= i64::from(policy.max_failures) {
+        if failures(&mut tx, &group, now, policy.window_ms).await? >= i64::from(policy.max_failures) {
             tx.commit().await?;
             return Ok(SignInAttempt::Blocked(now + policy.block_ms));
         }
-        let account_failures = count(account.clone()).fetch_one(&mut *tx).await? as u32;
+        let account_failures = failures(&mut tx, &account, now, policy.window_ms).await? as u32;
         let mut ids = Vec::with_capacity(2);
         for key in [&group, &account] {
             let id = sqlx::query("INSERT INTO login_failures (ip, at) VALUES (?, ?)")
@@ -122,16 +130,8 @@ impl AuditStore {
     ) -> Result<Option<i64>, StoreError> {
         let group = block_key(ip);
         let mut tx = self.write.begin().await?;
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?")
-            .bind(&group)
-            .bind(now - policy.window_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-        let already: Option<i64> = sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
-            .bind(&group)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let n = failures(&mut tx, &group, now, policy.window_ms).await?;
+        let already = blocked_until(&mut tx, &group, now).await?;
         let blocked = if n >= i64::from(policy.max_failures) && already.is_none() {
             let until = now + policy.block_ms;
             sqlx::query(

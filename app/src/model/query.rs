@@ -107,6 +107,24 @@ pub struct AuditQuery {
     pub auto_refresh: bool,
 }
 
+/// A query's filters, borrowed from it: what every place that must handle all of them destructures, without
+/// `..`, so that a new filter does not compile until each of those places handles it. The view's own
+/// parameters (sort, paging, the open detail, auto-refresh) are not among them.
+#[derive(Clone, Copy, Debug)]
+pub struct Filters<'a> {
+    pub q: &'a Option<String>,
+    pub actions: &'a Vec<String>,
+    pub category: &'a Option<String>,
+    pub actor: &'a Option<String>,
+    pub actor_type: &'a Option<ActorType>,
+    pub target_type: &'a Option<String>,
+    pub target_id: &'a Option<String>,
+    pub outcome: &'a Option<Outcome>,
+    pub source: &'a Option<String>,
+    pub from: &'a Option<TimeBound>,
+    pub to: &'a Option<TimeBound>,
+}
+
 /// A free-text search counts its matches exactly up to this many; past it the total reads "10,000+".
 pub const TEXT_COUNT_CAP: u64 = 10_000;
 
@@ -311,9 +329,8 @@ impl AuditQuery {
         self.q.is_none() && !self.has_filters_besides_text()
     }
 
-    /// The filters alone as a query string (no sort, order, paging or detail): the key under which what is
-    /// known of them (totals, histograms) is kept, whatever the view.
-    pub fn filters_key(&self) -> String {
+    /// The query's filters (`Filters`).
+    pub fn filters(&self) -> Filters<'_> {
         let AuditQuery {
             q,
             actions,
@@ -335,6 +352,37 @@ impl AuditQuery {
             exact_count: _,
             auto_refresh: _,
         } = self;
+        Filters {
+            q,
+            actions,
+            category,
+            actor,
+            actor_type,
+            target_type,
+            target_id,
+            outcome,
+            source,
+            from,
+            to,
+        }
+    }
+
+    /// The filters alone as a query string (no sort, order, paging or detail): the key under which what is
+    /// known of them (totals, histograms) is kept, whatever the view.
+    pub fn filters_key(&self) -> String {
+        let Filters {
+            q,
+            actions,
+            category,
+            actor,
+            actor_type,
+            target_type,
+            target_id,
+            outcome,
+            source,
+            from,
+            to,
+        } = self.filters();
         AuditQuery {
             q: q.clone(),
             actions: actions.clone(),
@@ -354,7 +402,7 @@ impl AuditQuery {
 
     /// True when a filter other than the free text `q` narrows the result.
     pub fn has_filters_besides_text(&self) -> bool {
-        let AuditQuery {
+        let Filters {
             q: _,
             actions,
             category,
@@ -366,15 +414,7 @@ impl AuditQuery {
             source,
             from,
             to,
-            sort: _,
-            order: _,
-            page: _,
-            page_size: _,
-            cursor: _,
-            event: _,
-            exact_count: _,
-            auto_refresh: _,
-        } = self;
+        } = self.filters();
         !(actions.is_empty()
             && category.is_none()
             && actor.is_none()

@@ -20,7 +20,7 @@ use super::{
     schema::DAY_MS,
     sql::{SqlSink, json_rows},
 };
-use crate::model::{AuditQuery, SortOrder};
+use crate::model::{AuditQuery, SortOrder, query::Filters};
 
 /// Matching events on one day (of one action when the histogram is by action; otherwise `action` is empty).
 #[derive(Clone, Debug)]
@@ -63,7 +63,7 @@ fn whole_days(q: &AuditQuery) -> (Option<i64>, Option<i64>) {
 
 /// The counted columns `q` filters on, with their values: the actor by its keys.
 fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Vec<String>)> {
-    let AuditQuery {
+    let Filters {
         q: _,
         actions,
         category,
@@ -75,15 +75,7 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         source,
         from: _,
         to: _,
-        sort: _,
-        order: _,
-        page: _,
-        page_size: _,
-        cursor: _,
-        event: _,
-        exact_count: _,
-        auto_refresh: _,
-    } = q;
+    } = q.filters();
     let actor = resolved.actor_keys().map(|(whos, _)| ("actor", whos.to_vec()));
     let actions = (!actions.is_empty()).then(|| ("action", actions.clone()));
     let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));

@@ -7,7 +7,10 @@ use super::{
     schema::{SEARCHED, WHO},
     sql::SqlSink,
 };
-use crate::model::{ActorType, AuditQuery, SortKey, SortOrder, query::Cursor};
+use crate::model::{
+    ActorType, AuditQuery, SortKey, SortOrder,
+    query::{Cursor, Filters},
+};
 
 /// A query's filters as decided against the data.
 #[derive(Clone, Debug, Default)]
@@ -204,7 +207,7 @@ pub(super) fn push_filters(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Reso
 
 /// `WHERE` for every filter of the query but its free text.
 pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &Resolved) {
-    let AuditQuery {
+    let Filters {
         q: _,
         actions,
         category,
@@ -216,15 +219,7 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
         source,
         from,
         to,
-        sort: _,
-        order: _,
-        page: _,
-        page_size: _,
-        cursor: _,
-        event: _,
-        exact_count: _,
-        auto_refresh: _,
-    } = q;
+    } = q.filters();
     b.sql(" WHERE 1 = 1");
     if !actions.is_empty() {
         b.sql(" AND action IN ").texts(actions);

@@ -2,7 +2,7 @@
 //! index holds (migration 13).
 
 use crate::{
-    model::AuditQuery,
+    model::{AuditQuery, query::Filters},
     store::{
         error::StoreError,
         schema::{TAGS, absent_tag, tag, tag_token},
@@ -54,7 +54,7 @@ pub(super) async fn match_expression(
     q: &AuditQuery,
     actor: Option<(&[String], bool)>,
 ) -> Result<(String, bool, bool), StoreError> {
-    let AuditQuery {
+    let Filters {
         q: _,
         actions,
         category,
@@ -66,15 +66,7 @@ pub(super) async fn match_expression(
         source,
         from,
         to,
-        sort: _,
-        order: _,
-        page: _,
-        page_size: _,
-        cursor: _,
-        event: _,
-        exact_count: _,
-        auto_refresh: _,
-    } = q;
+    } = q.filters();
     let mut parts = vec![body_phrase(text)];
     // The index holds no tag of a target id, nor times.
     let mut exact_but_time = target_id.is_none();

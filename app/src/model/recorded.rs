@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Actor, ActorType, NewEvent, Outcome, Target, User, token::ApiToken};
+use super::{Actor, ActorType, NewEvent, Outcome, Target, User, token::ApiToken, user::is_email_address};
 
 /// The source of the events the product records about its own sign-ins, exports and command line.
 pub const OWN_SOURCE: &str = "auditlog";
@@ -46,11 +46,8 @@ pub fn signed_in(user: &User) -> NewEvent {
 /// Anything else (people type their password in the wrong box) is not stored: it reads `(not an email address)`.
 pub fn sign_in_failed(attempted_email: &str) -> NewEvent {
     let typed = attempted_email.trim();
-    let looks_like_email = typed.len() <= 254
-        && !typed.chars().any(char::is_whitespace)
-        && typed
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    // An address a user could have, with a single `@` (more is never what someone meant to type).
+    let looks_like_email = is_email_address(typed) && typed.matches('@').count() == 1;
     let attempted = match (typed.is_empty(), looks_like_email) {
         (true, _) => "(empty)".to_string(),
         (false, true) => typed.to_string(),

@@ -4,6 +4,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{Actor, ActorType};
 
+/// True for what a panel user's email may be (already trimmed): a local part and a domain around an `@`, no
+/// white space, at most 254 bytes.
+pub fn is_email_address(email: &str) -> bool {
+    email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && !email.chars().any(char::is_whitespace)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use super::{error::StoreError, handle::AuditStore, schema::now_millis};
-use crate::model::{FieldError, NewEvent, Role, User};
+use crate::model::{FieldError, NewEvent, Role, User, user::is_email_address};
 
 /// How long a session lasts.
 pub const SESSION_TTL_MS: i64 = 8 * 60 * 60 * 1000;
@@ -56,12 +56,7 @@ fn sha256_hex(s: &str) -> String {
 
 fn check_email(email: &str) -> Result<String, FieldError> {
     let email = email.trim();
-    let ok = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
-        && !email.chars().any(char::is_whitespace);
-    if ok {
+    if is_email_address(email) {
         Ok(email.to_string())
     } else {
         Err(FieldError::invalid("email", "must be an email address"))

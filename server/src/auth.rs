@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use app::{
-    model::{Actor, ActorType, User},
+    model::{Actor, ActorType, RecordedBy, User},
     store::{ApiToken, Scope},
 };
 use axum::{
@@ -42,6 +42,14 @@ impl Principal {
                 email: None,
             },
             Principal::User(u) => u.actor(),
+        }
+    }
+
+    /// Who records the events it sends or causes: its token, or the signed-in user's session.
+    pub fn recorder(&self) -> RecordedBy {
+        match self {
+            Principal::Token(t) => RecordedBy::token(&t.id, &t.name),
+            Principal::User(u) => RecordedBy::session(&u.id, &u.email),
         }
     }
 }

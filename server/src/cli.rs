@@ -24,18 +24,50 @@ pub async fn run(cli: Cli) -> CliResult {
         .command
         .unwrap_or_else(|| Command::Serve(ServeDefaults::parse_from(["auditlog"]).args))
     {
-        Command::Serve(args) => serve(&cli.database_url, args).await,
-        Command::Token(cmd) => token(&cli.database_url, cmd).await,
-        Command::Import(args) => import::run(&cli.database_url, args).await,
-        Command::Export(args) => export_to_stdout(&cli.database_url, args).await,
-        Command::User(cmd) => user(&cli.database_url, cmd).await,
-        Command::Backup(args) => backup(&cli.database_url, args).await,
+        Command::Serve(args) => serve(&cli.database, args).await,
+        Command::Token(cmd) => token(&cli.database, cmd).await,
+        Command::Import(args) => import::run(&cli.database, args).await,
+        Command::Export(args) => export_to_stdout(&cli.database, args).await,
+        Command::User(cmd) => user(&cli.database, cmd).await,
+        Command::Backup(args) => backup(&cli.database, args).await,
+        Command::Verify => verify(&cli.database).await,
+    }
+}
+
+/// `auditlog verify`: every event's leaf, every stored subtree, every checkpoint's root and signature.
+/// Exit 0 when all hold; otherwise each problem is named and the exit code is 1.
+async fn verify(db: &crate::config::DatabaseArgs) -> CliResult {
+    let store = db.open().await?;
+    let bar = crate::import::progress_bar(0, "events");
+    let shown = bar.clone();
+    let report = store
+        .verify(move |done, total| {
+            shown.set_length(total);
+            shown.set_position(done);
+        })
+        .await?;
+    bar.finish_and_clear();
+    store.close().await;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if report.problems.is_empty() {
+        println!("verified {} events, {} checkpoints", report.events, report.checkpoints);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{} problems; {} events verified, {} checkpoints",
+            report.problems.len(),
+            report.events,
+            report.checkpoints
+        );
+        Ok(ExitCode::from(1))
     }
 }
 
 /// `auditlog backup FILE`: the copy, with a progress bar on a terminal, recorded as `audit.backup`.
-async fn backup(database_url: &str, args: crate::config::BackupArgs) -> CliResult {
-    let store = AuditStore::open(database_url).await?;
+async fn backup(db: &crate::config::DatabaseArgs, args: crate::config::BackupArgs) -> CliResult {
+    let store = db.open().await?;
     let bar = crate::import::progress_bar(0, "pages");
     let shown = bar.clone();
     let events = store
@@ -93,8 +125,8 @@ async fn ensure_admin(
     }
 }
 
-async fn user(database_url: &str, cmd: UserCommand) -> CliResult {
-    let store = AuditStore::open(database_url).await?;
+async fn user(db: &crate::config::DatabaseArgs, cmd: UserCommand) -> CliResult {
+    let store = db.open().await?;
     match cmd {
         UserCommand::Create { email, role, name } => {
             let role = Role::parse(&role).ok_or("role must be admin or viewer")?;
@@ -117,8 +149,8 @@ async fn user(database_url: &str, cmd: UserCommand) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
-    let state = crate::build_state(database_url, &args.security).await?;
+async fn serve(db: &crate::config::DatabaseArgs, args: ServeArgs) -> CliResult {
+    let state = crate::build_state(db, &args.security).await?;
     let sign_in = ensure_admin(&state.store, &args).await?;
     if args.demo {
         let added = demo::seed_if_empty(&state.store).await?;
@@ -128,7 +160,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> CliResult {
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
-    println!("auditlog is serving http://{addr}/admin/audit-log (database {database_url})");
+    println!(
+        "auditlog is serving http://{addr}/admin/audit-log (database {})",
+        db.database_url
+    );
     println!("{sign_in}");
     let store = state.store.clone();
     crate::serve(listener, state).await?;
@@ -150,8 +185,8 @@ pub fn cli_actor() -> Actor {
     Actor::system("auditlog cli")
 }
 
-async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
-    let store = AuditStore::open(database_url).await?;
+async fn token(db: &crate::config::DatabaseArgs, cmd: TokenCommand) -> CliResult {
+    let store = db.open().await?;
     match cmd {
         TokenCommand::Create { name, scope } => {
             let scopes = Scopes::parse(&scope)?;
@@ -194,8 +229,8 @@ async fn token(database_url: &str, cmd: TokenCommand) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn export_to_stdout(database_url: &str, args: ExportArgs) -> CliResult {
-    let store = AuditStore::open(database_url).await?;
+async fn export_to_stdout(db: &crate::config::DatabaseArgs, args: ExportArgs) -> CliResult {
+    let store = db.open().await?;
     let query = AuditQuery::from_query_string(&args.filter)?;
     let total = store.count(&query).await?;
     let progress = import::progress_bar(total, "rows");

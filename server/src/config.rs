@@ -10,12 +10,57 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/auditlog.db";
 #[derive(Debug, Parser)]
 #[command(name = "auditlog", version, about = "The audit log an admin panel embeds as a tab.")]
 pub struct Cli {
-    /// SQLite database URL; the file (and its folder) is created when missing.
-    #[arg(long, global = true, env = "AUDITLOG_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// The database and its log: what every command opens.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// SQLite database URL; the file (and its folder) is created when missing.
+    #[arg(long, global = true, env = "AUDITLOG_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// The key that signs the log's checkpoints (`PRIVATE+KEY+…`, the Go `note` signer format); made on first
+    /// start when missing. Default: `<database file>.signing-key`.
+    #[arg(long, global = true, env = "AUDITLOG_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<std::path::PathBuf>,
+    /// The origin the checkpoints name (first line of each); default the key's, `auditlog/<instance id>`
+    /// for a new key.
+    #[arg(long, global = true, env = "AUDITLOG_LOG_ORIGIN")]
+    pub log_origin: Option<String>,
+    /// At most how often a checkpoint is signed when events were committed since the last, in milliseconds.
+    #[arg(long, global = true, env = "AUDITLOG_CHECKPOINT_INTERVAL_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(10..=86_400_000))]
+    pub checkpoint_interval_ms: u64,
+}
+
+impl DatabaseArgs {
+    /// Opens (creating and migrating when needed) the database these arguments name.
+    pub async fn open(&self) -> Result<app::store::AuditStore, app::store::StoreError> {
+        let tuning = app::store::Tuning {
+            log_checkpoint_interval: std::time::Duration::from_millis(self.checkpoint_interval_ms),
+            ..app::store::Tuning::default()
+        };
+        let log = app::store::LogConfig {
+            key_file: self.signing_key_file.clone(),
+            origin: self.log_origin.clone(),
+        };
+        app::store::AuditStore::open_with(&self.database_url, tuning, &log).await
+    }
+}
+
+impl Default for DatabaseArgs {
+    fn default() -> Self {
+        DatabaseArgs {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            signing_key_file: None,
+            log_origin: None,
+            checkpoint_interval_ms: 10_000,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +80,9 @@ pub enum Command {
     User(UserCommand),
     /// Copy the live database to a new file (consistent, safe while the server runs).
     Backup(BackupArgs),
+    /// Check the log: every event against its leaf, every checkpoint's root and signature. Exit 1 naming
+    /// each problem found.
+    Verify,
 }
 
 #[derive(Debug, Args)]

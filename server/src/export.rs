@@ -11,7 +11,7 @@ use std::sync::{
 };
 
 use app::{
-    model::{Actor, AuditQuery, NewEvent, ip, query::decode_pairs, recorded, time},
+    model::{Actor, AuditQuery, NewEvent, RecordedBy, ip, query::decode_pairs, recorded, time},
     store::{AuditStore, ExportRecord, Scope, StoreError},
 };
 use axum::{
@@ -303,12 +303,15 @@ fn write_jsonl(out: &mut Vec<u8>, r: &ExportRecord<'_>) {
         user_agent: r.user_agent,
     };
     // Serialising borrowed strings into a Vec cannot fail. The object's closing brace makes way for
-    // `details`, which is stored as validated JSON and so is copied, not parsed and written again.
+    // `details` and `recorded_by`, which are stored as validated JSON and so are copied, not parsed and
+    // written again.
     let _ = serde_json::to_writer(&mut *out, &line);
     out.pop();
     out.extend_from_slice(b",\"details\":");
     out.extend_from_slice(r.details.as_bytes());
-    out.extend_from_slice(b"}\n");
+    out.extend_from_slice(b",\"recorded_by\":");
+    out.extend_from_slice(r.recorded_by.as_bytes());
+    out.extend_from_slice(format!(",\"log_index\":{}}}\n", r.log_index).as_bytes());
 }
 
 /// The `audit.export` event of an export of `query`'s events (see `app::model::recorded::exported`).
@@ -328,6 +331,8 @@ struct Run {
     export: Export,
     store: AuditStore,
     actor: Actor,
+    /// Who the `audit.export` event is recorded by: the caller's token or session.
+    recorder: RecordedBy,
     query: AuditQuery,
     format: ExportFormat,
     recorded: bool,
@@ -376,7 +381,7 @@ impl Run {
             self.export.rows(),
             completed,
         );
-        if let Err(e) = self.store.record(event).await {
+        if let Err(e) = self.store.record_by(event, self.recorder.clone()).await {
             tracing::error!(error = %e, "could not record audit.export");
         }
     }
@@ -389,10 +394,11 @@ impl Drop for Run {
             let store = self.store.clone();
             let rows = self.export.rows();
             let event = export_event(self.actor.clone(), self.format, &self.query, rows, false);
+            let recorder = self.recorder.clone();
             tracing::info!(rows, "export ended before completion");
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
-                    if let Err(e) = store.record(event).await {
+                    if let Err(e) = store.record_by(event, recorder).await {
                         tracing::error!(error = %e, "could not record audit.export");
                     }
                 });
@@ -420,6 +426,7 @@ pub async fn export(
         export: Export::start(&state.store, &query, format, Some(state.store.tuning().export_stall)).await?,
         store: state.store.clone(),
         actor: principal.actor(),
+        recorder: principal.recorder(),
         query,
         format,
         recorded: false,

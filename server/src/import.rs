@@ -14,11 +14,11 @@ use std::{
 
 use app::{
     model::{
-        Actor, ActorType, FieldError, NewEvent, Target, ValidEvent,
+        Actor, ActorType, FieldError, NewEvent, RecordedBy, Target, ValidEvent,
         event::{ActionKey, opt_string},
         time,
     },
-    store::AuditStore,
+    store::{AuditStore, Prepared},
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
@@ -36,8 +36,8 @@ pub struct ImportSummary {
     pub rejected: u64,
 }
 
-pub async fn run(database_url: &str, args: ImportArgs) -> CliResult {
-    let store = AuditStore::open(database_url).await?;
+pub async fn run(db: &crate::config::DatabaseArgs, args: ImportArgs) -> CliResult {
+    let store = db.open().await?;
     let started = std::time::Instant::now();
     let mut total = ImportSummary::default();
     for file in &args.files {
@@ -113,6 +113,23 @@ struct Parsed {
     bytes_read: u64,
 }
 
+/// A batch on its way to the store: its events prepared (leaves hashed) on the reading thread.
+struct Batch {
+    events: Prepared,
+    rejected: Vec<(u64, String)>,
+    bytes_read: u64,
+}
+
+impl From<Parsed> for Batch {
+    fn from(p: Parsed) -> Self {
+        Batch {
+            events: Prepared::new(p.events),
+            rejected: p.rejected,
+            bytes_read: p.bytes_read,
+        }
+    }
+}
+
 /// Imports one file, calling `report(line_number, error)` for each rejected line. Lines are read and
 /// validated on a blocking thread while the previous batch is being inserted.
 pub async fn import_file(
@@ -124,8 +141,9 @@ pub async fn import_file(
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(size, "bytes");
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(4);
     let (shown, source) = (path.display().to_string(), default_source.to_string());
+    let recorder = RecordedBy::import(&shown);
     let reader = tokio::task::spawn_blocking(move || -> Result<(), String> {
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut batch = Parsed {
@@ -145,7 +163,10 @@ pub async fn import_file(
             let text = line.trim();
             if !text.is_empty() {
                 match parse_line(text, &source) {
-                    Ok(event) => batch.events.push(event),
+                    Ok(mut event) => {
+                        event.recorded_by = recorder.clone();
+                        batch.events.push(event);
+                    }
                     Err(e) => batch.rejected.push((number, e)),
                 }
             }
@@ -159,12 +180,12 @@ pub async fn import_file(
                         bytes_read,
                     },
                 );
-                if tx.blocking_send(full).is_err() {
+                if tx.blocking_send(full.into()).is_err() {
                     return Ok(()); // the inserting side stopped (and says why)
                 }
             }
         }
-        let _ = tx.blocking_send(batch);
+        let _ = tx.blocking_send(batch.into());
         Ok(())
     });
     let mut summary = ImportSummary::default();
@@ -173,7 +194,7 @@ pub async fn import_file(
             summary.rejected += 1;
             report(number, error);
         }
-        flush(store, &mut parsed.events, &mut summary).await?;
+        flush(store, parsed.events, &mut summary).await?;
         bar.set_position(parsed.bytes_read);
     }
     reader.await.map_err(|e| e.to_string())??;
@@ -181,15 +202,11 @@ pub async fn import_file(
     Ok(summary)
 }
 
-async fn flush(
-    store: &AuditStore,
-    batch: &mut Vec<ValidEvent>,
-    summary: &mut ImportSummary,
-) -> Result<(), app::store::StoreError> {
+async fn flush(store: &AuditStore, batch: Prepared, summary: &mut ImportSummary) -> Result<(), app::store::StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
-    let outcome = store.insert_valid(std::mem::take(batch)).await?;
+    let outcome = store.insert_prepared(batch).await?;
     summary.imported += outcome.accepted;
     summary.duplicates += outcome.duplicates;
     Ok(())

@@ -3,6 +3,7 @@
 use app::{
     model::{
         NewEvent,
+        recorded::OWN_SOURCE,
         wire::{Events, read_body},
     },
     store::Scope,
@@ -20,7 +21,7 @@ pub async fn ingest(
     caller: Caller,
     body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::Ingest)?;
+    let principal = caller.require(Scope::Ingest)?;
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -39,9 +40,18 @@ pub async fn ingest(
             parse_body(value)?
         }
     };
+    let by = principal.recorder();
     let outcome = match events {
-        Events::One(event) => state.store.record(*event).await?,
-        Events::Batch(events) => state.store.record_batch(events).await?,
+        Events::One(event) => {
+            refuse_own_source(&event, "source")?;
+            state.store.record_by(*event, by).await?
+        }
+        Events::Batch(events) => {
+            for (i, event) in events.iter().enumerate() {
+                refuse_own_source(event, &format!("events[{i}].source"))?;
+            }
+            state.store.record_batch_by(events, by).await?
+        }
     };
     metrics::counter!("events_ingested_total").increment(outcome.accepted);
     metrics::histogram!("ingest_batch_events").record(outcome.ids.len() as f64);
@@ -49,6 +59,18 @@ pub async fn ingest(
 }
 
 /// One event, or a batch under `events`. Errors name the field, with the index inside a batch.
+/// The source `auditlog` is the product's own: nothing else may send events under it.
+fn refuse_own_source(event: &NewEvent, field: &str) -> Result<(), ApiError> {
+    if event.source.as_deref().map(str::trim) == Some(OWN_SOURCE) {
+        return Err(ApiError::bad_request(
+            "invalid_event",
+            field,
+            format!("{field}: `{OWN_SOURCE}` is reserved for the audit log's own events"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn parse_body(mut value: Value) -> Result<Events, ApiError> {
     let batch = value.as_object_mut().and_then(|o| o.remove("events"));
     match batch {

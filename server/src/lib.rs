@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod ingest;
+pub mod log;
 pub mod login;
 pub mod read;
 pub mod router;
@@ -23,11 +24,14 @@ use tokio::net::TcpListener;
 
 pub use state::AppState;
 
-use crate::{config::SecurityArgs, state::Security};
+use crate::{
+    config::{DatabaseArgs, SecurityArgs},
+    state::Security,
+};
 
-/// The state of a server over the database at `database_url`.
-pub async fn build_state(database_url: &str, security: &SecurityArgs) -> Result<AppState, app::store::StoreError> {
-    let store = AuditStore::open(database_url).await?;
+/// The state of a server over the database `db` names.
+pub async fn build_state(db: &DatabaseArgs, security: &SecurityArgs) -> Result<AppState, app::store::StoreError> {
+    let store = db.open().await?;
     Ok(AppState {
         leptos_options: state::leptos_options(),
         store,

@@ -56,6 +56,7 @@ fn from_request(e: NewEvent, from: &Origin) -> NewEvent {
     }
 }
 
+/// Records an event of the sign-in page, by the product itself (the session, if any, is being made or ended).
 async fn record(store: &AuditStore, e: NewEvent) {
     if let Err(err) = store.record(e).await {
         tracing::error!(error = %err, "could not record an auth event");

@@ -12,7 +12,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
-use crate::{access, export, ingest, login, read, state::AppState};
+use crate::{access, export, ingest, log, login, read, state::AppState};
 
 /// The plain HTTP routes, one entry per method and path. The router is built from this list, and so is
 /// `inventory`, which the access test walks.
@@ -26,6 +26,10 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/events", get(read::list)),
         (Method::GET, "/api/v1/events/export", get(export::export)),
         (Method::GET, "/api/v1/events/{id}", get(read::get_one)),
+        (Method::GET, "/api/v1/events/{id}/proof", get(log::proof)),
+        (Method::GET, "/api/v1/log/key", get(log::key)),
+        (Method::GET, "/api/v1/log/checkpoint", get(log::checkpoint)),
+        (Method::GET, "/api/v1/log/consistency", get(log::consistency)),
         (Method::GET, "/api/v1/facets", get(read::facets)),
         (Method::GET, "/metrics", get(read::metrics)),
     ]

@@ -1,24 +1,9 @@
 //! The command line, run as the real binary against a real SQLite file.
 
-use std::process::{Command, Output, Stdio};
+mod common;
 
 use app::{model::AuditQuery, store::AuditStore};
-
-fn auditlog(db: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditlog"));
-    cmd.args(["--database-url", db])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run auditlog")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{auditlog, text};
 
 #[tokio::test]
 async fn tokens_are_printed_once_listed_without_secret_revoked_and_recorded() {

@@ -183,9 +183,17 @@ async fn jsonl_export_imports_into_an_empty_database_as_the_same_events() {
         .unwrap();
     // Events only: the export itself was recorded after the stream, in the first database.
     assert_eq!((summary.imported, summary.duplicates, summary.rejected), (2, 0, 0));
+    let file_name = file.display().to_string();
     for line in exported.lines() {
-        let original: app::model::Event = serde_json::from_str(line).unwrap();
-        assert_eq!(store.get(&original.id).await.unwrap(), original);
+        let mut original: app::model::Event = serde_json::from_str(line).unwrap();
+        assert_eq!(original.recorded_by.as_ref().unwrap().kind.as_str(), "token");
+        let mut imported = store.get(&original.id).await.unwrap();
+        // The same event, recorded again, by the import, in the new log's order.
+        let by = imported.recorded_by.take().unwrap();
+        assert_eq!((by.kind.as_str(), by.id.as_str()), ("import", file_name.as_str()));
+        assert!(imported.log_index.take().unwrap() < 2);
+        (original.recorded_by, original.log_index) = (None, None);
+        assert_eq!(imported, original);
     }
 }
 

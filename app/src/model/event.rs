@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{FieldError, ip, redact, time};
+use super::{FieldError, RecordedBy, ip, redact, time};
 
 pub const MAX_ACTION_LEN: usize = 100;
 pub const MAX_USER_AGENT_LEN: usize = 1_000;
@@ -30,6 +30,12 @@ pub struct Event {
     pub user_agent: Option<String>,
     #[serde(default)]
     pub details: Map<String, Value>,
+    /// Who put it in the log (server-set). Absent only in events not read from the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<RecordedBy>,
+    /// Its place in the log's Merkle tree, 0-based, in commit order (docs/trust.md). Not part of its leaf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
 }
 
 impl Event {
@@ -232,6 +238,31 @@ pub struct ValidEvent {
     pub details_json: String,
     /// One short line for the table's Details column, so a page of results never reads the details JSON.
     pub summary: String,
+    /// Who records it: the product itself unless the store's caller says otherwise (never the event's sender).
+    pub recorded_by: RecordedBy,
+}
+
+impl ValidEvent {
+    /// The event as it will be stored with this id and these times (Unix ms), before it has a log index:
+    /// what its leaf is made from.
+    pub fn to_event(&self, id: &str, ts: i64, received_at: i64) -> Event {
+        Event {
+            id: id.into(),
+            timestamp: time::format_millis(ts),
+            received_at: time::format_millis(received_at),
+            action: self.action.as_str().into(),
+            outcome: self.outcome,
+            actor: self.actor.clone(),
+            target: self.target.clone(),
+            source: self.source.clone(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            // Written by `validate` from a map: it reads back.
+            details: serde_json::from_str(&self.details_json).unwrap_or_default(),
+            recorded_by: Some(self.recorded_by.clone()),
+            log_index: None,
+        }
+    }
 }
 
 fn check_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, FieldError> {
@@ -318,6 +349,7 @@ impl NewEvent {
             user_agent,
             details_json,
             summary,
+            recorded_by: RecordedBy::system(),
         })
     }
 

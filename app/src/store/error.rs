@@ -16,7 +16,7 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     /// The transaction that held this write failed (its error is shared by every request of the group).
     #[error("commit failed: {0}")]
-    Commit(Arc<rusqlite::Error>),
+    Commit(Arc<StoreError>),
     /// A statement on the sqlx pools (reads, the panel's writes).
     #[error("database: {0}")]
     Sqlx(#[from] sqlx::Error),
@@ -43,6 +43,9 @@ pub enum StoreError {
     Task(#[from] tokio::task::JoinError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The log's signing key cannot be read, made or used as configured.
+    #[error("log: {0}")]
+    Log(String),
 }
 
 impl StoreError {

@@ -36,6 +36,9 @@ pub struct ExportRecord<'a> {
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub details: &'a str,
+    pub log_index: i64,
+    /// The `recorded_by` JSON object, as stored.
+    pub recorded_by: &'a str,
 }
 
 /// A query made ready to export: its filters decided against the data once, for the whole walk.
@@ -155,5 +158,7 @@ fn record<'a>(r: &'a Row<'_>) -> rusqlite::Result<ExportRecord<'a>> {
         ip: opt(13)?,
         user_agent: opt(14)?,
         details: text(15)?,
+        log_index: r.get(16)?,
+        recorded_by: r.get_ref(17)?.as_str_or_null()?.unwrap_or("null"),
     })
 }

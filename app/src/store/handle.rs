@@ -16,7 +16,28 @@ use super::{
     tuning::Tuning,
     writer::Writer,
 };
-use crate::model::NewEvent;
+use crate::{
+    model::{ActorType, NewEvent, RecordedBy, ValidEvent},
+    trust::Signer,
+};
+
+/// Where the log's signing key is and the origin its checkpoints name (docs/trust.md).
+#[derive(Clone, Debug, Default)]
+pub struct LogConfig {
+    /// The key file (`AUDITLOG_SIGNING_KEY_FILE`); default `<database>.signing-key` beside the database, made
+    /// on first start.
+    pub key_file: Option<PathBuf>,
+    /// The origin (`AUDITLOG_LOG_ORIGIN`); default the key's, `auditlog/<instance id>` for a new key.
+    pub origin: Option<String>,
+}
+
+/// `<file>.<suffix>`, beside `file`.
+fn beside(file: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
 
 /// Handle to the audit database. Cheap to clone; share one per process.
 ///
@@ -39,6 +60,8 @@ pub struct AuditStore {
     pub(super) facts: Arc<IndexFacts>,
     /// The database file, for the connections that bypass the pools (export).
     pub(super) path: Arc<PathBuf>,
+    /// Signs the log's checkpoints; its verifier key is public.
+    pub(super) signer: Arc<Signer>,
     pub(super) tuning: Tuning,
     /// Exports running at once (`Tuning::exports_at_once`); more wait their turn.
     pub(super) exports: Arc<tokio::sync::Semaphore>,
@@ -53,6 +76,11 @@ impl AuditStore {
 
     /// `open`, with `tuning` instead of the default (tests reach a path with a few rows this way).
     pub async fn open_tuned(url: &str, tuning: Tuning) -> Result<Self, StoreError> {
+        Self::open_with(url, tuning, &LogConfig::default()).await
+    }
+
+    /// `open_tuned`, with the log's signing key and origin as configured.
+    pub async fn open_with(url: &str, tuning: Tuning, log: &LogConfig) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -95,7 +123,10 @@ impl AuditStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(read_only.pragma("cache_size", "-2048"))
             .await?;
-        let writer = Writer::spawn(&path, &tuning)?;
+        let key_file = log.key_file.clone().unwrap_or_else(|| beside(&path, "signing-key"));
+        let signer = Signer::load_or_create(&key_file, log.origin.as_deref()).map_err(StoreError::Log)?;
+        let signer = Arc::new(signer);
+        let writer = Writer::spawn(&path, &tuning, signer.clone())?;
         Ok(AuditStore {
             read,
             panel_read,
@@ -107,6 +138,7 @@ impl AuditStore {
             match_sets: Arc::new(Kept::new(tuning.kept_match_sets)),
             facts: Arc::new(Kept::new(tuning.kept_counts)),
             path: Arc::new(path),
+            signer,
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
             tuning,
         })
@@ -138,7 +170,10 @@ impl AuditStore {
         self.writer
             .change(Box::new(move |tx| {
                 let (value, event) = change(tx)?;
-                let events = event.map(|e| e.validate()).transpose()?.into_iter().collect();
+                let mut events: Vec<ValidEvent> = event.map(|e| e.validate()).transpose()?.into_iter().collect();
+                for e in &mut events {
+                    e.recorded_by = recorder_of_change(e);
+                }
                 if let Ok(mut out) = out.lock() {
                     *out = Some(value);
                 }
@@ -193,5 +228,14 @@ impl AuditStore {
         .fetch_one(&self.read)
         .await?;
         Ok(n as u64)
+    }
+}
+
+/// Who records the event of a change to the panel: the session of the signed-in user who made it, or the
+/// product itself (its command line).
+fn recorder_of_change(e: &ValidEvent) -> RecordedBy {
+    match (&e.actor.kind, &e.actor.id) {
+        (ActorType::User, Some(id)) => RecordedBy::session(id, e.actor.email.as_deref().unwrap_or(id)),
+        _ => RecordedBy::system(),
     }
 }

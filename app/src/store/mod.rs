@@ -6,10 +6,11 @@
 //! - `schema`: what the migrations laid down (columns, the actor key, days and blocks, the text index's
 //!   layout, decoding a stored row);
 //! - `sql`: writing and binding SQL through either driver; `filter`: a query's filters as SQL;
-//! - `caches`, `days`, `indexer`, `writer` (with `derived`, what it keeps beside each event);
+//! - `caches`, `days`, `indexer`, `log` (the Merkle tree as stored), `writer` (with `derived`, what it keeps
+//!   beside each event);
 //! - `handle`: `AuditStore` itself, what every subject shares;
 //! - `fulltext`, then `events` (the list's planner and its plans, totals, one event, facets), `export`,
-//!   `backup`;
+//!   `backup`, `integrity` (checkpoints, proofs, verification);
 //! - `tokens` (the audit log's API tokens), `panel` (the demo host panel's users, sessions and settings) and
 //!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two.
 
@@ -24,6 +25,8 @@ mod filter;
 mod fulltext;
 mod handle;
 mod indexer;
+mod integrity;
+mod log;
 mod panel;
 mod schema;
 mod sign_in;
@@ -33,10 +36,11 @@ mod tuning;
 mod writer;
 
 pub use error::StoreError;
-pub use events::{InsertOutcome, PagePlan};
+pub use events::{InsertOutcome, PagePlan, Prepared};
 pub use export::{ExportPlan, ExportRecord};
 pub use filter::Source;
-pub use handle::AuditStore;
+pub use handle::{AuditStore, LogConfig};
+pub use integrity::{ConsistencyProof, InclusionProof, VerifyReport};
 pub use panel::SESSION_TTL_MS;
 pub use sign_in::{BruteForcePolicy, SignInAttempt};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};

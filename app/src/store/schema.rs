@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
-use crate::model::{Actor, ActorType, Event, EventRow, Outcome, Target, ip, time};
+use crate::model::{Actor, ActorType, Event, EventRow, Outcome, RecordedBy, Target, ip, time};
 
 /// Where a stored column of an event is read.
 #[derive(Clone, Copy, PartialEq)]
@@ -62,18 +62,32 @@ pub(super) fn page_columns() -> &'static str {
     &LIST
 }
 
-/// The columns of a whole event (the detail view, export), in `StoredEvent`'s and `ExportRecord`'s order.
+/// The columns of a whole event (the detail view, export), in `StoredEvent`'s and `ExportRecord`'s order, then
+/// its log index and who recorded it (migration 15).
 pub(super) fn full_columns() -> &'static str {
-    static LIST: LazyLock<String> = LazyLock::new(|| names(|r| matches!(r, Read::Both | Read::Whole)));
+    static LIST: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{}, {LOG_INDEX} AS log_index, {RECORDED_BY} AS recorded_by",
+            names(|r| matches!(r, Read::Both | Read::Whole))
+        )
+    });
     &LIST
 }
 
-/// The insert of one event: every stored column, bound `?1`… in `COLUMNS`' order.
+/// An event's place in the log: its row id less one (the writer gives each event the row id after the log's
+/// last leaf).
+pub(super) const LOG_INDEX: &str = "events.seq - 1";
+
+/// The `recorded_by` JSON of an event, from the recorders it names by row id (migration 15).
+const RECORDED_BY: &str = "(SELECT body FROM recorders WHERE recorders.id = events.recorder)";
+
+/// The insert of one event: its row id (`?1`), every stored column bound `?2`… in `COLUMNS`' order, then its
+/// recorder's row id.
 pub(super) fn insert_event() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
-        let params: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+        let params: Vec<String> = (1..=COLUMNS.len() + 2).map(|i| format!("?{i}")).collect();
         format!(
-            "INSERT INTO events ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO events (seq, {}, recorder) VALUES ({}) ON CONFLICT (id) DO NOTHING",
             names(|_| true),
             params.join(", ")
         )
@@ -248,9 +262,36 @@ pub(super) struct StoredEvent {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub details: String,
+    pub log_index: i64,
+    /// None only when the row names a recorder that is not stored.
+    pub recorded_by: Option<String>,
 }
 
 impl StoredEvent {
+    /// A row of `full_columns()` read through rusqlite.
+    pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+        Ok(StoredEvent {
+            id: r.get(0)?,
+            ts: r.get(1)?,
+            received_at: r.get(2)?,
+            action: r.get(3)?,
+            outcome: r.get(4)?,
+            actor_type: r.get(5)?,
+            actor_id: r.get(6)?,
+            actor_name: r.get(7)?,
+            actor_email: r.get(8)?,
+            target_type: r.get(9)?,
+            target_id: r.get(10)?,
+            target_name: r.get(11)?,
+            source: r.get(12)?,
+            ip: r.get(13)?,
+            user_agent: r.get(14)?,
+            details: r.get(15)?,
+            log_index: r.get(16)?,
+            recorded_by: r.get(17)?,
+        })
+    }
+
     /// The event, or the error that names the first value of the row that cannot be what it claims.
     pub(super) fn decode(self) -> Result<Event, StoreError> {
         let corrupt = |column, problem: String| StoreError::corrupt("events", &self.id, column, problem);
@@ -258,6 +299,12 @@ impl StoredEvent {
         let kind = ActorType::parse(&self.actor_type).ok_or_else(|| corrupt("actor_type", self.actor_type.clone()))?;
         let details: Map<String, Value> =
             serde_json::from_str(&self.details).map_err(|e| corrupt("details", e.to_string()))?;
+        let recorded_by = self
+            .recorded_by
+            .as_deref()
+            .ok_or_else(|| corrupt("recorder", "names no recorder".into()))?;
+        let recorded_by: RecordedBy =
+            serde_json::from_str(recorded_by).map_err(|e| corrupt("recorder", e.to_string()))?;
         let target = match self.target_type {
             Some(kind) => Some(Target {
                 kind,
@@ -283,6 +330,8 @@ impl StoredEvent {
             ip: self.ip,
             user_agent: self.user_agent,
             details,
+            recorded_by: Some(recorded_by),
+            log_index: Some(self.log_index as u64),
         })
     }
 }

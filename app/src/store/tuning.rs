@@ -77,6 +77,10 @@ pub struct Tuning {
     pub max_group_events: usize,
     /// Actors the writer remembers as stored in `actors` (then it forgets them all and relearns).
     pub known_actors: usize,
+    /// How often the writer signs a checkpoint of the log when events were committed since the last
+    /// (`AUDITLOG_CHECKPOINT_INTERVAL_MS`): each costs a signature and a row; proofs and `Verify log` cover
+    /// events up to the latest checkpoint.
+    pub log_checkpoint_interval: Duration,
     /// Background work (the indexer) waits until inserts have paused this long.
     pub quiet: Duration,
     /// At most one passive checkpoint this often: a page written by several commits is copied once.
@@ -109,6 +113,7 @@ impl Default for Tuning {
             kept_match_sets: 64,
             max_group_events: 20_000,
             known_actors: 100_000,
+            log_checkpoint_interval: Duration::from_secs(10),
             quiet: Duration::from_millis(200),
             checkpoint_every: Duration::from_millis(100),
         }

@@ -16,7 +16,8 @@ use std::{
     time::Duration,
 };
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior, functions::FunctionFlags};
+use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::{mpsc, oneshot};
 use ulid::Generator;
 
@@ -24,17 +25,34 @@ use super::{
     derived::{Derived, KnownActors},
     error::StoreError,
     indexer::index_batch,
+    log::Log,
     schema::now_millis,
     sql::open_connection,
     tuning::Tuning,
 };
-use crate::model::ValidEvent;
+use crate::{
+    model::{RecordedBy, ValidEvent},
+    trust::{Hash, Signer, leaf_hash_of},
+};
+
+/// An event made ready to store: its id and times decided, its leaf hashed (on the caller's thread, not the
+/// writer's).
+pub(super) struct Row {
+    pub id: String,
+    pub ts: i64,
+    pub received_at: i64,
+    pub event: ValidEvent,
+    pub leaf: Hash,
+}
 
 struct Request {
-    rows: Vec<(String, ValidEvent)>,
-    received: i64,
+    rows: Vec<Row>,
     reply: oneshot::Sender<Result<u64, StoreError>>,
 }
+
+/// The SQL function the trigger `events_no_delete` (migration 15) asks before an event is deleted: only the
+/// writer's connection has it, and it answers 1 only while the retention purge deletes.
+const PURGING_FN: &str = "auditlog: events are append-only, only the retention purge deletes";
 
 /// What the writer thread is asked to do.
 enum Job {
@@ -43,8 +61,11 @@ enum Job {
     Index(i64, oneshot::Sender<Result<u64, StoreError>>),
     /// A change to the panel's tables and the events that record it, in one transaction.
     Change(ChangeFn, oneshot::Sender<Result<(), StoreError>>),
-    /// Copies the whole WAL into the database and empties it (`wal_checkpoint(TRUNCATE)`), when no reader
-    /// holds an older snapshot: at close, so that no WAL stays beside the database.
+    /// Signs a checkpoint of the log when events were committed since the last one.
+    Checkpoint,
+    /// Checkpoints the log, then copies the whole WAL into the database and empties it
+    /// (`wal_checkpoint(TRUNCATE)`), when no reader holds an older snapshot: at close, so that no WAL stays
+    /// beside the database.
     Truncate(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -68,14 +89,17 @@ impl std::fmt::Debug for Job {
             Job::Insert(r) => f.debug_struct("Insert").field("rows", &r.rows.len()).finish(),
             Job::Index(limit, _) => f.debug_tuple("Index").field(limit).finish(),
             Job::Change(..) => f.write_str("Change"),
+            Job::Checkpoint => f.write_str("Checkpoint"),
             Job::Truncate(_) => f.write_str("Truncate"),
         }
     }
 }
 
 impl Writer {
-    pub(super) fn spawn(path: &Path, tuning: &Tuning) -> Result<Writer, StoreError> {
-        let conn = open_connection(path, false, 65_536)?;
+    pub(super) fn spawn(path: &Path, tuning: &Tuning, signer: Arc<Signer>) -> Result<Writer, StoreError> {
+        let mut conn = open_connection(path, false, 65_536)?;
+        conn.create_scalar_function(PURGING_FN, 0, FunctionFlags::SQLITE_UTF8, |_| Ok(0))?;
+        let log = Log::open(&mut conn, signer)?;
         // Checkpoints run on a thread of their own, mostly; the writer's own are rare (see `checkpoints`).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 32000;")?;
         let checkpointer = open_connection(path, false, 2_048)?;
@@ -85,12 +109,25 @@ impl Writer {
             .name("auditlog-checkpoint".into())
             .spawn(move || checkpoints(&checkpointer, &commits, every))?;
         let (tx, rx) = mpsc::channel(1_024);
+        let ticks = tx.clone();
+        let interval = tuning.log_checkpoint_interval;
+        std::thread::Builder::new()
+            .name("auditlog-log-checkpoint".into())
+            .spawn(move || {
+                // Ends when the writer does.
+                while {
+                    std::thread::sleep(interval);
+                    ticks.blocking_send(Job::Checkpoint).is_ok()
+                } {}
+            })?;
         let last_insert = Arc::new(AtomicI64::new(0));
         let thread = Thread {
             last_insert: last_insert.clone(),
             committed,
             max_group_events: tuning.max_group_events,
             known: KnownActors::new(tuning.known_actors),
+            log,
+            recorders: HashMap::default(),
         };
         std::thread::Builder::new()
             .name("auditlog-writer".into())
@@ -109,9 +146,9 @@ impl Writer {
     }
 
     /// Inserts the rows; returns how many were new, once they are committed.
-    pub(super) async fn insert(&self, rows: Vec<(String, ValidEvent)>, received: i64) -> Result<u64, StoreError> {
+    pub(super) async fn insert(&self, rows: Vec<Row>) -> Result<u64, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Job::Insert(Request { rows, received, reply }), answer).await
+        self.ask(Job::Insert(Request { rows, reply }), answer).await
     }
 
     /// Indexes up to `limit` events for free text; returns how many it indexed.
@@ -146,20 +183,30 @@ impl Writer {
     }
 }
 
-/// Each event with its id: its own, or a new ULID (monotonic within the batch, so the batch keeps its order).
-pub(super) fn with_ids(events: Vec<ValidEvent>) -> Vec<(String, ValidEvent)> {
+/// Each event made ready to store, received at `received` (Unix ms): its id is its own or a new ULID
+/// (monotonic within the batch, so the batch keeps its order), its time its own or `received`.
+pub(super) fn prepare(events: Vec<ValidEvent>, received: i64) -> Vec<Row> {
     let mut generator = Generator::new();
     events
         .into_iter()
-        .map(|e| {
-            let id = match &e.id {
+        .map(|event| {
+            let id = match &event.id {
                 Some(id) => id.clone(),
                 None => generator
                     .generate()
                     .map(|u| u.to_string())
                     .unwrap_or_else(|_| ulid::Ulid::new().to_string()),
             };
-            (id, e)
+            let ts = event.timestamp.map(crate::model::time::to_millis).unwrap_or(received);
+            let received_at = event.received_at.map(crate::model::time::to_millis).unwrap_or(received);
+            let leaf = leaf_hash_of(&event.to_event(&id, ts, received_at));
+            Row {
+                id,
+                ts,
+                received_at,
+                event,
+                leaf,
+            }
         })
         .collect()
 }
@@ -192,6 +239,9 @@ struct Thread {
     committed: std::sync::mpsc::SyncSender<()>,
     max_group_events: usize,
     known: KnownActors,
+    log: Log,
+    /// The row id in `recorders` of each `recorded_by` body seen.
+    recorders: HashMap<String, i64>,
 }
 
 impl Thread {
@@ -210,14 +260,20 @@ impl Thread {
                     self.wake();
                 }
                 Job::Change(change, reply) => {
-                    let result = apply_change(&mut conn, change, &mut self.known);
+                    let result = self.apply_change(&mut conn, change);
                     self.stamp();
                     let _ = reply.send(result);
                 }
+                Job::Checkpoint => {
+                    if let Err(e) = self.log.checkpoint(&mut conn) {
+                        tracing::error!(error = %e, "signing a checkpoint failed; the next tick retries");
+                    }
+                }
                 Job::Truncate(reply) => {
-                    let result = conn
-                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                        .map_err(StoreError::from);
+                    let result = self.log.checkpoint(&mut conn).and_then(|()| {
+                        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                            .map_err(StoreError::from)
+                    });
                     let _ = reply.send(result);
                 }
             }
@@ -244,7 +300,7 @@ impl Thread {
 
     /// Commits the group in one transaction and answers each request.
     fn insert(&mut self, conn: &mut Connection, group: Vec<Request>) {
-        let result = commit(conn, &group, &mut self.known);
+        let result = self.commit(conn, &group);
         self.stamp();
         match result {
             Ok(counts) => {
@@ -273,70 +329,111 @@ impl Thread {
     }
 }
 
-/// Inserts a group in one transaction. Returns how many rows each request added.
-fn commit(conn: &mut Connection, group: &[Request], known: &mut KnownActors) -> rusqlite::Result<Vec<u64>> {
-    let started = std::time::Instant::now();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let batches: Vec<(&[(String, ValidEvent)], i64)> = group.iter().map(|r| (r.rows.as_slice(), r.received)).collect();
-    let (counts, learnt) = insert_all(&tx, &batches, known)?;
-    tx.commit()?;
-    known.learn(learnt);
-    metrics::histogram!("writer_commit_seconds").record(started.elapsed().as_secs_f64());
-    Ok(counts)
-}
-
-/// Runs a change and inserts the events that record it, in one transaction: both are stored, or neither.
-fn apply_change(conn: &mut Connection, change: ChangeFn, known: &mut KnownActors) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let events = change(&tx)?;
-    let rows = with_ids(events);
-    let (_, learnt) = insert_all(&tx, &[(&rows, now_millis())], known)?;
-    tx.commit()?;
-    known.learn(learnt);
-    Ok(())
-}
-
-/// Inserts batches of events (each with the time it was received) in the caller's transaction, with what the
-/// writer keeps beside them (`Derived`). Returns how many rows each batch added, and the actors that are new to
-/// the `actors` table (to remember once the transaction has committed).
-fn insert_all(
-    tx: &rusqlite::Transaction,
-    group: &[(&[(String, ValidEvent)], i64)],
-    known: &KnownActors,
-) -> rusqlite::Result<(Vec<u64>, Vec<super::derived::ActorParts>)> {
-    let mut counts = Vec::with_capacity(group.len());
-    let mut derived = Derived::default();
-    {
-        let mut insert = tx.prepare_cached(super::schema::insert_event())?;
-        for &(rows, received) in group {
-            let mut accepted = 0;
-            for (id, e) in rows {
-                let ts = e.timestamp.map(crate::model::time::to_millis).unwrap_or(received);
-                if insert_one(&mut insert, id, e, ts, received)? {
-                    derived.add(e, ts, tx.last_insert_rowid());
-                    accepted += 1;
-                }
-            }
-            counts.push(accepted);
-        }
+impl Thread {
+    /// Inserts a group in one transaction. Returns how many rows each request added.
+    fn commit(&mut self, conn: &mut Connection, group: &[Request]) -> Result<Vec<u64>, StoreError> {
+        let started = std::time::Instant::now();
+        let batches: Vec<&[Row]> = group.iter().map(|r| r.rows.as_slice()).collect();
+        let (counts, learnt) = self.in_transaction(conn, |this, tx| Ok(this.insert_all(tx, &batches)?))?;
+        self.known.learn(learnt);
+        metrics::histogram!("writer_commit_seconds").record(started.elapsed().as_secs_f64());
+        Ok(counts)
     }
-    let learnt = derived.write(tx, known)?;
-    Ok((counts, learnt))
+
+    /// Runs a change and inserts the events that record it, in one transaction: both are stored, or neither.
+    fn apply_change(&mut self, conn: &mut Connection, change: ChangeFn) -> Result<(), StoreError> {
+        let (_, learnt) = self.in_transaction(conn, |this, tx| {
+            let rows = prepare(change(tx)?, now_millis());
+            Ok::<_, StoreError>(this.insert_all(tx, &[&rows])?)
+        })?;
+        self.known.learn(learnt);
+        Ok(())
+    }
+
+    /// Runs `work` in an immediate transaction and commits it; when either fails, what the writer keeps in
+    /// memory about the log and the recorders is put back as it was.
+    fn in_transaction<T>(
+        &mut self,
+        conn: &mut Connection,
+        work: impl FnOnce(&mut Self, &rusqlite::Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mark = self.log.mark();
+        let result = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)
+            .and_then(|tx| {
+                self.log.sync(&tx)?;
+                let value = work(self, &tx)?;
+                tx.commit()?;
+                Ok(value)
+            });
+        if result.is_err() {
+            self.log.reset(mark);
+            self.recorders.clear();
+        }
+        result
+    }
+
+    /// Inserts batches of events in the caller's transaction, each with its leaf in the log, and what the
+    /// writer keeps beside them (`Derived`). Returns how many rows each batch added, and the actors that are
+    /// new to the `actors` table (to remember once the transaction has committed).
+    fn insert_all(
+        &mut self,
+        tx: &rusqlite::Transaction,
+        group: &[&[Row]],
+    ) -> rusqlite::Result<(Vec<u64>, Vec<super::derived::ActorParts>)> {
+        let mut counts = Vec::with_capacity(group.len());
+        let mut derived = Derived::default();
+        {
+            let mut insert = tx.prepare_cached(super::schema::insert_event())?;
+            for rows in group {
+                let mut accepted = 0;
+                for row in *rows {
+                    let recorder = self.recorder(tx, &row.event.recorded_by)?;
+                    let seq = self.log.next_seq();
+                    if insert_one(&mut insert, seq, row, recorder)? {
+                        self.log.append(tx, &row.leaf)?;
+                        derived.add(&row.event, row.ts, seq);
+                        accepted += 1;
+                    }
+                }
+                counts.push(accepted);
+            }
+        }
+        let learnt = derived.write(tx, &self.known)?;
+        Ok((counts, learnt))
+    }
+
+    /// The row id of `by` in `recorders`, added there the first time.
+    fn recorder(&mut self, tx: &rusqlite::Transaction, by: &RecordedBy) -> rusqlite::Result<i64> {
+        let body = serde_json::to_string(by).unwrap_or_default();
+        if let Some(&id) = self.recorders.get(&body) {
+            return Ok(id);
+        }
+        tx.prepare_cached("INSERT INTO recorders (body) VALUES (?1) ON CONFLICT (body) DO NOTHING")?
+            .execute([&body])?;
+        let id = tx
+            .prepare_cached("SELECT id FROM recorders WHERE body = ?1")?
+            .query_row([&body], |r| r.get(0))?;
+        self.recorders.insert(body, id);
+        Ok(id)
+    }
 }
 
-/// Inserts one event; false when its id was already stored.
+/// Inserts one event as row `seq`; false when its id was already stored.
 fn insert_one(
     insert: &mut rusqlite::CachedStatement<'_>,
-    id: &str,
-    e: &ValidEvent,
-    ts: i64,
-    received: i64,
+    seq: i64,
+    row: &Row,
+    recorder: i64,
 ) -> rusqlite::Result<bool> {
+    let e = &row.event;
     let t = e.target.as_ref();
     let added = insert.execute(rusqlite::params![
-        id,
-        ts,
-        e.received_at.map(crate::model::time::to_millis).unwrap_or(received),
+        seq,
+        row.id,
+        row.ts,
+        row.received_at,
         e.action.as_str(),
         e.action.category(),
         e.outcome.as_str(),
@@ -352,6 +449,7 @@ fn insert_one(
         e.user_agent.as_deref(),
         e.details_json.as_str(),
         e.summary.as_str(),
+        recorder,
     ])?;
     Ok(added > 0)
 }

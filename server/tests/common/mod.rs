@@ -28,7 +28,12 @@ impl TestApp {
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("audit.db").display());
-        let mut state = server::build_state(&url, &server::config::SecurityArgs::default())
+        let db = server::config::DatabaseArgs {
+            database_url: url,
+            checkpoint_interval_ms: 100,
+            ..Default::default()
+        };
+        let mut state = server::build_state(&db, &server::config::SecurityArgs::default())
             .await
             .expect("state");
         state.store = state.store.clone().with_tuning(tuning);
@@ -116,4 +121,22 @@ impl Drop for TestApp {
 /// A valid event with the given action and actor name.
 pub fn event(action: &str, actor: &str) -> Value {
     serde_json::json!({"action": action, "actor": {"type": "user", "id": actor, "name": actor}})
+}
+
+/// Runs the real binary over the database `db` with `args` and `env`.
+pub fn auditlog(db: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"));
+    cmd.args(["--database-url", db])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run auditlog")
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

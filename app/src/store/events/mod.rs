@@ -21,10 +21,10 @@ use super::{
     filter::Resolved,
     handle::AuditStore,
     schema::{PageRows, StoredEvent, full_columns, now_millis},
-    writer::with_ids,
+    writer::{Row, prepare},
 };
 use crate::model::{
-    AuditQuery, Event, EventPage, EventRow, Facets, NewEvent, ValidEvent,
+    AuditQuery, Event, EventPage, EventRow, Facets, FieldError, NewEvent, RecordedBy, ValidEvent,
     event::category_of,
     page::{ActionCount, ActorFacet, CategoryFacet},
     query::TEXT_COUNT_CAP,
@@ -40,30 +40,70 @@ pub struct InsertOutcome {
     pub ids: Vec<String>,
 }
 
-impl AuditStore {
-    /// Validates and stores one event: the recorder a host app calls. Errors name the field (`actor.type`).
-    pub async fn record(&self, event: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.insert_valid(vec![event.validate()?]).await
+/// Validated events made ready to store: ids given, times decided, leaves hashed. Hashing costs a few
+/// microseconds an event; done here, on the caller's thread, it is not the writer's.
+pub struct Prepared(Vec<Row>);
+
+impl Prepared {
+    /// The events, received now.
+    pub fn new(events: Vec<ValidEvent>) -> Self {
+        Prepared(prepare(events, now_millis()))
     }
 
-    /// Validates every event, then stores them all in one transaction, or none when one is invalid.
-    /// The error's field names the index: `events[3].actor.type`.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl AuditStore {
+    /// Validates and stores one event, recorded by the product itself: the recorder a host app calls in
+    /// process. Errors name the field (`actor.type`).
+    pub async fn record(&self, event: NewEvent) -> Result<InsertOutcome, StoreError> {
+        self.record_by(event, RecordedBy::system()).await
+    }
+
+    /// `record`, recorded by `by` (the token or session the event came through).
+    pub async fn record_by(&self, event: NewEvent, by: RecordedBy) -> Result<InsertOutcome, StoreError> {
+        let mut valid = event.validate()?;
+        valid.recorded_by = by;
+        self.insert_valid(vec![valid]).await
+    }
+
+    /// Validates every event, then stores them all in one transaction, or none when one is invalid, recorded
+    /// by the product itself. The error's field names the index: `events[3].actor.type`.
     pub async fn record_batch(&self, events: Vec<NewEvent>) -> Result<InsertOutcome, StoreError> {
+        self.record_batch_by(events, RecordedBy::system()).await
+    }
+
+    /// `record_batch`, recorded by `by`.
+    pub async fn record_batch_by(&self, events: Vec<NewEvent>, by: RecordedBy) -> Result<InsertOutcome, StoreError> {
         let valid = events
             .into_iter()
             .enumerate()
-            .map(|(i, e)| e.validate().map_err(|err| err.under(&format!("events[{i}]"))))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(i, e)| {
+                let mut valid = e.validate().map_err(|err| err.under(&format!("events[{i}]")))?;
+                valid.recorded_by = by.clone();
+                Ok(valid)
+            })
+            .collect::<Result<Vec<_>, FieldError>>()?;
         self.insert_valid(valid).await
     }
 
-    /// Stores validated events in one transaction. An id that is already stored (or repeated in the batch)
-    /// is counted as a duplicate and not stored again. Returns only after the commit.
+    /// Stores validated events (each recorded by its `recorded_by`) in one transaction. An id that is already
+    /// stored (or repeated in the batch) is counted as a duplicate and not stored again. Returns only after
+    /// the commit.
     pub async fn insert_valid(&self, events: Vec<ValidEvent>) -> Result<InsertOutcome, StoreError> {
-        let received = now_millis();
-        let rows = with_ids(events);
-        let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
-        let accepted = self.writer.insert(rows, received).await?;
+        self.insert_prepared(Prepared::new(events)).await
+    }
+
+    /// `insert_valid` of events prepared beforehand (an import prepares on its reading thread).
+    pub async fn insert_prepared(&self, Prepared(rows): Prepared) -> Result<InsertOutcome, StoreError> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let accepted = self.writer.insert(rows).await?;
         let total = ids.len() as u64;
         Ok(InsertOutcome {
             accepted,

@@ -1,0 +1,78 @@
+//! The log's public face (docs/trust.md): its verifier key, the latest signed checkpoint, an event's audit
+//! path and consistency proofs, for anyone who checks the log with standard tools. Scope `read`, or a
+//! signed-in admin.
+
+use app::{model::query::decode_pairs, store::Scope};
+use axum::{
+    Json,
+    extract::{Path, RawQuery, State},
+    http::header,
+    response::IntoResponse,
+};
+
+use crate::{auth::Caller, error::ApiError, state::AppState};
+
+/// The optional number `name` of a query string; a value that is not one is a 400 naming it.
+fn number(raw: Option<&str>, name: &str) -> Result<Option<u64>, ApiError> {
+    let pairs = decode_pairs(raw.unwrap_or(""));
+    match pairs.iter().find(|(k, _)| k == name) {
+        None => Ok(None),
+        Some((_, v)) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request("invalid_parameter", name, format!("{name}: must be a whole number"))),
+    }
+}
+
+fn text(body: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
+}
+
+/// `GET /api/v1/log/key`: the verifier key, `<origin>+<key id>+<base64 key>`.
+pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Read)?;
+    Ok(text(format!("{}\n", state.store.verifier_key())))
+}
+
+/// `GET /api/v1/log/checkpoint`: the latest signed checkpoint, a C2SP signed note.
+pub async fn checkpoint(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Read)?;
+    match state.store.latest_checkpoint().await? {
+        Some((_, note)) => Ok(text(note)),
+        None => Err(ApiError::not_found("no checkpoint yet: the log is empty")),
+    }
+}
+
+/// `GET /api/v1/events/{id}/proof?tree_size=N`: the event's audit path.
+pub async fn proof(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Read)?;
+    let size = number(raw.as_deref(), "tree_size")?;
+    match state.store.inclusion_proof(&id.to_ascii_uppercase(), size).await {
+        Err(app::store::StoreError::NotFound) => Err(ApiError::not_found(format!(
+            "event {id} is not in the tree{}",
+            size.map_or(" of the latest checkpoint".into(), |n| format!(" of {n} events"))
+        ))),
+        other => Ok(Json(other?)),
+    }
+}
+
+/// `GET /api/v1/log/consistency?from=M&to=N`: the consistency proof between two tree sizes.
+pub async fn consistency(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Read)?;
+    let from = number(raw.as_deref(), "from")?
+        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "from", "from: is required"))?;
+    let to = number(raw.as_deref(), "to")?;
+    match state.store.consistency_proof(from, to).await {
+        Err(app::store::StoreError::NotFound) => Err(ApiError::not_found("no checkpoint yet: the log is empty")),
+        other => Ok(Json(other?)),
+    }
+}

@@ -384,22 +384,31 @@ impl Thread {
     ) -> rusqlite::Result<(Vec<u64>, Vec<super::derived::ActorParts>)> {
         let mut counts = Vec::with_capacity(group.len());
         let mut derived = Derived::default();
+        let mut leaves = Vec::new();
+        let mut seq = self.log.next_seq();
         {
             let mut insert = tx.prepare_cached(super::schema::insert_event())?;
+            let mut last: Option<(&RecordedBy, i64)> = None;
             for rows in group {
                 let mut accepted = 0;
                 for row in *rows {
-                    let recorder = self.recorder(tx, &row.event.recorded_by)?;
-                    let seq = self.log.next_seq();
+                    let by = &row.event.recorded_by;
+                    let recorder = match last {
+                        Some((seen, id)) if seen == by => id,
+                        _ => self.recorder(tx, by)?,
+                    };
+                    last = Some((by, recorder));
                     if insert_one(&mut insert, seq, row, recorder)? {
-                        self.log.append(tx, &row.leaf)?;
+                        leaves.push(row.leaf);
                         derived.add(&row.event, row.ts, seq);
+                        seq += 1;
                         accepted += 1;
                     }
                 }
                 counts.push(accepted);
             }
         }
+        self.log.append_all(tx, &leaves)?;
         let learnt = derived.write(tx, &self.known)?;
         Ok((counts, learnt))
     }

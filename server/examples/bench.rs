@@ -93,7 +93,8 @@ impl Server {
             .spawn()?;
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
-        for _ in 0..200 {
+        // Up to 5 minutes: the first start over a dataset from before the log hashes every event into it.
+        for _ in 0..6_000 {
             if client
                 .get(format!("{base}/healthz"))
                 .send()
@@ -390,6 +391,7 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
 
     if !skip_queries {
         bench_pages(&server, shapes).await?;
+        bench_log(&client, &server, token, db).await?;
     }
     if skip_export {
         return Ok(());
@@ -399,6 +401,74 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
     for run in ["first", "second"] {
         bench_export(&client, &server, token, run).await?;
     }
+    Ok(())
+}
+
+/// The log's proofs over HTTP (events spread over the whole log), then `auditlog verify` of the whole file
+/// while the server runs.
+async fn bench_log(client: &reqwest::Client, server: &Server, token: &str, db: &Path) -> Result<()> {
+    let base = &server.base;
+    let mut ids = Vec::new();
+    // Not the newest: those may have come after the latest checkpoint (the sign-ins of the runs above).
+    for page in [100, 500, 1_000, 1_500, 2_000] {
+        let url = format!("{base}/api/v1/events?page={page}&page_size=10");
+        let body: serde_json::Value = client.get(url).bearer_auth(token).send().await?.json().await?;
+        for e in body["entries"].as_array().ok_or("no entries")? {
+            ids.push(e["id"].as_str().ok_or("no id")?.to_string());
+        }
+    }
+    // The server signs its first checkpoint of this dataset within the interval (10 s).
+    let key = format!("{base}/api/v1/log/checkpoint");
+    let mut size = 0u64;
+    for _ in 0..150 {
+        let resp = client.get(&key).bearer_auth(token).send().await?;
+        if resp.status().is_success() {
+            size = resp
+                .text()
+                .await?
+                .lines()
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!("\nThe log ({size} leaves in the latest checkpoint)\n");
+    println!("| request | p50 ms | p95 ms | first request ms |\n|---|---|---|---|");
+    let mut next = 0;
+    let (p50, p95, cold, _) = timed(50, || {
+        next += 1;
+        let url = format!("{base}/api/v1/events/{}/proof", ids[next % ids.len()]);
+        async move {
+            let resp = client.get(url).bearer_auth(token).send().await?;
+            Ok(resp.error_for_status()?.bytes().await?.len())
+        }
+    })
+    .await?;
+    println!("| an event's audit path | {p50:.1} | {p95:.1} | {cold:.1} |");
+    let mut from = 0;
+    let (p50, p95, cold, _) = timed(50, || {
+        from = (from + size / 53).max(1) % size.max(2);
+        let url = format!("{base}/api/v1/log/consistency?from={}", from.max(1));
+        async move {
+            let resp = client.get(url).bearer_auth(token).send().await?;
+            Ok(resp.error_for_status()?.bytes().await?.len())
+        }
+    })
+    .await?;
+    println!("| a consistency proof | {p50:.1} | {p95:.1} | {cold:.1} |");
+    let t = Instant::now();
+    let out = Command::new(binary())
+        .args(["--database-url", &format!("sqlite://{}", db.display()), "verify"])
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let said = String::from_utf8_lossy(&out.stdout);
+    println!(
+        "\n`auditlog verify`: {:.1} s, `{}`",
+        t.elapsed().as_secs_f64(),
+        said.lines().last().unwrap_or("")
+    );
     Ok(())
 }
 

@@ -99,7 +99,9 @@ impl Writer {
     pub(super) fn spawn(path: &Path, tuning: &Tuning, signer: Arc<Signer>) -> Result<Writer, StoreError> {
         let mut conn = open_connection(path, false, 65_536)?;
         conn.create_scalar_function(PURGING_FN, 0, FunctionFlags::SQLITE_UTF8, |_| Ok(0))?;
-        let log = Log::open(&mut conn, signer)?;
+        let mut log = Log::open(&mut conn, signer)?;
+        // Events committed after the last checkpoint (a stop before the next tick, an upgrade) are signed now.
+        log.checkpoint(&mut conn)?;
         // Checkpoints run on a thread of their own, mostly; the writer's own are rare (see `checkpoints`).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 32000;")?;
         let checkpointer = open_connection(path, false, 2_048)?;

@@ -8,6 +8,8 @@ rm -rf "$tmp" && mkdir -p "$tmp"
 bin=${AUDITLOG_BIN:-${CARGO_TARGET_DIR:-target}/debug/auditlog}
 export AUDITLOG_DATABASE_URL="sqlite://$tmp/e2e.db"
 export AUDITLOG_ADMIN_EMAIL=admin@example.com AUDITLOG_ADMIN_PASSWORD=correct-horse-battery
+# Checkpoints soon after each write, so the detail dialog shows an event inside one.
+export AUDITLOG_CHECKPOINT_INTERVAL_MS=200
 export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site}
 "$bin" token create --name e2e --scope admin > "$tmp/token"
 exec "$bin" serve --addr "127.0.0.1:${AUDITLOG_E2E_PORT:-3100}"

@@ -21,6 +21,9 @@ test('View details opens a dialog with every field and a diff; Escape closes it'
   await expect(tab.detail).toContainText('<script>alert(1)</script>');
   // The table masks the address; the detail an admin opened is the one place it is shown whole.
   await expect(tab.detail).toContainText('203.0.113.42');
+  // Who put it in the log (the token the test ingests with), and where it is in the signed log.
+  await expect(tab.detail.locator('dt', { hasText: 'Recorded by' }).locator('+ dd')).toHaveText(/^token e2e \(/);
+  await expect(tab.detail.locator('dt', { hasText: 'Integrity' }).locator('+ dd')).toHaveText(/^Log index [\d,]+, /);
   await page.keyboard.press('Escape');
   await expect(tab.detail).toHaveCount(0);
   await expect(page).not.toHaveURL(/event=/);

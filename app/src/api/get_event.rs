@@ -1,12 +1,15 @@
 use leptos::prelude::*;
 
-use crate::model::AppError;
+use crate::model::{AppError, EventView};
 
-use crate::model::Event;
-
-/// One whole event, for the detail dialog.
+/// One whole event, for the detail dialog, with the signed checkpoint that covers it (if one does yet).
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_event")]
-pub async fn get_event(id: String) -> Result<Event, AppError> {
+pub async fn get_event(id: String) -> Result<EventView, AppError> {
     let store = super::guard::audit_reader().await?;
-    store.get(&id).await.map_err(super::guard::opaque)
+    let event = store.get(&id).await.map_err(super::guard::opaque)?;
+    let checkpoint = match event.log_index {
+        Some(index) => store.checkpoint_covering(index).await.map_err(super::guard::opaque)?,
+        None => None,
+    };
+    Ok(EventView { event, checkpoint })
 }

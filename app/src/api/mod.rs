@@ -6,6 +6,7 @@ mod get_facets;
 mod list_events;
 mod settings;
 mod users;
+mod verify_log;
 
 pub use current_user::{CurrentUser, current_user};
 pub use get_event::{GetEvent, get_event};
@@ -16,6 +17,7 @@ pub use settings::{
     revoke_token, update_setting,
 };
 pub use users::{CreateUser, DeleteUser, ListUsers, UpdateUser, create_user, delete_user, list_users, update_user};
+pub use verify_log::{StartVerify, VerificationStatus, start_verify, verification_status};
 
 #[cfg(feature = "ssr")]
 pub mod guard;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{href_for, query_navigator};
 use crate::{
     api::get_event,
-    model::{AuditQuery, Event, FieldError},
+    model::{AuditQuery, EventView, FieldError},
 };
 
 #[component]
@@ -39,7 +39,7 @@ pub fn EventDetail(query: Memo<Result<AuditQuery, FieldError>>) -> impl IntoView
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match event.await {
-                    Ok(Some(e)) => Some(view! { <Dialog event=e close_href=close_href()/> }.into_any()),
+                    Ok(Some(e)) => Some(view! { <Dialog view=e close_href=close_href()/> }.into_any()),
                     Ok(None) => None,
                     Err(message) => Some(view! {
                         <div class="dialog-backdrop">
@@ -57,7 +57,9 @@ pub fn EventDetail(query: Memo<Result<AuditQuery, FieldError>>) -> impl IntoView
 }
 
 #[component]
-fn Dialog(event: Event, close_href: String) -> impl IntoView {
+fn Dialog(view: EventView, close_href: String) -> impl IntoView {
+    let integrity = view.integrity();
+    let event = view.event;
     let changes = event.changes();
     let pretty = serde_json::to_string_pretty(&event.details).unwrap_or_default();
     let text = |v: &Value| match v {
@@ -104,6 +106,8 @@ fn Dialog(event: Event, close_href: String) -> impl IntoView {
                     {field("Source", Some(event.source.clone()))}
                     {field("IP address", event.ip.clone())}
                     {field("User agent", event.user_agent.clone())}
+                    {field("Recorded by", event.recorded_by.as_ref().map(|r| r.label()))}
+                    {field("Integrity", Some(integrity))}
                 </dl>
                 {diff}
                 <h3>"Details"</h3>

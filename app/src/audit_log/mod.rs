@@ -7,6 +7,7 @@ mod export;
 mod filter_bar;
 mod pager;
 mod timers;
+mod verify_log;
 
 use leptos::prelude::*;
 use leptos_router::{NavigateOptions, hooks::use_location, hooks::use_navigate};
@@ -50,6 +51,7 @@ pub fn AuditLogTab() -> impl IntoView {
         <section class="audit-log">
             <div class="audit-log-head">
                 <h1>"Audit Log"</h1>
+                <verify_log::VerifyLog/>
                 <label class="auto-refresh">
                     <input type="checkbox" prop:checked=auto_refresh on:change=move |ev| set_auto_refresh(event_target_checked(&ev))/>
                     "Auto-refresh"

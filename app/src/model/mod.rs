@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod event;
+pub mod integrity;
 pub mod ip;
 pub mod page;
 pub mod query;
@@ -16,6 +17,7 @@ pub mod wire;
 
 pub use error::{AppError, FieldError};
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
+pub use integrity::{CheckpointRef, EventView, VerifyOutcome, VerifyStatus};
 pub use page::{EventPage, EventRow, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
 pub use recorded_by::{RecordedBy, RecorderKind};

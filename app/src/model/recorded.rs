@@ -121,6 +121,28 @@ pub fn backed_up(actor: Actor, file: &str, events: u64) -> NewEvent {
     own("audit.backup", Outcome::Success, actor, Some(target), details)
 }
 
+/// `audit.verify`: the whole log was checked (`Verify log`), with what was found. A failure when a problem was.
+pub fn verified(actor: Actor, outcome: &super::VerifyOutcome) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("events".into(), json!(outcome.events));
+    details.insert("checkpoints".into(), json!(outcome.checkpoints));
+    details.insert("problems".into(), json!(outcome.problems.len()));
+    if let Some(first) = outcome.problems.first() {
+        details.insert("first_problem".into(), json!(first));
+    }
+    let target = Target {
+        kind: "audit_log".into(),
+        id: None,
+        name: Some("Audit log".into()),
+    };
+    let result = if outcome.problems.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    own("audit.verify", result, actor, Some(target), details)
+}
+
 /// `settings.update` of the panel setting `key`, with its `changes` diff.
 pub fn setting_changed(actor: Actor, key: &str, from: &str, to: &str) -> NewEvent {
     let mut details = Map::new();

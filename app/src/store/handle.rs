@@ -17,7 +17,7 @@ use super::{
     writer::Writer,
 };
 use crate::{
-    model::{ActorType, NewEvent, RecordedBy, ValidEvent},
+    model::{ActorType, NewEvent, RecordedBy, ValidEvent, VerifyStatus},
     trust::Signer,
 };
 
@@ -62,6 +62,8 @@ pub struct AuditStore {
     pub(super) path: Arc<PathBuf>,
     /// Signs the log's checkpoints; its verifier key is public.
     pub(super) signer: Arc<Signer>,
+    /// The tab's `Verify log`: how the running (or last) verification stands. One runs at a time.
+    pub(super) verification: Arc<std::sync::Mutex<VerifyStatus>>,
     pub(super) tuning: Tuning,
     /// Exports running at once (`Tuning::exports_at_once`); more wait their turn.
     pub(super) exports: Arc<tokio::sync::Semaphore>,
@@ -139,6 +141,7 @@ impl AuditStore {
             facts: Arc::new(Kept::new(tuning.kept_counts)),
             path: Arc::new(path),
             signer,
+            verification: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
             tuning,
         })

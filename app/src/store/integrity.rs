@@ -12,7 +12,7 @@ use super::{
     sql::open_connection,
 };
 use crate::{
-    model::FieldError,
+    model::{Actor, CheckpointRef, FieldError, RecordedBy, VerifyOutcome, VerifyStatus, recorded, time},
     trust::{
         Frontier, Hash, Verifier, leaf_hash_of,
         tree::{consistency_proof, inclusion_proof},
@@ -118,6 +118,79 @@ impl AuditStore {
             })
         })
         .await
+    }
+
+    /// The latest checkpoint, when it covers the event at `log_index`.
+    pub async fn checkpoint_covering(&self, log_index: u64) -> Result<Option<CheckpointRef>, StoreError> {
+        let latest: Option<(i64, i64)> =
+            sqlx::query_as("SELECT tree_size, made_at FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(latest
+            .filter(|&(size, _)| log_index < size as u64)
+            .map(|(size, made_at)| CheckpointRef {
+                tree_size: size as u64,
+                made_at: time::format_millis(made_at),
+            }))
+    }
+
+    /// Starts verifying the whole log in the background, as `actor` asked (through `by`), unless a
+    /// verification is running; false when one is. The outcome is recorded as `audit.verify` and kept for
+    /// `verification`.
+    pub fn start_verification(&self, actor: Actor, by: RecordedBy) -> bool {
+        {
+            let Ok(mut status) = self.verification.lock() else {
+                return false;
+            };
+            if status.running {
+                return false;
+            }
+            *status = VerifyStatus {
+                running: true,
+                ..VerifyStatus::default()
+            };
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let shown = store.verification.clone();
+            let report = store
+                .verify(move |done, total| {
+                    if let Ok(mut s) = shown.lock() {
+                        (s.done, s.total) = (done, total);
+                    }
+                })
+                .await;
+            let outcome = match report {
+                Ok(r) => VerifyOutcome {
+                    events: r.events,
+                    checkpoints: r.checkpoints,
+                    latest_checkpoint_at: r.latest.map(|(_, at)| time::format_millis(at)),
+                    problems: r.problems,
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "verifying the log failed");
+                    VerifyOutcome {
+                        events: 0,
+                        checkpoints: 0,
+                        latest_checkpoint_at: None,
+                        problems: vec!["the log could not be read to the end; the server's log says why".into()],
+                    }
+                }
+            };
+            if let Err(e) = store.record_by(recorded::verified(actor, &outcome), by).await {
+                tracing::error!(error = %e, "could not record audit.verify");
+            }
+            if let Ok(mut s) = store.verification.lock() {
+                s.running = false;
+                s.result = Some(outcome);
+            }
+        });
+        true
+    }
+
+    /// How the running (or last) verification stands.
+    pub fn verification(&self) -> VerifyStatus {
+        self.verification.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Checks the whole log: every event's leaf recomputed from the event as stored, every stored subtree,

@@ -1,0 +1,75 @@
+//! `Verify log`: runs the server's check of the whole log (every event against its leaf, every checkpoint's
+//! root and signature), shows its progress, then the outcome: a `status` when the log verified, an `alert`
+//! naming the first problem otherwise. Without the WASM the button still posts, and the page shows how the
+//! check stands when it comes back.
+
+use leptos::{form::ActionForm, prelude::*};
+
+use super::timers;
+use crate::{
+    api::{StartVerify, verification_status},
+    model::VerifyStatus,
+};
+
+/// How often a running check is asked how far it got.
+const POLL_MS: u32 = 500;
+
+#[component]
+pub fn VerifyLog() -> impl IntoView {
+    let start = ServerAction::<StartVerify>::new();
+    let first = Resource::new(|| (), |_| async { verification_status().await.ok() });
+    let status = RwSignal::new(None::<VerifyStatus>);
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = start.value().get() {
+            status.set(Some(s));
+        }
+    });
+    let running = Memo::new(move |_| status.get().is_some_and(|s| s.running));
+    // While a check runs, ask how far it got; each run of the effect drops the previous interval.
+    Effect::new(move |_previous: Option<Option<timers::Interval>>| {
+        running.get().then(|| {
+            timers::Interval::new(POLL_MS, move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(s) = verification_status().await {
+                        status.set(Some(s));
+                    }
+                });
+            })
+        })
+    });
+    view! {
+        <div class="verify-log">
+            <ActionForm action=start>
+                <button type="submit" class="secondary" disabled=running>"Verify log"</button>
+            </ActionForm>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let initial = first.await;
+                    move || view! { <Shown status=status.get().or_else(|| initial.clone())/> }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn Shown(status: Option<VerifyStatus>) -> impl IntoView {
+    let status = status?;
+    if status.running {
+        // Before the first report the total is unknown: an indeterminate bar.
+        let value = (status.total > 0).then_some(status.done as f64);
+        return Some(
+            view! {
+                <progress aria-label="Verifying the log" max=status.total.max(1) as f64 value=value></progress>
+            }
+            .into_any(),
+        );
+    }
+    let outcome = status.result?;
+    let message = outcome.message();
+    Some(if outcome.problems.is_empty() {
+        view! { <p role="status" class="verified">{message}</p> }.into_any()
+    } else {
+        view! { <p role="alert" class="error">{message}</p> }.into_any()
+    })
+}

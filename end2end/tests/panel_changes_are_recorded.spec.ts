@@ -39,3 +39,25 @@ test('an admin creates an API token in Settings, sees it once, and revokes it', 
   const gone = await request.get('/api/v1/events?page_size=1', { headers: { Authorization: `Bearer ${token}` } });
   expect(gone.status()).toBe(401);
 });
+
+test('the retention select saves, shows the saved value, and the change is recorded', async ({ page }) => {
+  await signIn(page, ADMIN, '/admin/settings');
+  const keep = page.getByLabel('Keep events for');
+  await expect(keep).toHaveValue('');
+  await keep.selectOption({ label: '180 days' });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Retention saved.' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Keep events for')).toHaveValue('180');
+
+  const tab = new AuditLogPage(page);
+  await tab.goto('action=settings.update&target_id=retention_days');
+  await tab.rows.first().getByRole('button', { name: 'View details' }).click();
+  const diff = tab.detail.getByRole('table');
+  await expect(diff.getByRole('row').nth(1)).toHaveText(/retention_days\s*forever\s*180/);
+  // Back to keeping everything, so that the other tests' events stay.
+  await signIn(page, ADMIN, '/admin/settings');
+  await page.getByLabel('Keep events for').selectOption({ label: 'Forever' });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Retention saved.' })).toBeVisible();
+});

@@ -31,7 +31,47 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::User(cmd) => user(&cli.database, cmd).await,
         Command::Backup(args) => backup(&cli.database, args).await,
         Command::Verify => verify(&cli.database).await,
+        Command::Retention(cmd) => retention(&cli.database, cmd).await,
     }
+}
+
+/// `auditlog retention show | set DAYS | off | purge`. A change is recorded as `settings.update` by the
+/// command line; `purge` prints what it deleted.
+async fn retention(db: &crate::config::DatabaseArgs, cmd: crate::config::RetentionCommand) -> CliResult {
+    use crate::config::RetentionCommand;
+    let store = db.open().await?;
+    let shown = |days: Option<u32>| days.map_or("forever".to_string(), |d| format!("{d} days"));
+    match cmd {
+        RetentionCommand::Show => println!("{}", shown(store.retention_days().await?)),
+        RetentionCommand::Set { days } => {
+            let before = store
+                .set_retention_days(Some(days), cli_actor(), app::model::RecordedBy::system(), |e| e)
+                .await?;
+            println!("events are kept {} (was {})", shown(Some(days)), shown(before));
+        }
+        RetentionCommand::Off => {
+            let before = store
+                .set_retention_days(None, cli_actor(), app::model::RecordedBy::system(), |e| e)
+                .await?;
+            println!("events are kept forever (was {})", shown(before));
+        }
+        RetentionCommand::Purge => {
+            let purge = store.purge_expired(chrono::Utc::now().timestamp_millis()).await?;
+            match purge.event_id {
+                Some(id) => println!(
+                    "deleted {} events older than {} (log indexes {}..{}; recorded as {id})",
+                    purge.deleted,
+                    purge.cutoff,
+                    purge.first_log_index.unwrap_or_default(),
+                    purge.last_log_index.unwrap_or_default()
+                ),
+                None if purge.retention_days == 0 => println!("events are kept forever: nothing to purge"),
+                None => println!("no event is older than {}", purge.cutoff),
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `auditlog verify`: every event's leaf, every stored subtree, every checkpoint's root and signature.
@@ -48,8 +88,8 @@ async fn verify(db: &crate::config::DatabaseArgs) -> CliResult {
         .await?;
     bar.finish_and_clear();
     store.close().await;
-    for problem in &report.problems {
-        println!("{problem}");
+    for line in report.purged.iter().chain(&report.problems) {
+        println!("{line}");
     }
     if report.problems.is_empty() {
         println!("verified {} events, {} checkpoints", report.events, report.checkpoints);

@@ -80,9 +80,27 @@ pub enum Command {
     User(UserCommand),
     /// Copy the live database to a new file (consistent, safe while the server runs).
     Backup(BackupArgs),
+    /// How long events are kept: show it, set it in days, keep forever (off), or purge now.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Check the log: every event against its leaf, every checkpoint's root and signature. Exit 1 naming
     /// each problem found.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Print the retention: `N days`, or `forever`.
+    Show,
+    /// Keep events for DAYS days (1 to 36,500); older ones are purged.
+    Set {
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        days: u32,
+    },
+    /// Keep events forever.
+    Off,
+    /// Delete the events older than the retention now.
+    Purge,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod log;
 pub mod login;
 pub mod read;
 pub mod router;
+pub mod settings;
 pub mod state;
 pub mod telemetry;
 
@@ -39,10 +40,14 @@ pub async fn build_state(db: &DatabaseArgs, security: &SecurityArgs) -> Result<A
     })
 }
 
+/// How often the retention purge runs (besides at start and after each change of the retention).
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
+
 /// Serves until ctrl-c. The peer address of each connection is kept (brute-force protection counts by IP).
-/// The free-text indexer runs beside it.
+/// The free-text indexer and the retention purge run beside it.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     tokio::spawn(run_indexer(state.store.clone()));
+    tokio::spawn(state.store.clone().run_retention(PURGE_EVERY));
     let app = router::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -6,13 +6,13 @@ use axum::{
     extract::State,
     http::{Method, StatusCode},
     response::Redirect,
-    routing::{MethodRouter, get, post},
+    routing::{MethodRouter, get, post, put},
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
-use crate::{access, export, ingest, log, login, read, state::AppState};
+use crate::{access, export, ingest, log, login, read, settings, state::AppState};
 
 /// The plain HTTP routes, one entry per method and path. The router is built from this list, and so is
 /// `inventory`, which the access test walks.
@@ -30,6 +30,8 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/log/key", get(log::key)),
         (Method::GET, "/api/v1/log/checkpoint", get(log::checkpoint)),
         (Method::GET, "/api/v1/log/consistency", get(log::consistency)),
+        (Method::GET, "/api/v1/settings/retention", get(settings::retention)),
+        (Method::PUT, "/api/v1/settings/retention", put(settings::set_retention)),
         (Method::GET, "/api/v1/facets", get(read::facets)),
         (Method::GET, "/metrics", get(read::metrics)),
     ]

@@ -59,6 +59,18 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
         Needs::Api("read"),
     ),
     ("GET", "/api/v1/facets", "/api/v1/facets", Needs::Api("read")),
+    (
+        "GET",
+        "/api/v1/settings/retention",
+        "/api/v1/settings/retention",
+        Needs::Api("admin"),
+    ),
+    (
+        "PUT",
+        "/api/v1/settings/retention",
+        "/api/v1/settings/retention",
+        Needs::Api("admin"),
+    ),
     ("GET", "/metrics", "/metrics", Needs::Api("read")),
     ("GET", "/admin", "/admin", Needs::SignedIn),
     ("GET", "/admin/users", "/admin/users", Needs::SignedIn),
@@ -81,6 +93,8 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
         "/api/fn/update_setting",
         Needs::SignedIn,
     ),
+    ("GET", "/api/fn/get_retention", "/api/fn/get_retention", Needs::Admin),
+    ("POST", "/api/fn/set_retention", "/api/fn/set_retention", Needs::Admin),
     ("GET", "/api/fn/list_tokens", "/api/fn/list_tokens", Needs::Admin),
     ("POST", "/api/fn/create_token", "/api/fn/create_token", Needs::Admin),
     ("POST", "/api/fn/revoke_token", "/api/fn/revoke_token", Needs::Admin),
@@ -143,7 +157,7 @@ async fn send(
     if let Some(t) = bearer {
         req = req.bearer_auth(t);
     }
-    if method == Method::POST {
+    if method == Method::POST || method == Method::PUT {
         req = req
             .header("origin", app.origin())
             .header("content-type", "application/x-www-form-urlencoded")

@@ -41,6 +41,34 @@ pub async fn update_setting(key: String, value: String) -> Result<(), AppError> 
     Ok(())
 }
 
+/// How many days the audit log keeps events; `None`: forever. Admins only.
+#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_retention")]
+pub async fn get_retention() -> Result<Option<u32>, AppError> {
+    let (store, _) = super::guard::admin()?;
+    store.retention_days().await.map_err(super::guard::opaque)
+}
+
+/// Sets the retention from the Settings tab's `Keep events for`: a number of days, or empty for forever.
+/// Recorded as `settings.update`; the purge follows within moments. Admins only.
+#[server(prefix = "/api/fn", endpoint = "set_retention")]
+pub async fn set_retention(days: String) -> Result<(), AppError> {
+    let (store, by) = super::guard::admin()?;
+    let days = match days.trim() {
+        "" | "forever" => None,
+        d => Some(d.parse::<i64>().map_err(|_| {
+            super::guard::bad_input(crate::model::FieldError::invalid("days", "must be a number of days"))
+        })?),
+    };
+    let days = crate::store::check_retention(days).map_err(super::guard::bad_input)?;
+    let meta = super::guard::request_meta();
+    let recorder = crate::model::RecordedBy::session(&by.id, &by.email);
+    store
+        .set_retention_days(days, by.actor(), recorder, move |e| super::guard::panel_event(e, &meta))
+        .await
+        .map_err(super::guard::opaque)?;
+    Ok(())
+}
+
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
     let (store, _) = super::guard::admin()?;

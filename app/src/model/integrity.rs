@@ -87,3 +87,16 @@ fn short_time(rfc3339: &str) -> String {
         _ => rfc3339.to_string(),
     }
 }
+
+/// What one purge did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PurgeOutcome {
+    /// Its `audit.retention_purge` event (none when nothing was deleted).
+    pub event_id: Option<String>,
+    pub retention_days: u32,
+    /// Events older than this (RFC 3339) were deleted.
+    pub cutoff: String,
+    pub deleted: u64,
+    pub first_log_index: Option<u64>,
+    pub last_log_index: Option<u64>,
+}

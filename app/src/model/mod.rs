@@ -17,7 +17,7 @@ pub mod wire;
 
 pub use error::{AppError, FieldError};
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
-pub use integrity::{CheckpointRef, EventView, VerifyOutcome, VerifyStatus};
+pub use integrity::{CheckpointRef, EventView, PurgeOutcome, VerifyOutcome, VerifyStatus};
 pub use page::{EventPage, EventRow, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
 pub use recorded_by::{RecordedBy, RecorderKind};

@@ -143,6 +143,28 @@ pub fn verified(actor: Actor, outcome: &super::VerifyOutcome) -> NewEvent {
     own("audit.verify", result, actor, Some(target), details)
 }
 
+/// `audit.retention_purge`: events older than the retention window were deleted.
+pub fn retention_purged(purge: &super::PurgeOutcome) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("retention_days".into(), json!(purge.retention_days));
+    details.insert("cutoff".into(), json!(purge.cutoff));
+    details.insert("deleted".into(), json!(purge.deleted));
+    details.insert("first_log_index".into(), json!(purge.first_log_index));
+    details.insert("last_log_index".into(), json!(purge.last_log_index));
+    let target = Target {
+        kind: "audit_log".into(),
+        id: None,
+        name: Some("Audit log".into()),
+    };
+    own(
+        "audit.retention_purge",
+        Outcome::Success,
+        Actor::system("retention"),
+        Some(target),
+        details,
+    )
+}
+
 /// `settings.update` of the panel setting `key`, with its `changes` diff.
 pub fn setting_changed(actor: Actor, key: &str, from: &str, to: &str) -> NewEvent {
     let mut details = Map::new();

@@ -4,7 +4,9 @@
 use leptos::{form::ActionForm, prelude::*};
 
 use crate::{
-    api::{CreateToken, RevokeToken, UpdateSetting, current_user, list_settings, list_tokens},
+    api::{
+        CreateToken, RevokeToken, SetRetention, UpdateSetting, current_user, get_retention, list_settings, list_tokens,
+    },
     model::{time, token::ApiToken},
 };
 
@@ -50,10 +52,61 @@ pub fn Settings() -> impl IntoView {
                 let admin = me.await.is_some_and(|u| u.is_admin());
                 view! {
                     <table class="simple" aria-label="Settings"><tbody>{rows}</tbody></table>
-                    {admin.then(|| view! { <Tokens/> })}
+                    {admin.then(|| view! { <Retention/> <Tokens/> })}
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The choices of `Keep events for`: days (empty: forever) and how each is named.
+const RETENTIONS: [(&str, &str); 7] = [
+    ("", "Forever"),
+    ("30", "30 days"),
+    ("90", "90 days"),
+    ("180", "180 days"),
+    ("365", "1 year"),
+    ("730", "2 years"),
+    ("2555", "7 years"),
+];
+
+/// How long the audit log keeps events (admins): saved, recorded, and purged by the server within moments.
+#[component]
+fn Retention() -> impl IntoView {
+    let save = ServerAction::<SetRetention>::new();
+    let current = Resource::new(
+        move || save.version().get(),
+        |_| async move { get_retention().await.ok().flatten() },
+    );
+    let outcome = move || {
+        save.value().get().map(|r| match r {
+            Ok(()) => view! { <p role="status">"Retention saved."</p> }.into_any(),
+            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <h2>"Retention"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let days = current.await.map(|d| d.to_string()).unwrap_or_default();
+                // A value set elsewhere (the command line, the API) that is not one of the choices is shown too.
+                let other = (!RETENTIONS.iter().any(|(v, _)| *v == days)).then(|| {
+                    view! { <option value=days.clone() selected=true>{format!("{days} days")}</option> }
+                });
+                let options = RETENTIONS
+                    .iter()
+                    .map(|(value, label)| view! { <option value=*value selected=*value == days>{*label}</option> })
+                    .collect_view();
+                view! {
+                    <ActionForm action=save attr:class="inline">
+                        <label for="retention-days">"Keep events for"</label>
+                        <select id="retention-days" name="days">{options}{other}</select>
+                        <button type="submit">"Save"</button>
+                    </ActionForm>
+                }
+            })}
+        </Suspense>
+        {outcome}
     }
 }
 

@@ -2,7 +2,8 @@
 //! count of a filter up to some `seq` never changes: it is kept, keyed by the filter, and a later total adds
 //! only the rows inserted since (a rowid range scan). The first request for a filter counts in full. The
 //! free-text index's answers are kept the same way, with the index's progress mark. Anything that ever
-//! deletes events (a retention purge) must also empty these caches.
+//! deletes events (a retention purge) empties these caches (`AuditStore::forget_counts`), while no read that
+//! fills them runs (`AuditStore::purge_gate`).
 
 use std::{
     collections::HashMap,
@@ -34,6 +35,13 @@ impl<V: Clone> Kept<V> {
         Kept {
             max: max.max(1),
             entries: Mutex::default(),
+        }
+    }
+
+    /// Forgets every value.
+    pub(super) fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 

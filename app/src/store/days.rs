@@ -312,6 +312,11 @@ pub(super) struct HistogramCache {
 }
 
 impl HistogramCache {
+    /// Forgets every histogram.
+    pub(super) fn clear(&self) {
+        self.entries.clear();
+    }
+
     /// Keeps the histograms of at most `max` filters; past that it starts over.
     pub(super) fn new(max: usize) -> Self {
         HistogramCache {

@@ -10,7 +10,7 @@ use rusqlite::{ToSql, Transaction, params};
 // Keyed by our own values: a fast hash, no need for SipHash's resistance to chosen keys.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
-use super::schema::{DAY_MS, block_of, who};
+use super::schema::{DAY_MS, WHO, block_of, who};
 use crate::model::{ValidEvent, event::category_of};
 
 /// An actor's (id, name, email), '' for a missing part, as the `actors` table keys it.
@@ -35,6 +35,11 @@ impl KnownActors {
         }
     }
 
+    /// Forgets every actor (a purge may have removed some from `actors`).
+    pub(super) fn forget(&mut self) {
+        self.known.clear();
+    }
+
     /// Remembers actors a committed transaction added.
     pub(super) fn learn(&mut self, added: Vec<ActorParts>) {
         if self.known.len() + added.len() > self.max {
@@ -44,9 +49,47 @@ impl KnownActors {
     }
 }
 
-/// What one transaction's new events add to the derived tables.
+/// The values of an event that the derived tables count: a new event's, or a stored row's that a purge
+/// removes.
+pub(super) struct Counted<'a> {
+    pub ts: i64,
+    pub seq: i64,
+    pub action: &'a str,
+    pub category: &'a str,
+    pub outcome: &'a str,
+    pub actor_type: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub actor_name: Option<&'a str>,
+    pub actor_email: Option<&'a str>,
+    pub target_type: Option<&'a str>,
+    pub source: &'a str,
+}
+
+impl<'a> Counted<'a> {
+    /// A new event, stored at `ts` as row `seq`.
+    pub(super) fn new_event(e: &'a ValidEvent, ts: i64, seq: i64) -> Self {
+        let a = &e.actor;
+        Counted {
+            ts,
+            seq,
+            action: e.action.as_str(),
+            category: e.action.category(),
+            outcome: e.outcome.as_str(),
+            actor_type: a.kind.as_str(),
+            actor_id: a.id.as_deref(),
+            actor_name: a.name.as_deref(),
+            actor_email: a.email.as_deref(),
+            target_type: e.target.as_ref().map(|t| t.kind.as_str()),
+            source: e.source.as_str(),
+        }
+    }
+}
+
+/// What one transaction's new events add to the derived tables (or, `removing`, what a purge takes away).
 #[derive(Default)]
 pub(super) struct Derived<'a> {
+    /// True while counting rows a purge removes.
+    removing: bool,
     added: i64,
     actors: FxHashSet<(&'a str, &'a str, &'a str)>,
     /// By filter column, value and day (migration 7).
@@ -60,42 +103,51 @@ pub(super) struct Derived<'a> {
 }
 
 impl<'a> Derived<'a> {
-    /// Counts a new event, stored at `ts` as row `seq`.
-    pub(super) fn add(&mut self, e: &'a ValidEvent, ts: i64, seq: i64) {
-        self.added += 1;
-        let range = self.blocks.entry(block_of(seq)).or_insert((ts, ts));
-        *range = (range.0.min(ts), range.1.max(ts));
-        let a = &e.actor;
-        let (id, name, email) = (a.id.as_deref(), a.name.as_deref(), a.email.as_deref());
+    /// Counts rows a purge removes: `write_removed` takes them off.
+    pub(super) fn removing() -> Self {
+        Derived {
+            removing: true,
+            ..Derived::default()
+        }
+    }
+
+    /// Counts an event.
+    pub(super) fn add(&mut self, c: Counted<'a>) {
+        let one = if self.removing { -1 } else { 1 };
+        self.added += one;
+        if !self.removing {
+            let range = self.blocks.entry(block_of(c.seq)).or_insert((c.ts, c.ts));
+            *range = (range.0.min(c.ts), range.1.max(c.ts));
+        }
+        let (id, name, email) = (c.actor_id, c.actor_name, c.actor_email);
         self.actors
             .insert((id.unwrap_or(""), name.unwrap_or(""), email.unwrap_or("")));
         let who = who(id, name, email);
-        let target_type = e.target.as_ref().map(|t| t.kind.as_str());
-        let day = ts.div_euclid(DAY_MS);
+        let day = c.ts.div_euclid(DAY_MS);
         for (col, value) in [
             ("*", ""),
-            ("action", e.action.as_str()),
-            ("category", e.action.category()),
-            ("outcome", e.outcome.as_str()),
-            ("actor_type", a.kind.as_str()),
-            ("source", e.source.as_str()),
+            ("action", c.action),
+            ("category", c.category),
+            ("outcome", c.outcome),
+            ("actor_type", c.actor_type),
+            ("source", c.source),
             ("actor", who),
         ]
         .into_iter()
-        .chain(target_type.map(|t| ("target_type", t)))
+        .chain(c.target_type.map(|t| ("target_type", t)))
         {
-            *self.days.entry((col, value, day)).or_insert(0) += 1;
+            *self.days.entry((col, value, day)).or_insert(0) += one;
         }
         let cube_key = (
             day,
-            e.action.as_str(),
-            e.outcome.as_str(),
-            a.kind.as_str(),
-            target_type.unwrap_or(""),
-            e.source.as_str(),
+            c.action,
+            c.outcome,
+            c.actor_type,
+            c.target_type.unwrap_or(""),
+            c.source,
         );
-        *self.cube.entry(cube_key).or_insert(0) += 1;
-        *self.actor_cube.entry((who, cube_key)).or_insert(0) += 1;
+        *self.cube.entry(cube_key).or_insert(0) += one;
+        *self.actor_cube.entry((who, cube_key)).or_insert(0) += one;
     }
 
     /// Writes what was counted; returns the actors new to `actors`.
@@ -112,6 +164,54 @@ impl<'a> Derived<'a> {
         write_actors(tx, &new_actors)?;
         tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [self.added])?;
         Ok(new_actors)
+    }
+
+    /// Takes what a purge removed off the derived tables, deleting the counts that fall to zero and the actors
+    /// that no event names any more. Returns how many actors went.
+    pub(super) fn write_removed(self, tx: &Transaction) -> rusqlite::Result<usize> {
+        write_days(tx, &self.days)?;
+        write_cubes(tx, &self.cube, &self.actor_cube)?;
+        let mut gone =
+            tx.prepare_cached("DELETE FROM day_counts WHERE col = ?1 AND value = ?2 AND day = ?3 AND n <= 0")?;
+        let mut totals = FxHashSet::default();
+        for &(col, value, day) in self.days.keys() {
+            gone.execute(params![col, value, day])?;
+            totals.insert((col, value));
+        }
+        let mut gone = tx.prepare_cached("DELETE FROM value_counts WHERE col = ?1 AND value = ?2 AND n <= 0")?;
+        for (col, value) in totals {
+            gone.execute(params![col, value])?;
+        }
+        let mut gone = tx.prepare_cached(
+            "DELETE FROM day_cube WHERE day = ?1 AND action = ?2 AND outcome = ?3 AND actor_type = ?4 \
+             AND target_type = ?5 AND source = ?6 AND n <= 0",
+        )?;
+        for (day, action, outcome, actor_type, target_type, source) in self.cube.keys() {
+            gone.execute(params![day, action, outcome, actor_type, target_type, source])?;
+        }
+        let mut gone = tx.prepare_cached(
+            "DELETE FROM actor_day_cube WHERE who = ?1 AND day = ?2 AND action = ?3 AND outcome = ?4 \
+             AND actor_type = ?5 AND target_type = ?6 AND source = ?7 AND n <= 0",
+        )?;
+        for (who, (day, action, outcome, actor_type, target_type, source)) in self.actor_cube.keys() {
+            gone.execute(params![who, day, action, outcome, actor_type, target_type, source])?;
+        }
+        tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [self.added])?;
+        let mut still_named = tx.prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE {WHO} = ?4 AND IFNULL(actor_id, '') = ?1 \
+             AND IFNULL(actor_name, '') = ?2 AND IFNULL(actor_email, '') = ?3)"
+        ))?;
+        let mut forget =
+            tx.prepare_cached("DELETE FROM actors WHERE actor_id = ?1 AND actor_name = ?2 AND actor_email = ?3")?;
+        let mut forgotten = 0;
+        for &(id, name, email) in &self.actors {
+            let part = |p: &'a str| (!p.is_empty()).then_some(p);
+            let key = who(part(id), part(name), part(email));
+            if !still_named.query_row(params![id, name, email, key], |r| r.get::<_, bool>(0))? {
+                forgotten += forget.execute(params![id, name, email])?;
+            }
+        }
+        Ok(forgotten)
     }
 }
 

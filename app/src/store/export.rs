@@ -65,6 +65,7 @@ impl AuditStore {
             .await
             .map_err(|_| StoreError::ShuttingDown)?;
         let query = q.filters_only();
+        let _gate = self.purge_gate.read().await;
         let resolved = self.resolve(&query).await?;
         let source = self.source_for_walk(&query, &resolved).await?;
         Ok(ExportPlan {

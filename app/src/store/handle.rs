@@ -62,6 +62,11 @@ pub struct AuditStore {
     pub(super) path: Arc<PathBuf>,
     /// Signs the log's checkpoints; its verifier key is public.
     pub(super) signer: Arc<Signer>,
+    /// Held shared by reads that remember counts (`list`, `count`, `explain`), exclusively by each batch of a
+    /// retention purge, which then forgets every count: none outlives the rows it counted.
+    pub(super) purge_gate: Arc<tokio::sync::RwLock<()>>,
+    /// Wakes the retention loop when the retention changes.
+    pub(super) retention_changed: Arc<tokio::sync::Notify>,
     /// The tab's `Verify log`: how the running (or last) verification stands. One runs at a time.
     pub(super) verification: Arc<std::sync::Mutex<VerifyStatus>>,
     pub(super) tuning: Tuning,
@@ -142,6 +147,8 @@ impl AuditStore {
             path: Arc::new(path),
             signer,
             verification: Arc::default(),
+            purge_gate: Arc::default(),
+            retention_changed: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
             tuning,
         })
@@ -162,10 +169,37 @@ impl AuditStore {
         self.tuning
     }
 
+    /// Forgets every count, histogram and search answer remembered: after a purge none is right any more.
+    pub(super) fn forget_counts(&self) {
+        self.counts.clear();
+        self.histograms.clear();
+        self.block_counts.clear();
+        self.match_sets.clear();
+        self.facts.clear();
+    }
+
     /// Runs `change` on the event writer's connection and stores the event it returns (if any) in the same
-    /// transaction: a panel change and the event that records it are committed together, or not at all.
+    /// transaction: a panel change and the event that records it are committed together, or not at all. The
+    /// event is recorded by the session of the user it names as actor, or by the product itself.
     pub(super) async fn change<T: Send + 'static>(
         &self,
+        change: impl FnOnce(&rusqlite::Transaction) -> Result<(T, Option<NewEvent>), StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.change_by(None, change).await
+    }
+
+    /// `change`, its event recorded by `by`.
+    pub(super) async fn change_as<T: Send + 'static>(
+        &self,
+        by: RecordedBy,
+        change: impl FnOnce(&rusqlite::Transaction) -> Result<(T, Option<NewEvent>), StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.change_by(Some(by), change).await
+    }
+
+    async fn change_by<T: Send + 'static>(
+        &self,
+        by: Option<RecordedBy>,
         change: impl FnOnce(&rusqlite::Transaction) -> Result<(T, Option<NewEvent>), StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let slot = Arc::new(std::sync::Mutex::new(None));
@@ -175,7 +209,7 @@ impl AuditStore {
                 let (value, event) = change(tx)?;
                 let mut events: Vec<ValidEvent> = event.map(|e| e.validate()).transpose()?.into_iter().collect();
                 for e in &mut events {
-                    e.recorded_by = recorder_of_change(e);
+                    e.recorded_by = by.clone().unwrap_or_else(|| recorder_of_change(e));
                 }
                 if let Ok(mut out) = out.lock() {
                     *out = Some(value);

@@ -49,6 +49,8 @@ pub struct VerifyReport {
     pub latest: Option<(u64, i64)>,
     /// Each problem, in log order, as `auditlog verify` prints it.
     pub problems: Vec<String>,
+    /// The runs of log indexes a retention purge removed (not problems: their hashes are kept).
+    pub purged: Vec<String>,
 }
 
 fn b64(hash: &Hash) -> String {
@@ -240,7 +242,7 @@ fn verify(
     let mut node = conn.prepare("SELECT hash FROM log_nodes WHERE id = ?1")?;
     let total = logged_size(conn)?;
     let mut frontier = Frontier::default();
-    let mut missing: Option<(u64, u64)> = None;
+    let mut gaps = Gaps::new(conn)?;
     while let Some(row) = leaves.next()? {
         let index = row.get::<_, i64>(0)? as u64;
         let stored: Hash = row.get::<_, Vec<u8>>(1)?.try_into().unwrap_or([0; 32]);
@@ -265,16 +267,11 @@ fn verify(
                 leaf
             }
             None => {
-                missing = Some(missing.map_or((index, index), |(first, _)| (first, index)));
+                gaps.absent(index, &mut report);
                 stored
             }
         };
-        if let Some((first, last)) = missing
-            && last != index
-        {
-            report.problems.push(format!("log indexes {first}..{last} missing"));
-            missing = None;
-        }
+        gaps.present(index, &mut report);
         push_checked(&mut frontier, leaf, &mut node, &mut report)?;
         while let Some(cp) = checkpoints.next_if(|cp| cp.size == frontier.size()) {
             check_checkpoint(&cp, &frontier.root(), verifier, &mut report);
@@ -283,9 +280,7 @@ fn verify(
             progress(frontier.size(), total);
         }
     }
-    if let Some((first, last)) = missing {
-        report.problems.push(format!("log indexes {first}..{last} missing"));
-    }
+    gaps.end(&mut report);
     if let Some(event) = next_event {
         report.problems.push(format!(
             "event {} (log index {}) is not in the log",
@@ -303,6 +298,64 @@ fn verify(
     progress(frontier.size(), total);
     conn.execute_batch("COMMIT")?;
     Ok(report)
+}
+
+/// The log indexes without an event, run by run: purged by a retention purge (`log_purges`), or missing.
+struct Gaps {
+    /// (first, last, purge) of every purge's run, by first.
+    purged: Vec<(u64, u64, String)>,
+    /// The run being read: (first, last, the purge that removed it, if one did).
+    open: Option<(u64, u64, Option<String>)>,
+}
+
+impl Gaps {
+    fn new(conn: &Connection) -> rusqlite::Result<Self> {
+        let purged = conn
+            .prepare("SELECT first, last, purge FROM log_purges ORDER BY first")?
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Gaps { purged, open: None })
+    }
+
+    /// The purge that removed the event at `index`, if one did.
+    fn purge_of(&self, index: u64) -> Option<String> {
+        let at = self.purged.partition_point(|(first, _, _)| *first <= index);
+        at.checked_sub(1)
+            .map(|i| &self.purged[i])
+            .filter(|(_, last, _)| index <= *last)
+            .map(|(_, _, purge)| purge.clone())
+    }
+
+    /// No event holds `index`.
+    fn absent(&mut self, index: u64, report: &mut VerifyReport) {
+        let purge = self.purge_of(index);
+        match &mut self.open {
+            Some((_, last, by)) if *by == purge && *last + 1 == index => *last = index,
+            _ => {
+                self.end(report);
+                self.open = Some((index, index, purge));
+            }
+        }
+    }
+
+    /// An event holds `index`: a run before it ends.
+    fn present(&mut self, index: u64, report: &mut VerifyReport) {
+        if self.open.as_ref().is_some_and(|(_, last, _)| *last < index) {
+            self.end(report);
+        }
+    }
+
+    fn end(&mut self, report: &mut VerifyReport) {
+        match self.open.take() {
+            Some((first, last, Some(purge))) => report.purged.push(format!(
+                "log indexes {first}..{last} purged by retention (event {purge})"
+            )),
+            Some((first, last, None)) => report.problems.push(format!("log indexes {first}..{last} missing")),
+            None => {}
+        }
+    }
 }
 
 /// Every stored checkpoint, smallest first.

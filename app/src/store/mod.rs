@@ -6,11 +6,11 @@
 //! - `schema`: what the migrations laid down (columns, the actor key, days and blocks, the text index's
 //!   layout, decoding a stored row);
 //! - `sql`: writing and binding SQL through either driver; `filter`: a query's filters as SQL;
-//! - `caches`, `days`, `indexer`, `log` (the Merkle tree as stored), `writer` (with `derived`, what it keeps
-//!   beside each event);
+//! - `caches`, `days`, `indexer`, `log` (the Merkle tree as stored), `prepared` (events ready to store),
+//!   `purge` (a batch of the retention purge), `writer` (with `derived`, what it keeps beside each event);
 //! - `handle`: `AuditStore` itself, what every subject shares;
 //! - `fulltext`, then `events` (the list's planner and its plans, totals, one event, facets), `export`,
-//!   `backup`, `integrity` (checkpoints, proofs, verification);
+//!   `backup`, `integrity` (checkpoints, proofs, verification), `retention`;
 //! - `tokens` (the audit log's API tokens), `panel` (the demo host panel's users, sessions and settings) and
 //!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two.
 
@@ -28,6 +28,9 @@ mod indexer;
 mod integrity;
 mod log;
 mod panel;
+mod prepared;
+mod purge;
+mod retention;
 mod schema;
 mod sign_in;
 mod sql;
@@ -42,6 +45,7 @@ pub use filter::Source;
 pub use handle::{AuditStore, LogConfig};
 pub use integrity::{ConsistencyProof, InclusionProof, VerifyReport};
 pub use panel::SESSION_TTL_MS;
+pub use retention::{MAX_RETENTION_DAYS, check_retention};
 pub use sign_in::{BruteForcePolicy, SignInAttempt};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
 pub use tuning::Tuning;

@@ -81,6 +81,11 @@ pub struct Tuning {
     /// (`AUDITLOG_CHECKPOINT_INTERVAL_MS`): each costs a signature and a row; proofs and `Verify log` cover
     /// events up to the latest checkpoint.
     pub log_checkpoint_interval: Duration,
+    /// A retention purge deletes in batches, each in one transaction of the writer: the first of this many
+    /// rows, the next sized to take about `purge_batch_time` (reads that remember counts wait for a batch,
+    /// and so does ingestion).
+    pub purge_first_batch: i64,
+    pub purge_batch_time: Duration,
     /// Background work (the indexer) waits until inserts have paused this long.
     pub quiet: Duration,
     /// At most one passive checkpoint this often: a page written by several commits is copied once.
@@ -114,6 +119,8 @@ impl Default for Tuning {
             max_group_events: 20_000,
             known_actors: 100_000,
             log_checkpoint_interval: Duration::from_secs(10),
+            purge_first_batch: 1_000,
+            purge_batch_time: Duration::from_millis(50),
             quiet: Duration::from_millis(200),
             checkpoint_every: Duration::from_millis(100),
         }

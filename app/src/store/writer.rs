@@ -11,7 +11,7 @@ use std::{
     path::Path,
     sync::{
         Arc,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicBool, AtomicI64, Ordering},
     },
     time::Duration,
 };
@@ -19,31 +19,22 @@ use std::{
 use rusqlite::{Connection, TransactionBehavior, functions::FunctionFlags};
 use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::{mpsc, oneshot};
-use ulid::Generator;
 
 use super::{
-    derived::{Derived, KnownActors},
+    derived::{Counted, Derived, KnownActors},
     error::StoreError,
     indexer::index_batch,
     log::Log,
+    prepared::{Row, prepare},
+    purge::{Batch, purge_batch},
     schema::now_millis,
     sql::open_connection,
     tuning::Tuning,
 };
 use crate::{
     model::{RecordedBy, ValidEvent},
-    trust::{Hash, Signer, leaf_hash_of},
+    trust::Signer,
 };
-
-/// An event made ready to store: its id and times decided, its leaf hashed (on the caller's thread, not the
-/// writer's).
-pub(super) struct Row {
-    pub id: String,
-    pub ts: i64,
-    pub received_at: i64,
-    pub event: ValidEvent,
-    pub leaf: Hash,
-}
 
 struct Request {
     rows: Vec<Row>,
@@ -63,10 +54,21 @@ enum Job {
     Change(ChangeFn, oneshot::Sender<Result<(), StoreError>>),
     /// Signs a checkpoint of the log when events were committed since the last one.
     Checkpoint,
+    /// One batch of a retention purge.
+    Purge(PurgeBatch, oneshot::Sender<Result<Batch, StoreError>>),
     /// Checkpoints the log, then copies the whole WAL into the database and empties it
     /// (`wal_checkpoint(TRUNCATE)`), when no reader holds an older snapshot: at close, so that no WAL stays
     /// beside the database.
     Truncate(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// One batch of a retention purge: at most `limit` of the oldest events before `cutoff` (Unix ms), for the
+/// purge recorded as event `purge`.
+#[derive(Debug)]
+pub(super) struct PurgeBatch {
+    pub cutoff: i64,
+    pub limit: i64,
+    pub purge: String,
 }
 
 /// A change made in the writer's transaction; it returns the events that record it (or an error, and then
@@ -90,6 +92,7 @@ impl std::fmt::Debug for Job {
             Job::Index(limit, _) => f.debug_tuple("Index").field(limit).finish(),
             Job::Change(..) => f.write_str("Change"),
             Job::Checkpoint => f.write_str("Checkpoint"),
+            Job::Purge(batch, _) => f.debug_tuple("Purge").field(batch).finish(),
             Job::Truncate(_) => f.write_str("Truncate"),
         }
     }
@@ -98,7 +101,11 @@ impl std::fmt::Debug for Job {
 impl Writer {
     pub(super) fn spawn(path: &Path, tuning: &Tuning, signer: Arc<Signer>) -> Result<Writer, StoreError> {
         let mut conn = open_connection(path, false, 65_536)?;
-        conn.create_scalar_function(PURGING_FN, 0, FunctionFlags::SQLITE_UTF8, |_| Ok(0))?;
+        let purging = Arc::new(AtomicBool::new(false));
+        let asked = purging.clone();
+        conn.create_scalar_function(PURGING_FN, 0, FunctionFlags::SQLITE_UTF8, move |_| {
+            Ok(i64::from(asked.load(Ordering::Relaxed)))
+        })?;
         let mut log = Log::open(&mut conn, signer)?;
         // Events committed after the last checkpoint (a stop before the next tick, an upgrade) are signed now.
         log.checkpoint(&mut conn)?;
@@ -130,6 +137,7 @@ impl Writer {
             known: KnownActors::new(tuning.known_actors),
             log,
             recorders: HashMap::default(),
+            purging,
         };
         std::thread::Builder::new()
             .name("auditlog-writer".into())
@@ -169,6 +177,16 @@ impl Writer {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Runs one batch of a retention purge; returns what it deleted, once committed.
+    pub(super) async fn purge(&self, batch: PurgeBatch) -> Result<Batch, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job::Purge(batch, reply))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
     /// Checkpoints the whole WAL into the database and truncates it; returns once done.
     pub(super) async fn truncate_wal(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -183,34 +201,6 @@ impl Writer {
         self.tx.send(job).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
-}
-
-/// Each event made ready to store, received at `received` (Unix ms): its id is its own or a new ULID
-/// (monotonic within the batch, so the batch keeps its order), its time its own or `received`.
-pub(super) fn prepare(events: Vec<ValidEvent>, received: i64) -> Vec<Row> {
-    let mut generator = Generator::new();
-    events
-        .into_iter()
-        .map(|event| {
-            let id = match &event.id {
-                Some(id) => id.clone(),
-                None => generator
-                    .generate()
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|_| ulid::Ulid::new().to_string()),
-            };
-            let ts = event.timestamp.map(crate::model::time::to_millis).unwrap_or(received);
-            let received_at = event.received_at.map(crate::model::time::to_millis).unwrap_or(received);
-            let leaf = leaf_hash_of(&event.to_event(&id, ts, received_at));
-            Row {
-                id,
-                ts,
-                received_at,
-                event,
-                leaf,
-            }
-        })
-        .collect()
 }
 
 /// Copies committed pages from the WAL into the database file (a PASSIVE checkpoint: it never blocks the
@@ -244,6 +234,8 @@ struct Thread {
     log: Log,
     /// The row id in `recorders` of each `recorded_by` body seen.
     recorders: HashMap<String, i64>,
+    /// What `PURGING_FN` answers: true only while a purge's DELETE runs.
+    purging: Arc<AtomicBool>,
 }
 
 impl Thread {
@@ -263,6 +255,17 @@ impl Thread {
                 }
                 Job::Change(change, reply) => {
                     let result = self.apply_change(&mut conn, change);
+                    self.stamp();
+                    let _ = reply.send(result);
+                }
+                Job::Purge(batch, reply) => {
+                    let purging = self.purging.clone();
+                    let result = self.in_transaction(&mut conn, |_, tx| {
+                        let deleting = |on: bool| purging.store(on, Ordering::Relaxed);
+                        Ok(purge_batch(tx, batch.cutoff, batch.limit, &batch.purge, deleting)?)
+                    });
+                    // Actors may have left `actors`: relearn which are there.
+                    self.known.forget();
                     self.stamp();
                     let _ = reply.send(result);
                 }
@@ -402,7 +405,7 @@ impl Thread {
                     last = Some((by, recorder));
                     if insert_one(&mut insert, seq, row, recorder)? {
                         leaves.push(row.leaf);
-                        derived.add(&row.event, row.ts, seq);
+                        derived.add(Counted::new_event(&row.event, row.ts, seq));
                         seq += 1;
                         accepted += 1;
                     }

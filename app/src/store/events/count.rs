@@ -26,6 +26,7 @@ impl AuditStore {
     /// How many events match the filters. Structured filters are counted incrementally (see `caches`); a
     /// free-text search is counted afresh.
     pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
+        let _gate = self.purge_gate.read().await;
         if q.is_unfiltered() {
             return self.count_with(q, &Resolved::default()).await;
         }
@@ -34,6 +35,7 @@ impl AuditStore {
 
     /// How many events match, counting no further than `cap + 1`.
     pub async fn count_capped(&self, q: &AuditQuery, cap: u64) -> Result<u64, StoreError> {
+        let _gate = self.purge_gate.read().await;
         self.count_capped_with(q, &self.resolve(q).await?, cap).await
     }
 

@@ -20,8 +20,8 @@ use super::{
     error::StoreError,
     filter::Resolved,
     handle::AuditStore,
+    prepared::{Row, prepare},
     schema::{PageRows, StoredEvent, full_columns, now_millis},
-    writer::{Row, prepare},
 };
 use crate::model::{
     AuditQuery, Event, EventPage, EventRow, Facets, FieldError, NewEvent, RecordedBy, ValidEvent,
@@ -114,6 +114,7 @@ impl AuditStore {
 
     /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
+        let _gate = self.purge_gate.read().await;
         let started = Instant::now();
         let (resolved, stats) = self.gather(q).await?;
         let plan = choose(q, &resolved, &stats, &self.tuning);

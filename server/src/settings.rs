@@ -1,0 +1,37 @@
+//! `GET` and `PUT /api/v1/settings/retention`: how long events are kept (scope `admin`).
+
+use app::store::{Scope, check_retention};
+use axum::{Json, extract::State, response::IntoResponse};
+use serde_json::{Value, json};
+
+use crate::{auth::Caller, error::ApiError, state::AppState};
+
+/// `GET /api/v1/settings/retention`: `{"days": 180}`, or `{"days": null}` when events are kept forever.
+pub async fn retention(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    Ok(Json(json!({ "days": state.store.retention_days().await? })))
+}
+
+/// `PUT /api/v1/settings/retention` with `{"days": 180}` (1 to 36,500) or `{"days": null}` (forever). The
+/// change is recorded as `settings.update`; the purge runs within moments.
+pub async fn set_retention(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let principal = caller.require(Scope::Admin)?;
+    let bad = |message: &str| ApiError::bad_request("invalid_setting", "days", format!("days: {message}"));
+    let value: Value = serde_json::from_slice(&body).map_err(|_| bad("the body must be JSON: {\"days\": 180}"))?;
+    let days = match value.get("days") {
+        Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(|| bad("must be a whole number"))?),
+        Some(_) => return Err(bad("must be a whole number of days, or null")),
+        None => return Err(bad("is required (null keeps events forever)")),
+    };
+    let days = check_retention(days)?;
+    state
+        .store
+        .set_retention_days(days, principal.actor(), principal.recorder(), |e| e)
+        .await?;
+    Ok(Json(json!({ "days": days })))
+}

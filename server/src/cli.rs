@@ -32,6 +32,30 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Backup(args) => backup(&cli.database, args).await,
         Command::Verify => verify(&cli.database).await,
         Command::Retention(cmd) => retention(&cli.database, cmd).await,
+        Command::VerifyExport(args) => verify_export(&args),
+    }
+}
+
+/// `auditlog verify-export FILE --key KEY`: needs nothing but the file and the key (no database).
+fn verify_export(args: &crate::config::VerifyExportArgs) -> CliResult {
+    let key = match std::fs::read_to_string(&args.key) {
+        Ok(text) => text,
+        Err(_) => args.key.clone(),
+    };
+    let key = app::trust::Verifier::parse(key.trim()).map_err(|e| format!("--key: {e}"))?;
+    let text = std::fs::read_to_string(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let check = app::trust::export::verify_export(&text, &key);
+    for problem in &check.problems {
+        println!("{problem}");
+    }
+    if check.problems.is_empty() {
+        println!(
+            "verified {} events, in the signed checkpoint of {} events",
+            check.events, check.tree_size
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
     }
 }
 
@@ -275,7 +299,10 @@ async fn export_to_stdout(db: &crate::config::DatabaseArgs, args: ExportArgs) ->
     let total = store.count(&query).await?;
     let progress = import::progress_bar(total, "rows");
     // Standard output may wait on a reader (a pager): no stall limit.
-    let mut export = export::Export::start(&store, &query, args.format, None).await?;
+    if args.proof && args.format != crate::config::ExportFormat::Jsonl {
+        return Err("--proof: only a JSONL export carries a proof".into());
+    }
+    let mut export = export::Export::start(&store, &query, args.format, None, args.proof).await?;
     let mut stdout = std::io::stdout().lock();
     let result = loop {
         match export.next().await {

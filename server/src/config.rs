@@ -83,9 +83,21 @@ pub enum Command {
     /// How long events are kept: show it, set it in days, keep forever (off), or purge now.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Check a JSONL export offline: every line an unaltered event of the log, proved by the signed
+    /// checkpoint in its last line. Exit 1 naming each line that is not.
+    VerifyExport(VerifyExportArgs),
     /// Check the log: every event against its leaf, every checkpoint's root and signature. Exit 1 naming
     /// each problem found.
     Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyExportArgs {
+    /// The JSONL export.
+    pub file: std::path::PathBuf,
+    /// The log's verifier key (`GET /api/v1/log/key`), or a file that holds it.
+    #[arg(long)]
+    pub key: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +269,9 @@ pub struct ExportArgs {
     /// Filters as the API takes them, e.g. `action=user.create&from=2026-01-01`.
     #[arg(long, default_value = "")]
     pub filter: String,
+    /// End a JSONL export with the proof of its events, for `auditlog verify-export`.
+    #[arg(long)]
+    pub proof: bool,
 }
 
 /// `serve`'s flags alone, for when no subcommand is given (defaults and `AUDITLOG_*` still apply).

@@ -60,17 +60,21 @@ pub struct Export {
 impl Export {
     /// Starts exporting everything matching the filters of `query`. With `stall`, the export stops (with an
     /// error) when its pieces wait that long for a reader: a client that stopped reading gives its turn back.
+    /// With `proof` (JSONL only), the file ends with the proof of its events (docs/trust.md).
     pub async fn start(
         store: &AuditStore,
         query: &AuditQuery,
         format: ExportFormat,
         stall: Option<Duration>,
+        proof: bool,
     ) -> Result<Export, StoreError> {
+        let proof = proof && format == ExportFormat::Jsonl;
         let plan = store.export_plan(query).await?;
         let (tx, pieces) = mpsc::channel::<Bytes>(4);
         let rows = Arc::new(AtomicU64::new(0));
         let counter = rows.clone();
         let runtime = tokio::runtime::Handle::current();
+        let store = store.clone();
         let walk = tokio::task::spawn_blocking(move || {
             let mut stalled = false;
             // Hands a piece on; false when nobody reads any more (gone, or stalled past `stall`).
@@ -85,13 +89,22 @@ impl Export {
                 },
             };
             let mut file = Renderer::new(format);
+            // The proof of the file's events needs their log indexes, kept as it goes.
+            let mut indexes = Vec::new();
             let walked = plan.walk(|record| {
                 file.record(record);
+                if proof {
+                    indexes.push(record.log_index as u64);
+                }
                 counter.fetch_add(1, Ordering::Relaxed);
                 file.len() < PIECE_BYTES || send(file.take())
             });
             // What was rendered goes out before the end (or before the failure marker).
-            send(file.take());
+            let delivered = send(file.take());
+            if proof && walked.is_ok() && delivered {
+                let proof = runtime.block_on(store.export_proof(indexes))?;
+                send(Bytes::from(proof.line()));
+            }
             match walked {
                 Ok(_) if stalled => Err(StoreError::Io(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
@@ -407,7 +420,7 @@ impl Drop for Run {
     }
 }
 
-/// `GET /api/v1/events/export?format=csv|jsonl&<list filters>`.
+/// `GET /api/v1/events/export?format=csv|jsonl&<list filters>[&proof=true]`.
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -420,10 +433,30 @@ pub async fn export(
         Some(f) => ExportFormat::parse(f)
             .ok_or_else(|| ApiError::bad_request("invalid_filter", "format", "format: must be `csv` or `jsonl`"))?,
     };
-    let query = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let proof = match pairs.iter().find(|(k, _)| k == "proof").map(|(_, v)| v.as_str()) {
+        None | Some("" | "false" | "off") => false,
+        Some("true" | "on") if format == ExportFormat::Jsonl => true,
+        Some("true" | "on") => {
+            return Err(ApiError::bad_request(
+                "invalid_filter",
+                "proof",
+                "proof: only a JSONL export carries a proof",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_filter",
+                "proof",
+                "proof: must be `true` or `false`",
+            ));
+        }
+    };
+    let filters = pairs.iter().filter(|(k, _)| k != "proof");
+    let query = AuditQuery::from_pairs(filters.map(|(k, v)| (k.as_str(), v.as_str())))?;
     metrics::gauge!("exports_active").increment(1);
+    let stall = Some(state.store.tuning().export_stall);
     let run = Run {
-        export: Export::start(&state.store, &query, format, Some(state.store.tuning().export_stall)).await?,
+        export: Export::start(&state.store, &query, format, stall, proof).await?,
         store: state.store.clone(),
         actor: principal.actor(),
         recorder: principal.recorder(),

@@ -161,7 +161,9 @@ pub async fn import_file(
             number += 1;
             batch.bytes_read += n as u64;
             let text = line.trim();
-            if !text.is_empty() {
+            // The proof that ends this product's JSONL export (docs/trust.md) is not an event.
+            let trailer = text.starts_with(concat!("{\"", "auditlog_proof", "\":"));
+            if !text.is_empty() && !trailer {
                 match parse_line(text, &source) {
                     Ok(mut event) => {
                         event.recorded_by = recorder.clone();

@@ -170,7 +170,8 @@ async fn a_signed_in_admin_can_export_from_the_browser() {
 async fn jsonl_export_imports_into_an_empty_database_as_the_same_events() {
     let app = TestApp::start().await;
     let token = seed_two(&app).await;
-    let exported = export(&app, &token, "format=jsonl").await.text().await.unwrap();
+    // With its proof: the last line, which the import skips.
+    let exported = export(&app, &token, "format=jsonl&proof=true").await.text().await.unwrap();
     let file = app.dir.path().join("export.jsonl");
     std::fs::write(&file, &exported).unwrap();
 
@@ -184,7 +185,9 @@ async fn jsonl_export_imports_into_an_empty_database_as_the_same_events() {
     // Events only: the export itself was recorded after the stream, in the first database.
     assert_eq!((summary.imported, summary.duplicates, summary.rejected), (2, 0, 0));
     let file_name = file.display().to_string();
-    for line in exported.lines() {
+    let (events, trailer) = exported.trim_end().rsplit_once('\n').unwrap();
+    assert!(trailer.starts_with(r#"{"auditlog_proof":"#), "{trailer}");
+    for line in events.lines() {
         let mut original: app::model::Event = serde_json::from_str(line).unwrap();
         assert_eq!(original.recorded_by.as_ref().unwrap().kind.as_str(), "token");
         let mut imported = store.get(&original.id).await.unwrap();

@@ -395,3 +395,69 @@ async fn verify_names_a_deleted_row_and_swapped_rows() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn a_jsonl_export_verifies_offline_and_a_changed_byte_names_its_line() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    let batch: Vec<Value> = (0..25).map(|i| event(&format!("mailbox.update{i}"), "ann")).collect();
+    app.post_events(&token, &json!({ "events": batch })).await;
+    let url = app.url("/api/v1/events/export?format=jsonl&proof=true&actor=ann");
+    let exported = app
+        .client
+        .get(url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(exported.lines().count(), 26, "25 events and the proof");
+    let (_, key) = get_text(&app, &token, "/api/v1/log/key").await;
+    let file = app.dir.path().join("export.jsonl");
+    let key_file = app.dir.path().join("log.key");
+    std::fs::write(&file, &exported).unwrap();
+    std::fs::write(&key_file, &key).unwrap();
+    // No database is needed: an empty URL's file is never opened.
+    let db = format!("sqlite://{}", app.dir.path().join("unused.db").display());
+    let args = [
+        "verify-export",
+        file.to_str().unwrap(),
+        "--key",
+        key_file.to_str().unwrap(),
+    ];
+    let out = auditlog(&db, &args, &[]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(
+        said.starts_with("verified 25 events, in the signed checkpoint of"),
+        "{said}"
+    );
+    assert!(!app.dir.path().join("unused.db").exists());
+
+    // One byte of the third line changed: that line is named, and the file fails.
+    let changed =
+        exported
+            .replacen("mailbox.update", "mailbox.updatf", 3)
+            .replacen("mailbox.updatf", "mailbox.update", 2);
+    assert_ne!(changed, exported);
+    std::fs::write(&file, &changed).unwrap();
+    let out = auditlog(&db, &args, &[]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.starts_with("line 3: event "), "{said}");
+    assert_eq!(said.lines().count(), 1, "only that line: {said}");
+
+    // A line dropped from the file no longer fits the proof; a proof for another log does not open.
+    let dropped: String = exported.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, &dropped).unwrap();
+    assert_eq!(auditlog(&db, &args, &[]).status.code(), Some(1));
+    std::fs::write(&file, &exported).unwrap();
+    let other = TestApp::start().await;
+    let other_token = other.token("read").await;
+    let (_, other_key) = get_text(&other, &other_token, "/api/v1/log/key").await;
+    std::fs::write(&key_file, &other_key).unwrap();
+    let said = text(&auditlog(&db, &args, &[]).stdout);
+    assert!(said.starts_with("the checkpoint: "), "{said}");
+}

@@ -14,8 +14,10 @@ use super::{
 use crate::{
     model::{Actor, CheckpointRef, FieldError, RecordedBy, VerifyOutcome, VerifyStatus, recorded, time},
     trust::{
-        Frontier, Hash, Verifier, leaf_hash_of,
-        tree::{consistency_proof, inclusion_proof},
+        Frontier, Hash, Verifier,
+        export::ExportProof,
+        leaf_hash_of,
+        tree::{consistency_proof, inclusion_proof, multiproof},
     },
 };
 
@@ -193,6 +195,37 @@ impl AuditStore {
     /// How the running (or last) verification stands.
     pub fn verification(&self) -> VerifyStatus {
         self.verification.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The trailer of a JSONL export of the events at these log indexes: a checkpoint signed now (so that it
+    /// covers every event committed before the call), their leaves, and the multiproof to its root.
+    pub async fn export_proof(&self, mut indexes: Vec<u64>) -> Result<ExportProof, StoreError> {
+        self.writer.checkpoint_now().await?;
+        indexes.sort_unstable();
+        indexes.dedup();
+        self.read_log(move |conn| {
+            let (size, checkpoint) = latest_checkpoint(conn)?.ok_or(StoreError::NotFound)?;
+            if indexes.last().is_some_and(|&i| i >= size) {
+                return Err(StoreError::corrupt(
+                    "log_checkpoints",
+                    &size.to_string(),
+                    "tree_size",
+                    "behind the export",
+                ));
+            }
+            let mut nodes = SqlNodes(conn);
+            let leaves = indexes
+                .iter()
+                .map(|&i| nodes.subtree(0, i).map(|h| b64(&h)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let hashes = multiproof(&mut nodes, &indexes, size)?;
+            Ok(ExportProof {
+                checkpoint,
+                leaves,
+                hashes: hashes.iter().map(b64).collect(),
+            })
+        })
+        .await
     }
 
     /// Checks the whole log: every event's leaf recomputed from the event as stored, every stored subtree,

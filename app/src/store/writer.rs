@@ -52,8 +52,9 @@ enum Job {
     Index(i64, oneshot::Sender<Result<u64, StoreError>>),
     /// A change to the panel's tables and the events that record it, in one transaction.
     Change(ChangeFn, oneshot::Sender<Result<(), StoreError>>),
-    /// Signs a checkpoint of the log when events were committed since the last one.
-    Checkpoint,
+    /// Signs a checkpoint of the log when events were committed since the last one; answers once it is
+    /// stored when asked by a caller (not by the timer).
+    Checkpoint(Option<oneshot::Sender<Result<(), StoreError>>>),
     /// One batch of a retention purge.
     Purge(PurgeBatch, oneshot::Sender<Result<Batch, StoreError>>),
     /// Checkpoints the log, then copies the whole WAL into the database and empties it
@@ -91,7 +92,7 @@ impl std::fmt::Debug for Job {
             Job::Insert(r) => f.debug_struct("Insert").field("rows", &r.rows.len()).finish(),
             Job::Index(limit, _) => f.debug_tuple("Index").field(limit).finish(),
             Job::Change(..) => f.write_str("Change"),
-            Job::Checkpoint => f.write_str("Checkpoint"),
+            Job::Checkpoint(_) => f.write_str("Checkpoint"),
             Job::Purge(batch, _) => f.debug_tuple("Purge").field(batch).finish(),
             Job::Truncate(_) => f.write_str("Truncate"),
         }
@@ -126,7 +127,7 @@ impl Writer {
                 // Ends when the writer does.
                 while {
                     std::thread::sleep(interval);
-                    ticks.blocking_send(Job::Checkpoint).is_ok()
+                    ticks.blocking_send(Job::Checkpoint(None)).is_ok()
                 } {}
             })?;
         let last_insert = Arc::new(AtomicI64::new(0));
@@ -172,6 +173,17 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job::Change(change, reply))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Signs a checkpoint of everything committed so far (when anything was since the last); returns once it
+    /// is stored.
+    pub(super) async fn checkpoint_now(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job::Checkpoint(Some(reply)))
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -269,9 +281,17 @@ impl Thread {
                     self.stamp();
                     let _ = reply.send(result);
                 }
-                Job::Checkpoint => {
-                    if let Err(e) = self.log.checkpoint(&mut conn) {
-                        tracing::error!(error = %e, "signing a checkpoint failed; the next tick retries");
+                Job::Checkpoint(reply) => {
+                    let result = self.log.checkpoint(&mut conn);
+                    match reply {
+                        Some(reply) => {
+                            let _ = reply.send(result);
+                        }
+                        None => {
+                            if let Err(e) = result {
+                                tracing::error!(error = %e, "signing a checkpoint failed; the next tick retries");
+                            }
+                        }
                     }
                 }
                 Job::Truncate(reply) => {

@@ -3,6 +3,7 @@
 //! over the leaves in commit order, and checkpoints of the tree signed as C2SP signed notes. Pure: the store
 //! keeps the hashes, this computes and checks them. Server-side only.
 
+pub mod export;
 pub mod leaf;
 pub mod note;
 pub mod tree;

@@ -102,6 +102,54 @@ pub fn consistency_proof<N: Nodes>(nodes: &mut N, old: u64, new: u64) -> Result<
     Ok(proof)
 }
 
+/// The hashes that, with the leaves at `indexes` (sorted, distinct, each below `size`), give the root of the
+/// tree of `size` leaves: the root of each largest subtree that holds none of those leaves, left to right. An
+/// export carries it (docs/trust.md): for a run of consecutive events it is a few hashes, for scattered ones
+/// about log2(size / count) each.
+pub fn multiproof<N: Nodes>(nodes: &mut N, indexes: &[u64], size: u64) -> Result<Vec<Hash>, N::Error> {
+    fn walk<N: Nodes>(nodes: &mut N, start: u64, end: u64, held: &[u64], out: &mut Vec<Hash>) -> Result<(), N::Error> {
+        if held.is_empty() {
+            out.push(range_hash(nodes, start, end)?);
+        } else if end - start > 1 {
+            let mid = start + split(end - start);
+            let at = held.partition_point(|&i| i < mid);
+            walk(nodes, start, mid, &held[..at], out)?;
+            walk(nodes, mid, end, &held[at..], out)?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    if size > 0 {
+        walk(nodes, 0, size, indexes, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The root of the tree of `size` leaves from the leaves at `indexes` (sorted, distinct, in that order in
+/// `leaves`) and a `multiproof`'s hashes; `None` when they do not fit together.
+pub fn multiproof_root(indexes: &[u64], leaves: &[Hash], size: u64, hashes: &[Hash]) -> Option<Hash> {
+    fn walk(start: u64, end: u64, held: (&[u64], &[Hash]), hashes: &mut std::slice::Iter<'_, Hash>) -> Option<Hash> {
+        let (indexes, leaves) = held;
+        if indexes.is_empty() {
+            return hashes.next().copied();
+        }
+        if end - start == 1 {
+            return (indexes == [start]).then(|| leaves[0]);
+        }
+        let mid = start + split(end - start);
+        let at = indexes.partition_point(|&i| i < mid);
+        let left = walk(start, mid, (&indexes[..at], &leaves[..at]), hashes)?;
+        let right = walk(mid, end, (&indexes[at..], &leaves[at..]), hashes)?;
+        Some(node_hash(&left, &right))
+    }
+    if indexes.len() != leaves.len() || indexes.last().is_some_and(|&i| i >= size) || size == 0 {
+        return None;
+    }
+    let mut rest = hashes.iter();
+    let root = walk(0, size, (indexes, leaves), &mut rest)?;
+    rest.next().is_none().then_some(root)
+}
+
 /// The right edge of a tree: the roots of its complete subtrees, largest first. Enough to append a leaf and
 /// to know the root without reading anything.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -209,6 +257,34 @@ mod tests {
             f.push(leaf, |level, index, _| seen.push((level, index)));
         }
         assert_eq!(seen, [(1, 0), (1, 1), (2, 0), (1, 2), (1, 3), (2, 1), (3, 0)]);
+    }
+
+    #[test]
+    fn a_multiproof_gives_the_root_for_any_set_of_leaves_and_fails_when_one_changes() {
+        let all = leaves(37);
+        let root = mth(&all.0);
+        for set in [
+            vec![0],
+            vec![36],
+            vec![3, 4, 5, 6],
+            vec![0, 1, 17, 30, 36],
+            (0..37).collect::<Vec<u64>>(),
+        ] {
+            let mut source = Leaves(all.0.clone());
+            let proof = multiproof(&mut source, &set, 37).unwrap();
+            let held: Vec<Hash> = set.iter().map(|&i| all.0[i as usize]).collect();
+            assert_eq!(multiproof_root(&set, &held, 37, &proof), Some(root), "{set:?}");
+            let mut changed = held.clone();
+            changed[0][0] ^= 1;
+            assert_ne!(multiproof_root(&set, &changed, 37, &proof), Some(root));
+            let fewer = set.len() - 1;
+            assert_ne!(multiproof_root(&set[..fewer], &held[..fewer], 37, &proof), Some(root));
+        }
+        assert!(
+            multiproof(&mut leaves(37), &(0..37).collect::<Vec<_>>(), 37)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

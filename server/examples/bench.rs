@@ -1,7 +1,7 @@
 //! The benchmark: the release `auditlog` binary as a child process on a real port, over a real SQLite file.
 //!
 //! cargo run --release -p server --example bench -- [--events 1000000] [--skip-ingest] [--skip-import]
-//!     [--skip-queries] [--skip-export]
+//!     [--skip-queries] [--skip-export] [--skip-purge]
 //!
 //! 1. Ingest over HTTP into a fresh database: 1,000-event batches from 1, 4 and 8 clients, then single events
 //!    from 8 clients.
@@ -15,6 +15,10 @@
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -33,6 +37,7 @@ struct Args {
     skip_import: bool,
     skip_export: bool,
     skip_queries: bool,
+    skip_purge: bool,
 }
 
 fn args() -> Args {
@@ -42,6 +47,7 @@ fn args() -> Args {
         skip_import: false,
         skip_export: false,
         skip_queries: false,
+        skip_purge: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -56,6 +62,7 @@ fn args() -> Args {
             "--skip-import" => a.skip_import = true,
             "--skip-export" => a.skip_export = true,
             "--skip-queries" => a.skip_queries = true,
+            "--skip-purge" => a.skip_purge = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -314,6 +321,110 @@ async fn post_all(client: reqwest::Client, base: String, token: String, bodies: 
             .expect("post");
         assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap_or_default());
     }
+}
+
+/// A retention purge of about a tenth of the dataset (a copy of it), while 8 clients send single events:
+/// how long the purge took and the latency of the inserts meanwhile (each batch holds the writer).
+async fn bench_purge(dataset: &Path, token: &str) -> Result<()> {
+    let dir = tempfile::tempdir_in(dataset.parent().ok_or("no folder")?)?;
+    let db = dir.path().join("purge.db");
+    std::fs::copy(dataset, &db)?;
+    // The WAL holds the latest commits (the token); the key signs the log's checkpoints.
+    for suffix in ["-wal", ".signing-key"] {
+        let (mut from, mut to) = (dataset.as_os_str().to_owned(), db.as_os_str().to_owned());
+        from.push(suffix);
+        to.push(suffix);
+        if std::path::Path::new(&from).exists() {
+            std::fs::copy(&from, &to)?;
+        }
+    }
+    let url = format!("sqlite://{}", db.display());
+    let (total, tenth): (i64, i64) = {
+        let pool = sqlx::SqlitePool::connect(&url).await?;
+        let total: i64 = sqlx::query_scalar("SELECT n FROM event_count").fetch_one(&pool).await?;
+        let ts: i64 = sqlx::query_scalar("SELECT ts FROM events ORDER BY ts LIMIT 1 OFFSET ?")
+            .bind(total / 10)
+            .fetch_one(&pool)
+            .await?;
+        pool.close().await;
+        (total, ts)
+    };
+    let days = (chrono::Utc::now().timestamp_millis() - tenth) / 86_400_000;
+    let server = Server::start(&db, 3903).await?;
+    let client = reqwest::Client::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for c in 0..8 {
+        let (client, base, token, stop) = (client.clone(), server.base.clone(), token.to_string(), stop.clone());
+        senders.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut rng = StdRng::seed_from_u64(100 + c);
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let mut e = to_json(&synthetic(&mut rng, 5_000_000 + c as usize * 1_000_000 + i, 0, 1));
+                e["timestamp"] = json!(chrono::Utc::now().to_rfc3339());
+                e["id"] = serde_json::Value::Null;
+                let t = Instant::now();
+                let resp = client
+                    .post(format!("{base}/api/v1/events"))
+                    .bearer_auth(&token)
+                    .json(&e)
+                    .send()
+                    .await;
+                if resp.is_ok_and(|r| r.status().is_success()) {
+                    latencies.push((t, t.elapsed().as_secs_f64() * 1000.0));
+                }
+                i += 1;
+            }
+            latencies
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let t = Instant::now();
+    let resp = client
+        .put(format!("{}/api/v1/settings/retention", server.base))
+        .bearer_auth(token)
+        .json(&json!({ "days": days }))
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        return Err(format!("retention: {}", resp.text().await?).into());
+    }
+    let purge = loop {
+        // The product's own purge event (the dataset has synthetic ones from other sources).
+        let url = format!(
+            "{}/api/v1/events?action=audit.retention_purge&source=auditlog&fields=full",
+            server.base
+        );
+        let body: serde_json::Value = client.get(url).bearer_auth(token).send().await?.json().await?;
+        if let Some(e) = body["entries"].as_array().and_then(|e| e.first()) {
+            break e["details"].clone();
+        }
+        if t.elapsed() > Duration::from_secs(600) {
+            return Err("the purge did not end within 10 minutes".into());
+        }
+        // Asked once a second: a page of the tab, as an admin watching would load it.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let took = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    // The inserts sent while the purge ran.
+    let mut latencies = Vec::new();
+    for s in senders {
+        latencies.extend(s.await?.into_iter().filter(|(sent, _)| *sent >= t).map(|(_, ms)| ms));
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "\nRetention purge of {} of {total} events ({days} days kept) while 8 clients send single events: {took:.1} s; \
+         {} inserts, latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        purge["deleted"],
+        latencies.len(),
+        at(0.5),
+        at(0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    Ok(())
 }
 
 fn to_json(e: &NewEvent) -> serde_json::Value {
@@ -614,9 +725,14 @@ async fn main() -> Result<()> {
     if !a.skip_import {
         bench_import(a.events.min(1_000_000)).await?;
     }
-    if !(a.skip_queries && a.skip_export) {
+    if !(a.skip_queries && a.skip_export && a.skip_purge) {
         let (db, token) = dataset(a.events).await?;
-        bench_queries(a.events, &db, &token, a.skip_queries, a.skip_export).await?;
+        if !(a.skip_queries && a.skip_export) {
+            bench_queries(a.events, &db, &token, a.skip_queries, a.skip_export).await?;
+        }
+        if !a.skip_purge {
+            bench_purge(&db, &token).await?;
+        }
     }
     Ok(())
 }

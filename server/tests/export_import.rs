@@ -171,7 +171,11 @@ async fn jsonl_export_imports_into_an_empty_database_as_the_same_events() {
     let app = TestApp::start().await;
     let token = seed_two(&app).await;
     // With its proof: the last line, which the import skips.
-    let exported = export(&app, &token, "format=jsonl&proof=true").await.text().await.unwrap();
+    let exported = export(&app, &token, "format=jsonl&proof=true")
+        .await
+        .text()
+        .await
+        .unwrap();
     let file = app.dir.path().join("export.jsonl");
     std::fs::write(&file, &exported).unwrap();
 

@@ -111,8 +111,12 @@ impl AuditStore {
             outcome.deleted += batch.deleted;
             outcome.first_log_index = outcome.first_log_index.min(batch.first).or(batch.first);
             outcome.last_log_index = outcome.last_log_index.max(batch.last);
-            limit = next_limit(limit, started.elapsed(), self.tuning.purge_batch_time);
-            tokio::task::yield_now().await;
+            let took = started.elapsed();
+            tracing::debug!(rows = batch.deleted, limit, ms = took.as_millis() as u64, "purge batch");
+            limit = next_limit(limit, took, self.tuning.purge_batch_time);
+            // A batch writes many pages (every index of every row): the pause lets ingestion and the WAL's
+            // checkpoints catch up, so that the WAL never grows to the size the writer must checkpoint itself.
+            tokio::time::sleep(took.mul_f64(self.tuning.purge_pause)).await;
         }
         if outcome.deleted > 0 {
             let mut event: NewEvent = recorded::retention_purged(&outcome);

@@ -198,3 +198,29 @@ async fn derived_tables_agree(app: &TestApp, rows: i64) {
         "the cube sums to the rows"
     );
 }
+
+#[tokio::test]
+async fn the_server_purges_moments_after_the_retention_changes() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read,admin").await;
+    seed(&app, &token).await;
+    // What `serve` runs beside the server: a purge at start (nothing: forever), then at each change.
+    tokio::spawn(app.store.clone().run_retention(std::time::Duration::from_secs(3_600)));
+    let q = AuditQuery::from_query_string("source=old-panel").unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.store.count(&q).await.unwrap(), 30, "kept forever by default");
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings/retention"))
+        .bearer_auth(&token)
+        .json(&json!({"days": 365}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let started = std::time::Instant::now();
+    while app.store.count(&q).await.unwrap() > 0 {
+        assert!(started.elapsed().as_secs() < 10, "no purge 10 s after the change");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

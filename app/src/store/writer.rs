@@ -171,45 +171,29 @@ impl Writer {
     /// Runs `change` and stores the events it returns in one transaction; returns once it is committed.
     pub(super) async fn change(&self, change: ChangeFn) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job::Change(change, reply))
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.ask(Job::Change(change, reply), answer).await
     }
 
     /// Signs a checkpoint of everything committed so far (when anything was since the last); returns once it
     /// is stored.
     pub(super) async fn checkpoint_now(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job::Checkpoint(Some(reply)))
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.ask(Job::Checkpoint(Some(reply)), answer).await
     }
 
     /// Runs one batch of a retention purge; returns what it deleted, once committed.
     pub(super) async fn purge(&self, batch: PurgeBatch) -> Result<Batch, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job::Purge(batch, reply))
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.ask(Job::Purge(batch, reply), answer).await
     }
 
     /// Checkpoints the whole WAL into the database and truncates it; returns once done.
     pub(super) async fn truncate_wal(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job::Truncate(reply))
-            .await
-            .map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.ask(Job::Truncate(reply), answer).await
     }
 
-    async fn ask(&self, job: Job, answer: oneshot::Receiver<Result<u64, StoreError>>) -> Result<u64, StoreError> {
+    async fn ask<T>(&self, job: Job, answer: oneshot::Receiver<Result<T, StoreError>>) -> Result<T, StoreError> {
         self.tx.send(job).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }

@@ -1,5 +1,6 @@
-//! Counting a search's matches through the index, remembered with the index's mark: rows never leave the
-//! index, so the next count asks only about the rows indexed since.
+//! Counting a search's matches through the index, remembered with the index's mark: rows leave the index
+//! only in a retention purge (which forgets every count), so the next count asks only about the rows indexed
+//! since.
 
 use super::probe::proven_empty;
 use crate::{
@@ -19,7 +20,7 @@ pub(super) const INDEX_PLAN_MAX: i64 = crate::model::query::TEXT_COUNT_CAP as i6
 /// than `cap`. A count under `cap` is exact and is remembered with `through` (in the store's count cache), so
 /// that the next request counts only the rows indexed since: a page sorted by action asks this of every
 /// action before its own, and auto-refresh asks again every ten seconds. A count that reached `cap` is
-/// remembered as a lower bound (rows are never removed from the index). `like` is the same search as a query
+/// remembered as a lower bound (until a purge, which forgets it). `like` is the same search as a query
 /// and its LIKE pattern (`expr` holds every filter of the query), for counting a few new rows directly.
 pub(in crate::store) async fn count_indexed(
     store: &AuditStore,

@@ -69,8 +69,8 @@ impl AuditStore {
         let indexed_through: i64 = sqlx::query_scalar("SELECT text_through FROM fts_progress WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
-        // A query once seen to match more than `INDEX_PLAN_MAX` indexed rows still does (rows never leave the
-        // index): auto-refresh, the next page and a change of sort skip the count (45 ms at 1M for a phrase of
+        // A query once seen to match more than `INDEX_PLAN_MAX` indexed rows still does (rows leave the index
+        // only in a retention purge, which forgets what was counted): auto-refresh, the next page and a change of sort skip the count (45 ms at 1M for a phrase of
         // common trigrams next to a tag, `q=newsletter&category=backup`).
         let known = self.counts.get(&at_least_key(&expr));
         let (matches, seqs) = match known {

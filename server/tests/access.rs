@@ -939,3 +939,35 @@ async fn slow_searches_holding_every_read_connection_do_not_hold_up_the_panels_s
         "the sign-in check took {check_took:?}, the first search {search_took:?}"
     );
 }
+
+#[tokio::test]
+async fn sign_ins_succeed_while_events_pour_in() {
+    let app = TestApp::start().await;
+    user(&app, "ann@example.com", Role::Admin).await;
+    let token = app.token("ingest").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for c in 0..4 {
+        let (client, url, token, stop) = (
+            app.client.clone(),
+            app.url("/api/v1/events"),
+            token.clone(),
+            stop.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let e = serde_json::json!({"action": "a.b", "actor": {"type": "user", "id": format!("c{c}")}});
+                client.post(&url).bearer_auth(&token).json(&e).send().await.unwrap();
+            }
+        }));
+    }
+    let form = [("email", "ann@example.com"), ("password", PASSWORD)];
+    for i in 0..15 {
+        let resp = sign_in(&app, &form, &[]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in {i} during ingestion");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for s in senders {
+        s.await.unwrap();
+    }
+}

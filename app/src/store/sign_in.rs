@@ -63,6 +63,11 @@ async fn failures(conn: &mut SqliteConnection, key: &str, now: i64, window_ms: i
     )
 }
 
+/// A transaction that reads, then writes, takes the write lock first: a deferred one that read before the
+/// event writer committed cannot write after it (`SQLITE_BUSY_SNAPSHOT`, which waiting does not cure), so
+/// sign-ins failed under ingestion.
+const WRITE_FIRST: &str = "BEGIN IMMEDIATE";
+
 impl AuditStore {
     /// Until when (Unix ms) sign-in from this address group (`ip::block_key`) is blocked, if it is.
     pub async fn ip_blocked_until(&self, ip: &str, now: i64) -> Result<Option<i64>, StoreError> {
@@ -82,7 +87,7 @@ impl AuditStore {
         policy: BruteForcePolicy,
     ) -> Result<SignInAttempt, StoreError> {
         let (group, account) = (block_key(ip), account_key(account));
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with(WRITE_FIRST).await?;
         if let Some(until) = blocked_until(&mut tx, &group, now).await? {
             return Ok(SignInAttempt::Blocked(until));
         }
@@ -129,7 +134,7 @@ impl AuditStore {
         policy: BruteForcePolicy,
     ) -> Result<Option<i64>, StoreError> {
         let group = block_key(ip);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.write.begin_with(WRITE_FIRST).await?;
         let n = failures(&mut tx, &group, now, policy.window_ms).await?;
         let already = blocked_until(&mut tx, &group, now).await?;
         let blocked = if n >= i64::from(policy.max_failures) && already.is_none() {

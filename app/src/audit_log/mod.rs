@@ -57,7 +57,7 @@ pub fn AuditLogTab() -> impl IntoView {
                     "Auto-refresh"
                 </label>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=pending.write_only()>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=pending_setter(pending)>
                 {move || Suspend::new(async move {
                     let facets = facets.await;
                     let result = page.await;
@@ -165,6 +165,14 @@ fn refresh_switch(query: Memo<Result<AuditQuery, crate::model::FieldError>>) -> 
             },
         );
     }
+}
+
+/// Where the `Transition` reports that a new page is loading. It may report after the page is gone (a
+/// server-rendered response already sent, its owner disposed): then there is nothing to tell.
+fn pending_setter(pending: RwSignal<bool>) -> SignalSetter<bool> {
+    SignalSetter::map(move |loading| {
+        let _ = pending.try_set(loading);
+    })
 }
 
 /// `?query` for a link that shows the given state.

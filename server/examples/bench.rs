@@ -29,7 +29,9 @@ use app::{
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::json;
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use common::{Result, binary};
+
+mod common;
 
 struct Args {
     events: usize,
@@ -67,15 +69,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    // target/release/examples/bench -> target/release/auditlog
-    exe.parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("auditlog"))
-        .expect("auditlog next to examples/")
 }
 
 struct Server {
@@ -327,17 +320,7 @@ async fn post_all(client: reqwest::Client, base: String, token: String, bodies: 
 /// how long the purge took and the latency of the inserts meanwhile (each batch holds the writer).
 async fn bench_purge(dataset: &Path, token: &str) -> Result<()> {
     let dir = tempfile::tempdir_in(dataset.parent().ok_or("no folder")?)?;
-    let db = dir.path().join("purge.db");
-    std::fs::copy(dataset, &db)?;
-    // The WAL holds the latest commits (the token); the key signs the log's checkpoints.
-    for suffix in ["-wal", ".signing-key"] {
-        let (mut from, mut to) = (dataset.as_os_str().to_owned(), db.as_os_str().to_owned());
-        from.push(suffix);
-        to.push(suffix);
-        if std::path::Path::new(&from).exists() {
-            std::fs::copy(&from, &to)?;
-        }
-    }
+    let db = common::copy_of(dataset, dir.path(), "purge.db")?;
     let url = format!("sqlite://{}", db.display());
     let (total, tenth): (i64, i64) = {
         let pool = sqlx::SqlitePool::connect(&url).await?;

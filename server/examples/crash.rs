@@ -6,8 +6,8 @@
 
 use std::{
     collections::HashSet,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -15,54 +15,18 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{Result, binary, start, url};
 use serde_json::json;
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    // target/release/examples/crash -> target/release/auditlog
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("auditlog")
-}
+mod common;
 
 fn auditlog(db: &Path, args: &[&str]) -> std::process::Output {
     Command::new(binary())
-        .args(["--database-url", &format!("sqlite://{}", db.display())])
+        .args(["--database-url", &url(db)])
         .args(args)
         .env("RUST_LOG", "error")
         .output()
         .expect("auditlog")
-}
-
-async fn start(db: &Path, port: u16) -> Result<Child> {
-    let child = Command::new(binary())
-        .args([
-            "--database-url",
-            &format!("sqlite://{}", db.display()),
-            "serve",
-            "--addr",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "error")
-        .env("AUDITLOG_CHECKPOINT_INTERVAL_MS", "200")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(child);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not start".into())
 }
 
 /// Sends single events and small batches until `stop`; returns the ids the server acknowledged.
@@ -119,7 +83,8 @@ async fn main() -> Result<()> {
     let base = format!("http://127.0.0.1:{port}");
     let acked = Arc::new(Mutex::new(HashSet::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    let mut server = start(&db, port).await?;
+    let env = [("AUDITLOG_CHECKPOINT_INTERVAL_MS", "200")];
+    let mut server = start(&db, port, &env).await?;
     let clients: Vec<_> = (0..8)
         .map(|c| tokio::spawn(send(base.clone(), token.clone(), c, stop.clone(), acked.clone())))
         .collect();
@@ -127,8 +92,7 @@ async fn main() -> Result<()> {
     for kill in 1..=kills {
         // Somewhere between 0.2 and 1.2 s into the run, mid-commit as likely as not.
         tokio::time::sleep(Duration::from_millis(200 + (kill as u64 * 389) % 1000)).await;
-        server.kill()?;
-        server.wait()?;
+        drop(server);
         let check = auditlog(&db, &["verify"]);
         let said = String::from_utf8_lossy(&check.stdout).trim().to_string();
         println!(
@@ -138,14 +102,13 @@ async fn main() -> Result<()> {
         if !check.status.success() {
             return Err(format!("verify failed after kill {kill}").into());
         }
-        server = start(&db, port).await?;
+        server = start(&db, port, &env).await?;
     }
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.await?;
     }
-    server.kill()?;
-    server.wait()?;
+    drop(server);
     let acked: HashSet<String> = acked.lock().map(|a| a.clone()).unwrap_or_default();
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await?;
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;

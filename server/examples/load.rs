@@ -6,8 +6,8 @@
 //! cargo run --release -p server --example load -- DATASET.db [--seconds 20]  (or `scripts/load.sh`)
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::PathBuf,
+    process::Command,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -15,55 +15,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{Result, binary, copy_of, start, url};
 use serde_json::json;
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("auditlog")
-}
-
-fn url(db: &Path) -> String {
-    format!("sqlite://{}", db.display())
-}
-
-/// The server, killed when dropped (also when the test fails part-way).
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start(db: &Path, port: u16) -> Result<Running> {
-    let child = Command::new(binary())
-        .args(["--database-url", &url(db), "serve", "--addr"])
-        .arg(format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "error")
-        .env("AUDITLOG_ADMIN_EMAIL", "load@example.com")
-        .env("AUDITLOG_ADMIN_PASSWORD", "load-password-1")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let client = reqwest::Client::new();
-    for _ in 0..6_000 {
-        if client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(Running(child));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err("the server did not start".into())
-}
+mod common;
 
 /// p50 and p95 of `times` (ms).
 fn spread(mut times: Vec<f64>) -> (f64, f64) {
@@ -90,21 +45,6 @@ async fn sign_in(http: &reqwest::Client, base: &str) -> Result<(String, f64)> {
         .ok_or("no session cookie")?
         .to_string();
     Ok((cookie, ms))
-}
-
-/// A copy of the dataset in `dir`: the file, its WAL (the latest commits) and the log's key.
-fn copy_of(dataset: &Path, dir: &Path) -> Result<PathBuf> {
-    let db = dir.join("load.db");
-    std::fs::copy(dataset, &db)?;
-    for suffix in ["-wal", ".signing-key"] {
-        let (mut from, mut to) = (dataset.as_os_str().to_owned(), db.as_os_str().to_owned());
-        from.push(suffix);
-        to.push(suffix);
-        if Path::new(&from).exists() {
-            std::fs::copy(&from, &to)?;
-        }
-    }
-    Ok(db)
 }
 
 /// 50 clients searching two-character terms (counted in `searches`) and 8 sending events, until `stop`.
@@ -177,7 +117,7 @@ async fn main() -> Result<()> {
         }
     }
     let dir = tempfile::tempdir_in(dataset.parent().ok_or("no folder")?)?;
-    let db = copy_of(&dataset, dir.path())?;
+    let db = copy_of(&dataset, dir.path(), "load.db")?;
     let created = Command::new(binary())
         .args([
             "--database-url",
@@ -194,7 +134,11 @@ async fn main() -> Result<()> {
     let token = String::from_utf8(created.stdout)?.trim().to_string();
     let port = 3960;
     let base = format!("http://127.0.0.1:{port}");
-    let server = start(&db, port).await?;
+    let env = [
+        ("AUDITLOG_ADMIN_EMAIL", "load@example.com"),
+        ("AUDITLOG_ADMIN_PASSWORD", "load-password-1"),
+    ];
+    let server = start(&db, port, &env).await?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;

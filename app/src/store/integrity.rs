@@ -15,7 +15,7 @@ use crate::{
     model::{Actor, CheckpointRef, FieldError, RecordedBy, VerifyOutcome, VerifyStatus, recorded, time},
     trust::{
         Frontier, Hash, Verifier,
-        export::ExportProof,
+        export::{ExportProof, b64},
         leaf_hash_of,
         tree::{consistency_proof, inclusion_proof, multiproof},
     },
@@ -53,11 +53,6 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
     /// The runs of log indexes a retention purge removed (not problems: their hashes are kept).
     pub purged: Vec<String>,
-}
-
-fn b64(hash: &Hash) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(hash)
 }
 
 impl AuditStore {

@@ -34,6 +34,7 @@ impl ExportProof {
     }
 }
 
+/// A hash as the formats write it: standard base64.
 pub fn b64(hash: &Hash) -> String {
     B64.encode(hash)
 }

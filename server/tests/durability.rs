@@ -1,13 +1,15 @@
 //! Nothing acknowledged is lost: the real binary is killed with SIGKILL in the middle of a heavy concurrent
 //! ingest; afterwards every event it acknowledged (201) is in the database, which passes integrity_check.
 
+mod common;
+
 use std::{
-    process::{Command, Stdio},
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use app::store::{AuditStore, Scopes};
+use common::Served;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -22,25 +24,9 @@ async fn sigkill_during_ingest_loses_no_acknowledged_event() {
         .plaintext;
     store.close().await;
 
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditlog"))
-        .args(["--database-url", &url, "serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("AUDITLOG_ADMIN_EMAIL", "a@example.com")
-        .env("AUDITLOG_ADMIN_PASSWORD", "kill-test-password")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let mut served = Served::start(&url).await;
+    let base = served.base.clone();
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut writers = Vec::new();
@@ -64,8 +50,7 @@ async fn sigkill_during_ingest_loses_no_acknowledged_event() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    served.kill();
     for w in writers {
         w.await.unwrap();
     }

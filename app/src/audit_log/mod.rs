@@ -35,7 +35,8 @@ pub fn AuditLogTab() -> impl IntoView {
         },
     );
     let facets = Resource::new(|| (), |_| async move { get_facets().await.unwrap_or_default() });
-    let pending = RwSignal::new(false);
+    let loading = ArcRwSignal::new(false);
+    let pending = RwSignal::from(loading.clone());
     // Auto-refresh lives in the URL (`refresh=on`), like every other part of the view: a reload keeps it.
     let auto_refresh = Memo::new(move |_| query.get().is_ok_and(|q| q.auto_refresh));
     let set_auto_refresh = refresh_switch(query);
@@ -57,7 +58,7 @@ pub fn AuditLogTab() -> impl IntoView {
                     "Auto-refresh"
                 </label>
             </div>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=pending_setter(pending)>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=pending_setter(loading)>
                 {move || Suspend::new(async move {
                     let facets = facets.await;
                     let result = page.await;
@@ -168,11 +169,13 @@ fn refresh_switch(query: Memo<Result<AuditQuery, crate::model::FieldError>>) -> 
 }
 
 /// Where the `Transition` reports that a new page is loading. It may report after the page is gone (a
-/// server-rendered response already sent, its owner disposed): then there is nothing to tell.
-fn pending_setter(pending: RwSignal<bool>) -> SignalSetter<bool> {
-    SignalSetter::map(move |loading| {
-        let _ = pending.try_set(loading);
-    })
+/// server-rendered response already sent, its owner disposed): the setter then does nothing.
+///
+/// The signal is reference-counted, not kept in the reactive arena, on purpose: the setter runs while the
+/// arena is read-locked, and a second read of it there (an arena signal's `set`) waits behind any thread
+/// that is about to write to it (disposing a finished request's owner). That froze the whole server.
+fn pending_setter(loading: ArcRwSignal<bool>) -> SignalSetter<bool> {
+    SignalSetter::map(move |now| loading.set(now))
 }
 
 /// `?query` for a link that shows the given state.

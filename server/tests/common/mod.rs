@@ -140,3 +140,57 @@ pub fn auditlog(db: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// The real binary serving the database `db` on a free port of 127.0.0.1, killed (SIGKILL) when dropped.
+pub struct Served {
+    pub base: String,
+    child: std::process::Child,
+}
+
+impl Served {
+    /// Starts `auditlog serve` and waits until it answers `/healthz`.
+    pub async fn start(db: &str) -> Served {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("addr").port()
+        };
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_auditlog"))
+            .args(["--database-url", db, "serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("AUDITLOG_ADMIN_EMAIL", "a@example.com")
+            .env("AUDITLOG_ADMIN_PASSWORD", "served-test-password")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start auditlog serve");
+        let served = Served {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        while client.get(served.url("/healthz")).send().await.is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "server did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        served
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGKILL, and waits for the process to end.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing auditlog needs, skipping whatever is already there.
-# Source it (`. scripts/setup.sh [--browser]`) so that PATH and build variables stay set for the caller.
-# Needs: Rust (rustup), Node 20+ with npm, and Debian's package manager (as root, or with sudo).
+# Source it (`. scripts/setup.sh [--browser] [--fuzz]`) so that PATH and build variables stay set for the caller.
+# Needs: Rust (rustup), Node 20+ with npm, Python 3 with venv, and Debian's package manager (as root, or
+# with sudo).
 
 _auditlog_setup() {
-  local want_browser=0
-  [ "${1:-}" = "--browser" ] && want_browser=1
+  local want_browser=0 want_fuzz=0
+  for arg in "$@"; do
+    case "$arg" in
+      --browser) want_browser=1 ;;
+      --fuzz) want_fuzz=1 ;;
+    esac
+  done
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   local sudo=""
@@ -33,6 +39,14 @@ _auditlog_setup() {
     echo "setup: installing the end2end npm packages (Playwright, binaryen)"
     (cd "$root/end2end" && npm ci --no-audit --no-fund) || return 1
   fi
+  # Schemathesis (scripts/fuzz.sh) in a virtualenv of its own, pinned to the verified version.
+  local st_version=4.32.5
+  local st_venv="${XDG_CACHE_HOME:-$HOME/.cache}/auditlog/schemathesis-$st_version"
+  if [ "$want_fuzz" = 1 ] && [ ! -x "$st_venv/bin/schemathesis" ]; then
+    echo "setup: installing Schemathesis $st_version (from PyPI, into $st_venv)"
+    python3 -m venv "$st_venv" && "$st_venv/bin/pip" install -q "schemathesis==$st_version" || return 1
+  fi
+  [ -x "$st_venv/bin/schemathesis" ] && export SCHEMATHESIS="$st_venv/bin/schemathesis"
   # wasm-opt from npm's binaryen 132 (never Debian's v108: its output does not hydrate).
   export PATH="$root/end2end/node_modules/.bin:$PATH"
   # What cargo-leptos builds the server with in debug; `cargo test` and `cargo clippy` get the same (see

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy for the server and the WASM builds, the Rust tests (unit,
-# store against real SQLite files, the real server over HTTP), then the browser tests in Debian's Chromium
-# against the real server (JavaScript off and hydrated). Installs what is missing first.
+# store against real SQLite files, the real server over HTTP), the API fuzzed from its OpenAPI document, then
+# the browser tests in Debian's Chromium against the real server (JavaScript off and hydrated). Installs what
+# is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/setup.sh --browser
+. scripts/setup.sh --browser --fuzz
 step() { printf '\n== %s\n' "$*"; }
 
 step "cargo fmt --check"
@@ -15,6 +16,8 @@ step "clippy (wasm build)"
 RUSTFLAGS="$AUDITLOG_RUSTFLAGS" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "cargo test"
 RUSTFLAGS="$AUDITLOG_RUSTFLAGS" cargo test
+step "fuzz the HTTP API from its OpenAPI document (Schemathesis)"
+./scripts/fuzz.sh --examples 50
 step "build the site (cargo leptos build)"
 cargo leptos build
 step "browser tests (Playwright, Chromium)"

@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -77,13 +77,35 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The body of every error of the API.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// What kind of error, for programs: `unauthorized`, `forbidden`, `not_found`, `invalid_event`,
+    /// `invalid_filter`, `invalid_parameter`, `invalid_setting`, `invalid_json`, `payload_too_large`,
+    /// `unavailable`, ...
+    pub code: &'static str,
+    /// What is wrong, for people; it names the field.
+    pub message: String,
+    /// The field or parameter at fault, when there is one (`events[3].actor.type`, `page_size`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"code": self.code, "message": self.message});
-        if let Some(field) = &self.field {
-            body["field"] = json!(field);
-        }
-        let mut response = (self.status, Json(json!({ "error": body }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

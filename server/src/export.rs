@@ -421,6 +421,26 @@ impl Drop for Run {
 }
 
 /// `GET /api/v1/events/export?format=csv|jsonl&<list filters>[&proof=true]`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/export",
+    tag = "events",
+    params(
+        crate::openapi::Filters,
+        ("format" = Option<String>, Query, description = "`csv` (the default) or `jsonl`"),
+        ("proof" = Option<String>, Query, description = "`true`: a JSONL export ends with a signed proof of its events"),
+    ),
+    responses(
+        (status = 200, description = "Every matching event, streamed", content(
+            (String = "text/csv; charset=utf-8"),
+            (String = "application/x-ndjson"),
+        )),
+        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,

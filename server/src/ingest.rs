@@ -16,6 +16,20 @@ use crate::{auth::Caller, error::ApiError, state::AppState};
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_BATCH: usize = 1_000;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "events",
+    request_body(content = crate::openapi::IngestBody, description = "One event, or `{\"events\": [...]}` with 1 to 1,000"),
+    responses(
+        (status = 201, description = "Stored (or already stored: `duplicates`), all of them", body = app::store::InsertOutcome),
+        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is too large", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn ingest(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,6 +12,7 @@ pub mod import;
 pub mod ingest;
 pub mod log;
 pub mod login;
+pub mod openapi;
 pub mod read;
 pub mod router;
 pub mod settings;

@@ -29,12 +29,34 @@ fn text(body: String) -> impl IntoResponse {
 }
 
 /// `GET /api/v1/log/key`: the verifier key, `<origin>+<key id>+<base64 key>`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/key",
+    tag = "log",
+    responses(
+        (status = 200, description = "The verifier key", content_type = "text/plain; charset=utf-8", body = String),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::Read)?;
     Ok(text(format!("{}\n", state.store.verifier_key())))
 }
 
 /// `GET /api/v1/log/checkpoint`: the latest signed checkpoint, a C2SP signed note.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/checkpoint",
+    tag = "log",
+    responses(
+        (status = 200, description = "The latest checkpoint, a signed note", content_type = "text/plain; charset=utf-8", body = String),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn checkpoint(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::Read)?;
     match state.store.latest_checkpoint().await? {
@@ -44,6 +66,23 @@ pub async fn checkpoint(State(state): State<AppState>, caller: Caller) -> Result
 }
 
 /// `GET /api/v1/events/{id}/proof?tree_size=N`: the event's audit path.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/proof",
+    tag = "log",
+    params(
+        ("id" = String, Path, description = "The event's id (a ULID)", pattern = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"),
+        ("tree_size" = Option<u64>, Query, description = "The tree the proof is for; the latest checkpoint's when absent"),
+    ),
+    responses(
+        (status = 200, description = "The event's audit path", body = app::store::InclusionProof),
+        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn proof(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,6 +101,23 @@ pub async fn proof(
 }
 
 /// `GET /api/v1/log/consistency?from=M&to=N`: the consistency proof between two tree sizes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log/consistency",
+    tag = "log",
+    params(
+        ("from" = u64, Query, description = "The smaller tree size"),
+        ("to" = Option<u64>, Query, description = "The larger tree size; the latest checkpoint's when absent"),
+    ),
+    responses(
+        (status = 200, description = "The consistency proof", body = app::store::ConsistencyProof),
+        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn consistency(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,6 +14,22 @@ use crate::{auth::Caller, error::ApiError, state::AppState};
 
 /// `GET /api/v1/events`: a page of rows as the table shows them, or with `fields=full` whole events (details,
 /// user agent, whole IP), as scripts that read the log need.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "events",
+    params(
+        crate::openapi::Filters,
+        ("fields" = Option<String>, Query, description = "`row` (the default): the table's columns, the IP masked; `full`: whole events"),
+    ),
+    responses(
+        (status = 200, description = "A page of events, newest first unless sorted otherwise", body = app::model::EventPage),
+        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,6 +67,20 @@ pub async fn list(
     Ok(Json(body).into_response())
 }
 
+/// `GET /api/v1/events/{id}`: one whole event.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    tag = "events",
+    params(("id" = String, Path, description = "The event's id (a ULID)", pattern = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")),
+    responses(
+        (status = 200, description = "The event, whole", body = app::model::Event),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 404, description = "No such record", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,6 +93,18 @@ pub async fn get_one(
     }
 }
 
+/// `GET /api/v1/facets`: what the filter menus offer.
+#[utoipa::path(
+    get,
+    path = "/api/v1/facets",
+    tag = "events",
+    responses(
+        (status = 200, description = "Actions by category, target types, sources and actors present in the log", body = app::model::Facets),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn facets(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::Read)?;
     Ok(Json(state.store.facets().await?))

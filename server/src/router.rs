@@ -12,7 +12,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
-use crate::{access, export, ingest, log, login, read, settings, state::AppState};
+use crate::{access, export, ingest, log, login, openapi, read, settings, state::AppState};
 
 /// The plain HTTP routes, one entry per method and path. The router is built from this list, and so is
 /// `inventory`, which the access test walks.
@@ -33,6 +33,7 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/settings/retention", get(settings::retention)),
         (Method::PUT, "/api/v1/settings/retention", put(settings::set_retention)),
         (Method::GET, "/api/v1/facets", get(read::facets)),
+        (Method::GET, "/api/v1/openapi.json", get(openapi::document)),
         (Method::GET, "/metrics", get(read::metrics)),
     ]
 }

@@ -2,18 +2,52 @@
 
 use app::store::{Scope, check_retention};
 use axum::{Json, extract::State, response::IntoResponse};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{auth::Caller, error::ApiError, state::AppState};
 
+/// How long events are kept.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Retention {
+    /// Days, 1 to 36,500; `null`: forever.
+    #[schema(minimum = 1, maximum = 36_500)]
+    pub days: Option<u32>,
+}
+
 /// `GET /api/v1/settings/retention`: `{"days": 180}`, or `{"days": null}` when events are kept forever.
+#[utoipa::path(
+    get,
+    path = "/api/v1/settings/retention",
+    tag = "settings",
+    responses(
+        (status = 200, description = "How long events are kept", body = Retention),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn retention(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
     caller.require(Scope::Admin)?;
-    Ok(Json(json!({ "days": state.store.retention_days().await? })))
+    Ok(Json(Retention {
+        days: state.store.retention_days().await?,
+    }))
 }
 
 /// `PUT /api/v1/settings/retention` with `{"days": 180}` (1 to 36,500) or `{"days": null}` (forever). The
 /// change is recorded as `settings.update`; the purge runs within moments.
+#[utoipa::path(
+    put,
+    path = "/api/v1/settings/retention",
+    tag = "settings",
+    request_body = Retention,
+    responses(
+        (status = 200, description = "The retention now in force", body = Retention),
+        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
+        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
+        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn set_retention(
     State(state): State<AppState>,
     caller: Caller,
@@ -33,5 +67,5 @@ pub async fn set_retention(
         .store
         .set_retention_days(days, principal.actor(), principal.recorder(), |e| e)
         .await?;
-    Ok(Json(json!({ "days": days })))
+    Ok(Json(Retention { days }))
 }

@@ -22,6 +22,8 @@ enum Needs {
 const ROUTES: &[(&str, &str, &str, Needs)] = &[
     ("GET", "/", "/", Needs::Public),
     ("GET", "/healthz", "/healthz", Needs::Public),
+    // The API's contract: what any client may read before it has a token.
+    ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", Needs::Public),
     ("POST", "/login", "/login", Needs::Public),
     ("POST", "/logout", "/logout", Needs::Public),
     ("GET", "/login", "/login", Needs::Public),

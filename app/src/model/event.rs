@@ -13,6 +13,7 @@ pub const MAX_TEXT_LEN: usize = 500;
 pub const MAX_DETAILS_BYTES: usize = 64 * 1024;
 
 /// An event as stored and returned: the canonical JSON of spec/events.md.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
@@ -29,6 +30,7 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub details: Map<String, Value>,
     /// Who put it in the log (server-set). Absent only in events not read from the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,6 +56,7 @@ impl Event {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -79,6 +82,7 @@ impl Outcome {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActorType {
@@ -104,6 +108,7 @@ impl ActorType {
 }
 
 /// Who did it. At least one of `id`, `name`, `email` is present.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
     #[serde(rename = "type")]
@@ -137,6 +142,7 @@ impl Actor {
 }
 
 /// The affected thing.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     #[serde(rename = "type")]

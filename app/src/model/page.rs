@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One row of the table: only the columns it shows. The details JSON is not read for a page of results.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRow {
     pub id: String,
@@ -42,6 +43,7 @@ impl EventRow {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventPage {
     pub entries: Vec<EventRow>,
@@ -60,18 +62,21 @@ impl EventPage {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActionCount {
     pub action: String,
     pub count: u64,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CategoryFacet {
     pub category: String,
     pub actions: Vec<ActionCount>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActorFacet {
     pub actor: String,
@@ -79,6 +84,7 @@ pub struct ActorFacet {
 }
 
 /// What the filter menus offer.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facets {
     pub categories: Vec<CategoryFacet>,

@@ -166,6 +166,29 @@ impl AuditQuery {
         Self::default()
     }
 
+    /// Every parameter `from_pairs` reads, in the order the API documents them.
+    pub const PARAMETERS: [&'static str; 19] = [
+        "q",
+        "action",
+        "category",
+        "actor",
+        "actor_type",
+        "target_type",
+        "target_id",
+        "outcome",
+        "source",
+        "from",
+        "to",
+        "sort",
+        "order",
+        "page",
+        "page_size",
+        "cursor",
+        "count",
+        "refresh",
+        "event",
+    ];
+
     /// Parses URL parameters. Empty values count as absent (an HTML form sends every field); anything else
     /// malformed is an error naming the parameter. Unknown parameters are ignored, so a host can add its own.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, FieldError> {
@@ -502,6 +525,18 @@ mod tests {
 
     fn parse(qs: &str) -> Result<AuditQuery, FieldError> {
         AuditQuery::from_query_string(qs)
+    }
+
+    #[test]
+    fn every_documented_parameter_is_read() {
+        for key in AuditQuery::PARAMETERS {
+            // A value no strict parameter takes: either it is refused naming the parameter, or it is kept.
+            match AuditQuery::from_pairs([(key, "zz!")]) {
+                Err(e) => assert_eq!(e.field, key, "{key}"),
+                Ok(q) => assert_ne!(q, AuditQuery::default(), "{key} was ignored"),
+            }
+        }
+        assert_eq!(AuditQuery::from_pairs([("unknown", "zz!")]), Ok(AuditQuery::default()));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What recorded an event: an API token, a signed-in user's session (the panel's own events), an
 /// `auditlog import` of a file, or the product itself.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecorderKind {
@@ -25,6 +26,7 @@ impl RecorderKind {
 }
 
 /// `recorded_by` of the canonical JSON: `{"type", "id", "name"}`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RecordedBy {
     #[serde(rename = "type")]

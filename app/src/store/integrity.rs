@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// The audit path of one event in a tree (`GET /api/v1/events/{id}/proof`), hashes in base64.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Clone, Debug, PartialEq, Serialize)]
 pub struct InclusionProof {
     pub log_index: u64,
     pub tree_size: u64,
@@ -31,7 +31,7 @@ pub struct InclusionProof {
 }
 
 /// A consistency proof between two tree sizes (`GET /api/v1/log/consistency`), hashes in base64.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Clone, Debug, PartialEq, Serialize)]
 pub struct ConsistencyProof {
     pub from: u64,
     pub to: u64,

@@ -33,7 +33,7 @@ use crate::model::{
 pub use plan::PagePlan;
 
 /// What an insert did: how many rows are new, how many ids were already stored, and every id in input order.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(utoipa::ToSchema, Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct InsertOutcome {
     pub accepted: u64,
     pub duplicates: u64,

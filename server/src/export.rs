@@ -500,3 +500,38 @@ pub async fn export(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A cell: any text, with the characters CSV must quote and those a spreadsheet reads as a formula.
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof!["\\PC{0,12}", "[=+@\t\r\n\",; '-]{0,6}", "[=+@-]?[a-z0-9\"\r\n,]{0,8}"]
+    }
+
+    proptest! {
+        /// What the csv crate's reader reads back is each cell as written, with a `'` before those a
+        /// spreadsheet would run as a formula.
+        #[test]
+        fn csv_records_read_back_whole(cells in prop::collection::vec(cell(), 1..8)) {
+            let mut out = Vec::new();
+            write_csv_record(&mut out, cells.iter().map(String::as_str));
+            prop_assert!(out.ends_with(b"\r\n"));
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_slice());
+            let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
+            prop_assert_eq!(records.len(), 1);
+            let read: Vec<&str> = records[0].iter().collect();
+            let expected: Vec<String> = cells
+                .iter()
+                .map(|c| match c.chars().next() {
+                    Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{c}"),
+                    _ => c.clone(),
+                })
+                .collect();
+            prop_assert_eq!(read, expected);
+        }
+    }
+}

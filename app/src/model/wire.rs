@@ -262,4 +262,89 @@ mod tests {
             "a batch takes the fast path"
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        use super::*;
+
+        /// Any JSON a member might hold: what it takes and what it refuses.
+        fn member() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                (-1e9f64..1e9).prop_map(|f| json!(f)),
+                prop::sample::select(vec![
+                    "a.b",
+                    "user.create",
+                    "Bad",
+                    "",
+                    "success",
+                    "failure",
+                    "maybe",
+                    "user",
+                    "api_token",
+                    "system",
+                    "robot",
+                    "2026-03-01T10:00:00.123Z",
+                    "2026-03-01",
+                    "yesterday",
+                    "10.0.0.1",
+                    "::1",
+                    "é\n\"",
+                    "01JB8Q4K7N2X5S3V9T0R1C6M2D",
+                ])
+                .prop_map(Value::from),
+                "\\PC{0,6}".prop_map(Value::from),
+            ];
+            leaf.prop_recursive(2, 8, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                    prop::collection::btree_map(
+                        prop::sample::select(vec!["type", "id", "name", "email", "x"]).prop_map(String::from),
+                        inner,
+                        0..4,
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// An event-like object: some of the event's members (and an unknown one), each holding anything.
+        fn event() -> impl Strategy<Value = Value> {
+            let keys = vec![
+                "id",
+                "timestamp",
+                "action",
+                "outcome",
+                "actor",
+                "target",
+                "source",
+                "ip",
+                "user_agent",
+                "details",
+                "unknown",
+            ];
+            prop::collection::btree_map(prop::sample::select(keys).prop_map(String::from), member(), 0..9)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        }
+
+        proptest! {
+            /// Both readings of a body written plainly (no duplicate or escaped member names) agree: the same
+            /// events, or both refuse it.
+            #[test]
+            fn both_readings_agree_on_one_event(e in event()) {
+                let body = e.to_string();
+                prop_assert_eq!(read_body(body.as_bytes(), 3), slow(&body), "{}", body);
+            }
+
+            #[test]
+            fn both_readings_agree_on_a_batch(events in prop::collection::vec(event(), 0..5)) {
+                let body = json!({ "events": events }).to_string();
+                prop_assert_eq!(read_body(body.as_bytes(), 3), slow(&body), "{}", body);
+            }
+        }
+    }
 }

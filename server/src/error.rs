@@ -64,6 +64,17 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Invalid(f) => f.into(),
             StoreError::NotFound => ApiError::not_found("no such record"),
+            full if full.is_storage_full() => {
+                tracing::error!(error = %full, "the disk holding the database is full");
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_full",
+                    "the disk holding the audit log is full: nothing of this request was stored; send it again \
+                     once there is room",
+                );
+                e.retry_after = Some(30);
+                e
+            }
             other => {
                 // The cause goes to the log; the client learns only that the store is unavailable.
                 tracing::error!(error = %other, "store failed");

@@ -49,6 +49,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when the disk (or the file system's quota) holding the database is full: nothing was stored, and
+    /// the same request succeeds once there is room again.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => e.code == rusqlite::ErrorCode::DiskFull,
+            StoreError::Sqlx(sqlx::Error::Database(e)) => e.code().as_deref() == Some("13"),
+            StoreError::Sqlx(sqlx::Error::Io(e)) | StoreError::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            StoreError::Commit(inner) => inner.is_storage_full(),
+            _ => false,
+        }
+    }
+
     /// A stored value of `table`'s row `row` that does not decode.
     pub fn corrupt(table: &'static str, row: &str, column: &'static str, problem: impl ToString) -> Self {
         StoreError::Corrupt {

@@ -102,6 +102,16 @@ async fn send(base: String, token: String, client: usize, stop: Arc<AtomicBool>,
     }
 }
 
+/// The ids in the file, and what `PRAGMA integrity_check` says of it.
+async fn stored_ids(db: &Path) -> Result<(HashSet<String>, String)> {
+    let pool = sqlx::SqlitePool::connect(&url(db)).await?;
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM events").fetch_all(&pool).await?;
+    // Closed before the file system is unmounted.
+    pool.close().await;
+    Ok((stored.into_iter().collect(), integrity))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut size_mib = 24u64;
@@ -188,12 +198,8 @@ async fn run(dir: &Path, size_mib: u64) -> Result<()> {
     let verify = auditlog(&db, &["verify"]);
     let verified = String::from_utf8_lossy(&verify.stdout).trim().to_string();
     let acked: HashSet<String> = seen.acked.lock().map(|a| a.clone()).unwrap_or_default();
-    let pool = sqlx::SqlitePool::connect(&url(&db)).await?;
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM events").fetch_all(&pool).await?;
-    let stored: HashSet<String> = stored.into_iter().collect();
+    let (stored, integrity) = stored_ids(&db).await?;
     let lost = acked.difference(&stored).count();
-    pool.close().await;
     let (_, body, retry) = seen
         .first_full
         .lock()

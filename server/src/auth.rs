@@ -45,6 +45,14 @@ impl Principal {
         }
     }
 
+    /// The caller as a key for what is limited per caller (exports): its token, or its user.
+    pub fn key(&self) -> String {
+        match self {
+            Principal::Token(t) => format!("token:{}", t.id),
+            Principal::User(u) => format!("user:{}", u.id),
+        }
+    }
+
     /// Who records the events it sends or causes: its token, or the signed-in user's session.
     pub fn recorder(&self) -> RecordedBy {
         match self {

@@ -302,7 +302,7 @@ async fn export_to_stdout(db: &crate::config::DatabaseArgs, args: ExportArgs) ->
     if args.proof && args.format != crate::config::ExportFormat::Jsonl {
         return Err("--proof: only a JSONL export carries a proof".into());
     }
-    let mut export = export::Export::start(&store, &query, args.format, None, args.proof).await?;
+    let mut export = export::Export::start(&store, &query, args.format, None, args.proof, None).await?;
     let mut stdout = std::io::stdout().lock();
     let result = loop {
         match export.next().await {

@@ -64,6 +64,15 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Invalid(f) => f.into(),
             StoreError::NotFound => ApiError::not_found("no such record"),
+            StoreError::TooManyExports(limit) => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_exports",
+                    format!("at most {limit} exports at once per token or user: wait for one to finish"),
+                );
+                e.retry_after = Some(10);
+                e
+            }
             full if full.is_storage_full() => {
                 tracing::error!(error = %full, "the disk holding the database is full");
                 let mut e = ApiError::new(

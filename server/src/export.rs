@@ -67,9 +67,10 @@ impl Export {
         format: ExportFormat,
         stall: Option<Duration>,
         proof: bool,
+        caller: Option<String>,
     ) -> Result<Export, StoreError> {
         let proof = proof && format == ExportFormat::Jsonl;
-        let plan = store.export_plan(query).await?;
+        let plan = store.export_plan(query, caller).await?;
         let (tx, pieces) = mpsc::channel::<Bytes>(4);
         let rows = Arc::new(AtomicU64::new(0));
         let counter = rows.clone();
@@ -438,6 +439,7 @@ impl Drop for Run {
         (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
         (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
         (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        (status = 429, description = "The caller already runs as many exports as one may (2); `Retry-After` says when to try again", body = crate::error::ErrorBody),
         (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
     )
 )]
@@ -476,7 +478,7 @@ pub async fn export(
     metrics::gauge!("exports_active").increment(1);
     let stall = Some(state.store.tuning().export_stall);
     let run = Run {
-        export: Export::start(&state.store, &query, format, stall, proof).await?,
+        export: Export::start(&state.store, &query, format, stall, proof, Some(principal.key())).await?,
         store: state.store.clone(),
         actor: principal.actor(),
         recorder: principal.recorder(),

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use app::model::{AuditQuery, Role};
 use common::TestApp;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// `GET /api/v1/events/export?<query>` with a bearer token.
 async fn export(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
@@ -344,16 +344,9 @@ async fn a_database_error_mid_export_ends_the_file_visibly_and_aborts_the_transf
     );
 }
 
-#[tokio::test]
-async fn exports_whose_clients_stall_give_their_turn_to_the_next() {
-    let tuning = app::store::Tuning {
-        exports_at_once: 2,
-        export_stall: std::time::Duration::from_secs(1),
-        ..app::store::Tuning::default()
-    };
-    let app = TestApp::start_tuned(tuning).await;
-    let token = app.token("read").await;
-    // Far more than the sockets' buffers hold, so that a client that reads nothing stalls the export.
+/// 40,000 events of about 1 KB: far more than the sockets' buffers hold, so that a client that reads nothing
+/// stalls its export.
+async fn many_large_events(app: &TestApp) {
     for b in 0..40 {
         let events = (0..1000)
             .map(|i| app::model::NewEvent {
@@ -365,16 +358,63 @@ async fn exports_whose_clients_stall_give_their_turn_to_the_next() {
             .collect();
         app.store.record_batch(events).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn exports_whose_clients_stall_give_their_turn_to_the_next() {
+    let tuning = app::store::Tuning {
+        exports_at_once: 2,
+        export_stall: std::time::Duration::from_secs(1),
+        ..app::store::Tuning::default()
+    };
+    let app = TestApp::start_tuned(tuning).await;
+    let (token, other) = (app.token("read").await, app.token("read").await);
+    many_large_events(&app).await;
     let stalled = [
         export(&app, &token, "format=csv").await,
         export(&app, &token, "format=csv").await,
     ];
     let whole = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        export(&app, &token, "format=csv").await.bytes().await.unwrap()
+        export(&app, &other, "format=csv").await.bytes().await.unwrap()
     })
     .await
     .expect("a third export gets a turn while two clients stall");
     let lines = whole.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
     assert_eq!(lines, 40_001, "the header and every row");
     drop(stalled);
+}
+
+#[tokio::test]
+async fn one_caller_runs_two_exports_at_once_and_the_others_are_not_held_up() {
+    let tuning = app::store::Tuning {
+        export_stall: std::time::Duration::from_secs(600),
+        ..app::store::Tuning::default()
+    };
+    let app = TestApp::start_tuned(tuning).await;
+    let (token, other) = (app.token("read").await, app.token("read").await);
+    many_large_events(&app).await;
+    let stalled = [
+        export(&app, &token, "format=csv").await,
+        export(&app, &token, "format=csv").await,
+    ];
+    let third = export(&app, &token, "format=csv").await;
+    assert_eq!(third.status(), 429);
+    assert_eq!(third.headers()["retry-after"], "10");
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_exports");
+    let whole = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        export(&app, &other, "format=csv&action=mailbox.update")
+            .await
+            .bytes()
+            .await
+            .unwrap()
+    })
+    .await
+    .expect("another caller exports while the first one's two clients stall");
+    assert_eq!(whole.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(), 40_001);
+    drop(stalled);
+    // Its turns come back when its exports end.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let again = export(&app, &token, "format=csv&action=none.such").await;
+    assert_eq!(again.status(), 200);
 }

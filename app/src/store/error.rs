@@ -28,6 +28,9 @@ pub enum StoreError {
     /// The store is shutting down: it takes no new work.
     #[error("the store is shutting down")]
     ShuttingDown,
+    /// The caller already runs as many exports as one caller may (`Tuning::exports_per_caller`).
+    #[error("at most {0} exports at once per caller")]
+    TooManyExports(usize),
     #[error("password hashing failed: {0}")]
     Hashing(String),
     /// A stored value that cannot be what the schema says: the table, the row's key and the column.

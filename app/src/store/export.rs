@@ -52,12 +52,53 @@ pub struct ExportPlan {
     source: Source,
     /// This export's turn (see `AuditStore::exports`), held until the plan is dropped.
     _turn: tokio::sync::OwnedSemaphorePermit,
+    /// Its place among its caller's exports, given back when the plan is dropped.
+    _caller: Option<CallerTurn>,
+}
+
+/// One of a caller's running (or waiting) exports.
+#[derive(Debug)]
+struct CallerTurn {
+    caller: String,
+    exporters: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl CallerTurn {
+    /// A place for `caller`, unless it already has `limit`.
+    fn take(store: &AuditStore, caller: String) -> Result<CallerTurn, StoreError> {
+        let limit = store.tuning.exports_per_caller.max(1);
+        let mut running = store.exporters.lock().map_err(|_| StoreError::ShuttingDown)?;
+        let n = running.entry(caller.clone()).or_default();
+        if *n >= limit {
+            return Err(StoreError::TooManyExports(limit));
+        }
+        *n += 1;
+        Ok(CallerTurn {
+            caller,
+            exporters: store.exporters.clone(),
+        })
+    }
+}
+
+impl Drop for CallerTurn {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.exporters.lock()
+            && let Some(n) = running.get_mut(&self.caller)
+        {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.caller);
+            }
+        }
+    }
 }
 
 impl AuditStore {
     /// Prepares the export of everything matching the filters of `q` (its page and cursor are ignored). Waits
-    /// while as many exports as allowed are running.
-    pub async fn export_plan(&self, q: &AuditQuery) -> Result<ExportPlan, StoreError> {
+    /// while as many exports as allowed are running. With `caller` (who asks over HTTP), refuses at once when
+    /// that caller already runs as many as one may (`TooManyExports`).
+    pub async fn export_plan(&self, q: &AuditQuery, caller: Option<String>) -> Result<ExportPlan, StoreError> {
+        let caller = caller.map(|c| CallerTurn::take(self, c)).transpose()?;
         let turn = self
             .exports
             .clone()
@@ -75,6 +116,7 @@ impl AuditStore {
             path: self.path.clone(),
             chunk_rows: self.tuning.export_chunk_rows,
             _turn: turn,
+            _caller: caller,
         })
     }
 }

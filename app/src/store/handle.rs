@@ -2,7 +2,7 @@
 //! through it (the pools, the event writer, what is remembered, the tuning). The other files add methods to
 //! it, each for its own subject; this one imports none of them but the layers below.
 
-use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+use std::{collections::HashMap, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     SqlitePool,
@@ -72,6 +72,8 @@ pub struct AuditStore {
     pub(super) tuning: Tuning,
     /// Exports running at once (`Tuning::exports_at_once`); more wait their turn.
     pub(super) exports: Arc<tokio::sync::Semaphore>,
+    /// Exports running or waiting, by caller (`Tuning::exports_per_caller`).
+    pub(super) exporters: Arc<std::sync::Mutex<HashMap<String, usize>>>,
 }
 
 impl AuditStore {
@@ -150,6 +152,7 @@ impl AuditStore {
             purge_gate: Arc::default(),
             retention_changed: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
+            exporters: Arc::default(),
             tuning,
         })
     }

@@ -56,6 +56,9 @@ pub struct Tuning {
     // ---- Export ----
     /// Exports running at once, each on its own connection and blocking thread; more wait their turn.
     pub exports_at_once: usize,
+    /// Exports one caller (a token, a signed-in user) may run at once: stalled clients of one caller cannot
+    /// take every turn from the others.
+    pub exports_per_caller: usize,
     /// Rows an export reads per keyset chunk: no read transaction stays open for a whole export.
     pub export_chunk_rows: i64,
     /// An HTTP export whose client takes nothing for this long is stopped: its turn and its reader go to the
@@ -114,6 +117,7 @@ impl Default for Tuning {
             max_segment_blocks: 16,
             from_end_pages: 10,
             exports_at_once: 4,
+            exports_per_caller: 2,
             export_chunk_rows: 10_000,
             export_stall: Duration::from_secs(30),
             kept_counts: 10_000,

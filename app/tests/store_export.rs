@@ -57,13 +57,13 @@ async fn exports_beyond_the_limit_wait_for_a_turn() {
         exports_at_once: 2,
         ..Tuning::default()
     });
-    let first = store.export_plan(&q("")).await.unwrap();
-    let second = store.export_plan(&q("outcome=failure")).await.unwrap();
+    let first = store.export_plan(&q(""), None).await.unwrap();
+    let second = store.export_plan(&q("outcome=failure"), None).await.unwrap();
     let wait = std::time::Duration::from_millis(200);
-    let third = tokio::time::timeout(wait, store.export_plan(&q(""))).await;
+    let third = tokio::time::timeout(wait, store.export_plan(&q(""), None)).await;
     assert!(third.is_err(), "a third export waits while two run");
     drop(first);
-    let third = tokio::time::timeout(wait, store.export_plan(&q(""))).await;
+    let third = tokio::time::timeout(wait, store.export_plan(&q(""), None)).await;
     let third = third.expect("its turn comes when one ends").unwrap();
     let walked = tokio::task::spawn_blocking(move || third.walk(|_| true));
     assert_eq!(walked.await.unwrap().unwrap(), 12, "and it reads every row");

@@ -79,7 +79,7 @@ pub async fn days(store: &AuditStore, qs: &str) -> Vec<u32> {
 
 /// The ids an export walk hands out, reading `chunk` rows per query.
 pub async fn exported_ids(store: &AuditStore, qs: &str, chunk: u32, stop_after: Option<usize>) -> Vec<String> {
-    let plan = store.export_plan(&q(qs)).await.unwrap().with_chunk_rows(chunk);
+    let plan = store.export_plan(&q(qs), None).await.unwrap().with_chunk_rows(chunk);
     tokio::task::spawn_blocking(move || {
         let mut ids = Vec::new();
         let n = plan

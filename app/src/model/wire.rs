@@ -331,19 +331,39 @@ mod tests {
                 .prop_map(|m| Value::Object(m.into_iter().collect()))
         }
 
+        /// The fast reading takes only what `from_json` reads, and reads it the same; what it leaves (a target's
+        /// `email` that is not text, which `from_json` ignores) goes to `from_json`.
+        fn agree(body: &str) -> Result<(), TestCaseError> {
+            if let Some(fast) = read_body(body.as_bytes(), 3) {
+                prop_assert_eq!(Some(fast), slow(body), "{}", body);
+            }
+            Ok(())
+        }
+
         proptest! {
-            /// Both readings of a body written plainly (no duplicate or escaped member names) agree: the same
-            /// events, or both refuse it.
             #[test]
             fn both_readings_agree_on_one_event(e in event()) {
-                let body = e.to_string();
-                prop_assert_eq!(read_body(body.as_bytes(), 3), slow(&body), "{}", body);
+                agree(&e.to_string())?;
             }
 
             #[test]
             fn both_readings_agree_on_a_batch(events in prop::collection::vec(event(), 0..5)) {
-                let body = json!({ "events": events }).to_string();
-                prop_assert_eq!(read_body(body.as_bytes(), 3), slow(&body), "{}", body);
+                agree(&json!({ "events": events }).to_string())?;
+            }
+
+            /// An event that is whole and plain (every member the type it should be) takes the fast path.
+            #[test]
+            fn a_plain_valid_event_takes_the_fast_path(
+                action in "[a-z]{1,6}\\.[a-z_]{1,6}",
+                name in "\\PC{1,10}",
+                kind in prop::sample::select(vec!["user", "api_token", "system"]),
+                outcome in prop::sample::select(vec!["success", "failure"]),
+            ) {
+                let body = json!({"action": action, "outcome": outcome, "actor": {"type": kind, "name": name},
+                                  "target": {"type": "mailbox", "id": "m1"}, "details": {"n": 1}})
+                    .to_string();
+                prop_assert!(read_body(body.as_bytes(), 3).is_some(), "{}", body);
+                agree(&body)?;
             }
         }
     }

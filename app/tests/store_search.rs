@@ -35,6 +35,33 @@ async fn free_text_totals_stop_at_ten_thousand_unless_asked_for_exactly() {
 }
 
 #[tokio::test]
+async fn a_search_the_index_cannot_serve_is_counted_for_a_bounded_time() {
+    let (store, _d) = open().await;
+    for chunk in 0..4 {
+        let batch = (0..1000)
+            .map(|i| ev("mailbox.create", &format!("zq-{chunk}-{i}"), "2026-03-01T00:00:00Z"))
+            .collect();
+        store.record_batch(batch).await.unwrap();
+    }
+    // Two characters: no trigram to look up, so LIKE reads the rows, by windows of 500 here.
+    let tuned = |budget_ms| {
+        store.clone().with_tuning(app::store::Tuning {
+            scan_window_rows: 500,
+            scan_budget: std::time::Duration::from_millis(budget_ms),
+            ..app::store::Tuning::default()
+        })
+    };
+    let whole = tuned(60_000).list(&q("q=zq&count=exact&page_size=10")).await.unwrap();
+    assert_eq!((whole.total, whole.total_is_lower_bound), (4_000, false));
+    // No time at all: the first window only, shown as a lower bound; the page itself is whole.
+    let hurried = tuned(0).list(&q("q=zq&count=exact&page_size=10")).await.unwrap();
+    assert_eq!((hurried.total, hurried.total_is_lower_bound), (500, true));
+    assert_eq!(hurried.entries.len(), 10);
+    let capped = tuned(0).list(&q("q=zq&page_size=10")).await.unwrap();
+    assert_eq!((capped.total, capped.total_is_lower_bound), (500, true));
+}
+
+#[tokio::test]
 async fn free_text_next_to_filters_counts_the_same_through_the_index() {
     let (store, _d) = open().await;
     let n = 24_000;

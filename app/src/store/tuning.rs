@@ -47,6 +47,12 @@ pub struct Tuning {
     /// `max_count_blocks` (each FTS5 query costs 2–5 ms whatever its range).
     pub first_count_blocks: i64,
     pub max_count_blocks: i64,
+    /// A search the index cannot serve (fewer than three characters, or a term too common to count through
+    /// it) is counted with LIKE by windows of this many row ids, newest first...
+    pub scan_window_rows: i64,
+    /// ...for at most this long: then the list shows what it counted as a lower bound ("at least"), so that
+    /// one search cannot hold a read connection for seconds.
+    pub scan_budget: Duration,
     /// A segment of blocks whose times overlap that spans more than this many blocks is not sorted whole
     /// (events that arrived far from their time: it could be most of the table); the page walks instead.
     pub max_segment_blocks: usize,
@@ -114,6 +120,8 @@ impl Default for Tuning {
             probe_matches: 64,
             first_count_blocks: 4,
             max_count_blocks: 64,
+            scan_window_rows: 65_536,
+            scan_budget: Duration::from_millis(250),
             max_segment_blocks: 16,
             from_end_pages: 10,
             exports_at_once: 4,

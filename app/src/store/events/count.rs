@@ -2,10 +2,12 @@
 //! through the filter's index) and then only for the rows inserted since (`caches`); a search is counted
 //! through the index when it holds every filter, block by block in a time range, else with LIKE.
 
+use std::time::{Duration, Instant};
+
 use sqlx::QueryBuilder;
 
 use crate::{
-    model::AuditQuery,
+    model::{AuditQuery, query::TEXT_COUNT_CAP},
     store::{
         days::{self, Split},
         error::StoreError,
@@ -84,11 +86,26 @@ impl AuditStore {
 
     /// A search's count, up to `cap` past which it may stop: through the index, by blocks, or with LIKE.
     async fn count_text(&self, q: &AuditQuery, r: &Resolved, cap: i64) -> Result<u64, StoreError> {
+        Ok(self.count_text_within(q, r, cap, None).await?.0)
+    }
+
+    /// `count_text`; with a `budget`, a count with LIKE stops once it has taken that long, and the second value
+    /// says that the first is then only a lower bound.
+    async fn count_text_within(
+        &self,
+        q: &AuditQuery,
+        r: &Resolved,
+        cap: i64,
+        budget: Option<Duration>,
+    ) -> Result<(u64, bool), StoreError> {
         if let Some(n) = indexed_total(self, q, r, cap).await? {
-            return Ok(n);
+            return Ok((n, false));
         }
         if let Some(n) = self.count_by_blocks(q, r, cap).await? {
-            return Ok(n);
+            return Ok((n, false));
+        }
+        if let Some(budget) = budget {
+            return self.count_scan(q, r, cap, budget).await;
         }
         let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", r.table(q).sql()));
         push_filters(&mut b, q, r);
@@ -97,12 +114,59 @@ impl AuditStore {
         }
         b.push(")");
         let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
-        Ok(n as u64)
+        Ok((n as u64, false))
+    }
+
+    /// A search counted with LIKE by windows of `Tuning::scan_window_rows` row ids, newest first, up to `cap`,
+    /// until `budget` has passed: then what it counted is a lower bound (the second value is true).
+    async fn count_scan(
+        &self,
+        q: &AuditQuery,
+        r: &Resolved,
+        cap: i64,
+        budget: Duration,
+    ) -> Result<(u64, bool), StoreError> {
+        let started = Instant::now();
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&self.read)
+            .await?;
+        let (mut upto, mut n) = (head, 0);
+        while upto > 0 && n < cap {
+            // At least one window, however short the budget: the newest rows, those the first page shows.
+            if upto < head && started.elapsed() >= budget {
+                return Ok((n as u64, true));
+            }
+            let after = (upto - self.tuning.scan_window_rows.max(1)).max(0);
+            // The table as the query reads it: SQLite takes the window by row id, or a selective filter's
+            // index with the window as a condition.
+            let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", r.table(q).sql()));
+            push_filters(&mut b, q, r);
+            b.push(" AND seq > ").push_bind(after);
+            b.push(" AND seq <= ").push_bind(upto);
+            b.push(" LIMIT ").push_bind(cap - n).push(")");
+            n += b.build_query_scalar::<i64>().fetch_one(&self.read).await?;
+            upto = after;
+        }
+        Ok((n as u64, false))
     }
 
     /// How many rows match, counting no further than `cap + 1` (a search's total shown as "10,000+").
     pub(super) async fn count_capped_with(&self, q: &AuditQuery, r: &Resolved, cap: u64) -> Result<u64, StoreError> {
         self.count_text(q, r, (cap + 1) as i64).await
+    }
+
+    /// A search's total as the list shows it: up to `TEXT_COUNT_CAP` (or every match, `count=exact`), counted
+    /// for at most `Tuning::scan_budget` where the index cannot count it; true when it is a lower bound.
+    pub(super) async fn search_total(&self, q: &AuditQuery, r: &Resolved) -> Result<(u64, bool), StoreError> {
+        let cap = match q.exact_count {
+            true => i64::MAX,
+            false => TEXT_COUNT_CAP as i64 + 1,
+        };
+        let (n, partial) = self.count_text_within(q, r, cap, Some(self.tuning.scan_budget)).await?;
+        match q.exact_count {
+            true => Ok((n, partial)),
+            false => Ok((n.min(TEXT_COUNT_CAP), partial || n > TEXT_COUNT_CAP)),
+        }
     }
 
     /// The total of a query whose filters are counted per day (see `days`), with the `seq` it is exact through,

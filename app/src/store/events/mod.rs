@@ -27,7 +27,6 @@ use crate::model::{
     AuditQuery, Event, EventPage, EventRow, Facets, FieldError, NewEvent, RecordedBy, ValidEvent,
     event::category_of,
     page::{ActionCount, ActorFacet, CategoryFacet},
-    query::TEXT_COUNT_CAP,
 };
 
 pub use plan::PagePlan;
@@ -213,9 +212,8 @@ impl AuditStore {
     /// The total of a page whose plan did not learn it: a search's stops at `TEXT_COUNT_CAP` unless counted
     /// exactly. Returns it and whether it is only a lower bound.
     async fn total(&self, q: &AuditQuery, r: &Resolved) -> Result<(u64, bool), StoreError> {
-        if q.q.is_some() && !q.exact_count {
-            let n = self.count_capped_with(q, r, TEXT_COUNT_CAP).await?;
-            return Ok((n.min(TEXT_COUNT_CAP), n > TEXT_COUNT_CAP));
+        if q.q.is_some() {
+            return self.search_total(q, r).await;
         }
         Ok((self.count_with(q, r).await?, false))
     }

@@ -6,7 +6,7 @@ use leptos::{html, prelude::*, wasm_bindgen::JsCast};
 use std::time::Duration;
 
 use super::{href_for, query_navigator};
-use crate::model::{AuditQuery, Facets, Outcome, query::PAGE_SIZES};
+use crate::model::{ActorType, AuditQuery, Facets, Outcome, query::PAGE_SIZES};
 
 const SEARCH_DEBOUNCE_MS: u64 = 300;
 
@@ -52,10 +52,9 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     Effect::new(move |_| show_state(&shown));
     let selected_action = q.actions.first().cloned().unwrap_or_default();
     let action_groups = action_groups(&facets, &selected_action);
-    let target_options = target_options(&facets, &q.target_type.clone().unwrap_or_default());
     let actor_options = actor_options(&facets);
+
     let page_sizes = page_size_options(q.page_size);
-    let outcome = q.outcome;
     let cleared = AuditQuery {
         page_size: q.page_size,
         auto_refresh: q.auto_refresh,
@@ -83,17 +82,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
                     value=q.actor.clone().unwrap_or_default() placeholder="id, email or name" autocomplete="off"/>
                 <datalist id="audit-actor-options">{actor_options}</datalist>
             </div>
-            <div class="field">
-                <label for="audit-target-type">"Target type"</label>
-                <select id="audit-target-type" name="target_type">
-                    <option value="">"All types"</option>
-                    {target_options}
-                </select>
-            </div>
-            <div class="field">
-                <label for="audit-outcome">"Outcome"</label>
-                <select id="audit-outcome" name="outcome">{outcome_options(outcome)}</select>
-            </div>
+            {choice_fields(&q, &facets)}
             <div class="field">
                 <label for="audit-from">"From"</label>
                 <input id="audit-from" type="date" name="from" value=date_of(&q.from)/>
@@ -116,14 +105,44 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     .into_any()
 }
 
+/// The selects of one value each: who did it (a person, a token, the system), to what kind of target, how it
+/// ended, and on which server.
+fn choice_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
+    let target_options = target_options(facets, q.target_type.as_deref().unwrap_or_default());
+    let source_options = source_options(facets, q.source.as_deref().unwrap_or_default());
+    let (actor_type, outcome) = (q.actor_type, q.outcome);
+    view! {
+        <div class="field">
+            <label for="audit-actor-type">"Actor type"</label>
+            <select id="audit-actor-type" name="actor_type">{actor_type_options(actor_type)}</select>
+        </div>
+        <div class="field">
+            <label for="audit-target-type">"Target type"</label>
+            <select id="audit-target-type" name="target_type">
+                <option value="">"All types"</option>
+                {target_options}
+            </select>
+        </div>
+        <div class="field">
+            <label for="audit-outcome">"Outcome"</label>
+            <select id="audit-outcome" name="outcome">{outcome_options(outcome)}</select>
+        </div>
+        <div class="field">
+            <label for="audit-source">"Source"</label>
+            <select id="audit-source" name="source">
+                <option value="">"All sources"</option>
+                {source_options}
+            </select>
+        </div>
+    }
+}
+
 /// Hidden fields for what `q` holds that no control of the bar shows (the filters it has no control for yet,
 /// the sort, auto-refresh), so that submitting the bar keeps them.
 fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
     let kept = [
         ("category", q.category.clone()),
-        ("actor_type", q.actor_type.map(|t| t.as_str().to_string())),
         ("target_id", q.target_id.clone()),
-        ("source", q.source.clone()),
         ("sort", Some(q.sort.as_str().to_string())),
         ("order", Some(q.order.as_str().to_string())),
         ("refresh", q.auto_refresh.then(|| "on".to_string())),
@@ -154,7 +173,9 @@ fn show_state(q: &AuditQuery) {
     set("audit-q", q.q.as_deref().unwrap_or(""));
     set("audit-action", q.actions.first().map_or("", String::as_str));
     set("audit-actor", q.actor.as_deref().unwrap_or(""));
+    set("audit-actor-type", q.actor_type.map_or("", ActorType::as_str));
     set("audit-target-type", q.target_type.as_deref().unwrap_or(""));
+    set("audit-source", q.source.as_deref().unwrap_or(""));
     set("audit-outcome", q.outcome.map_or("", Outcome::as_str));
     set("audit-from", &date_of(&q.from));
     set("audit-to", &date_of(&q.to));
@@ -186,6 +207,39 @@ fn target_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
         .iter()
         .map(|t| view! { <option value=t.clone() selected=t == selected>{t.clone()}</option> })
         .collect_view()
+}
+
+/// The sources present in the log (the servers of a multi-server setup), with the selected one marked. A
+/// source in the URL that the log does not hold (yet) is offered too, so that the select shows it.
+fn source_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
+    let mut sources = facets.sources.clone();
+    if !selected.is_empty() && !sources.iter().any(|s| s == selected) {
+        sources.push(selected.to_string());
+    }
+    sources
+        .into_iter()
+        .map(|s| {
+            let chosen = s == selected;
+            view! { <option value=s.clone() selected=chosen>{s.clone()}</option> }
+        })
+        .collect_view()
+}
+
+/// Who did it: a person, an API token or the system.
+fn actor_type_options(selected: Option<ActorType>) -> impl IntoView {
+    let label = |t: ActorType| match t {
+        ActorType::User => "User",
+        ActorType::ApiToken => "API token",
+        ActorType::System => "System",
+    };
+    let options = ActorType::ALL
+        .into_iter()
+        .map(|t| view! { <option value=t.as_str() selected=selected == Some(t)>{label(t)}</option> })
+        .collect_view();
+    view! {
+        <option value="" selected=selected.is_none()>"All"</option>
+        {options}
+    }
 }
 
 /// The busiest actors, offered as the actor box's suggestions.

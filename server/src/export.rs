@@ -475,10 +475,12 @@ pub async fn export(
     };
     let filters = pairs.iter().filter(|(k, _)| k != "proof");
     let query = AuditQuery::from_pairs(filters.map(|(k, v)| (k.as_str(), v.as_str())))?;
-    metrics::gauge!("exports_active").increment(1);
     let stall = Some(state.store.tuning().export_stall);
+    let export = Export::start(&state.store, &query, format, stall, proof, Some(principal.key())).await?;
+    // Counted once it runs (`Run`'s drop counts it out): a refused export never ran.
+    metrics::gauge!("exports_active").increment(1);
     let run = Run {
-        export: Export::start(&state.store, &query, format, stall, proof, Some(principal.key())).await?,
+        export,
         store: state.store.clone(),
         actor: principal.actor(),
         recorder: principal.recorder(),

@@ -12,11 +12,21 @@ test('filtering by action shows only that action, grouped by category in the men
   await tab.waitForHydration();
   await expect(tab.status).toHaveText('Showing 1–7 of 7 events');
   await expect(tab.action.locator('option').first()).toHaveText('All actions');
-  await expect(tab.action.locator('optgroup[label="webhook"] option')).toHaveText(['webhook.create', 'webhook.delete']);
+  await expect(tab.action.locator('optgroup[label="webhook"] option')).toHaveText([
+    'All webhook actions',
+    'webhook.create',
+    'webhook.delete',
+  ]);
   await tab.action.selectOption('webhook.delete');
   await expect(tab.status).toHaveText('Showing 1–3 of 3 events');
   await expect(tab.rows).toHaveCount(3);
   await expect(page).toHaveURL(/action=webhook\.delete/);
+  await tab.action.selectOption({ label: 'All webhook actions' });
+  await expect(tab.status).toHaveText('Showing 1–7 of 7 events');
+  await expect(page).toHaveURL(/category=webhook/);
+  await expect(page).not.toHaveURL(/action=/);
+  await page.reload();
+  await expect(tab.action).toHaveValue('webhook.*');
   await tab.clearFilters.click();
   await expect(page).not.toHaveURL(/source=/);
 });

@@ -123,7 +123,7 @@ pub struct EventBatch {
 pub struct Filters {
     /// Free text over action, actor, target, source, IP and details (at most 500 characters).
     q: Option<String>,
-    /// Only these actions (repeat the parameter, at most 100 times).
+    /// Only these actions (repeat the parameter, at most 100 times); `<category>.*` is the whole category.
     action: Option<Vec<String>>,
     /// Only the actions of this category (the part before the dot: `mailbox`).
     category: Option<String>,

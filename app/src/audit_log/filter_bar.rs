@@ -50,7 +50,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     // changed would otherwise keep its own value when the URL goes back).
     let shown = q.clone();
     Effect::new(move |_| show_state(&shown));
-    let selected_action = q.actions.first().cloned().unwrap_or_default();
+    let selected_action = action_value(&q);
     let action_groups = action_groups(&facets, &selected_action);
     let actor_options = actor_options(&facets);
 
@@ -141,7 +141,8 @@ fn choice_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
 /// the sort, auto-refresh), so that submitting the bar keeps them.
 fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
     let kept = [
-        ("category", q.category.clone()),
+        // The Action select shows a category only when no action is chosen.
+        ("category", q.category.clone().filter(|_| !q.actions.is_empty())),
         ("target_id", q.target_id.clone()),
         ("sort", Some(q.sort.as_str().to_string())),
         ("order", Some(q.order.as_str().to_string())),
@@ -171,7 +172,7 @@ fn show_state(q: &AuditQuery) {
         }
     };
     set("audit-q", q.q.as_deref().unwrap_or(""));
-    set("audit-action", q.actions.first().map_or("", String::as_str));
+    set("audit-action", &action_value(q));
     set("audit-actor", q.actor.as_deref().unwrap_or(""));
     set("audit-actor-type", q.actor_type.map_or("", ActorType::as_str));
     set("audit-target-type", q.target_type.as_deref().unwrap_or(""));
@@ -182,12 +183,24 @@ fn show_state(q: &AuditQuery) {
     set("audit-page-size", &q.page_size.to_string());
 }
 
-/// The actions, grouped by category, with the selected one marked.
+/// What the Action select shows for `q`: its action, its whole category (`<category>.*`), or all.
+fn action_value(q: &AuditQuery) -> String {
+    match (q.actions.first(), &q.category) {
+        (Some(action), _) => action.clone(),
+        (None, Some(category)) => format!("{category}.*"),
+        (None, None) => String::new(),
+    }
+}
+
+/// The actions, grouped by category, each group led by its whole category, with the selected one marked.
 fn action_groups(facets: &Facets, selected: &str) -> impl IntoView + use<> {
     facets
         .categories
         .iter()
         .map(|c| {
+            let whole = format!("{}.*", c.category);
+            let whole_selected = whole == selected;
+            let label = format!("All {} actions", c.category);
             let options = c
                 .actions
                 .iter()
@@ -196,7 +209,12 @@ fn action_groups(facets: &Facets, selected: &str) -> impl IntoView + use<> {
                     view! { <option value=a.action.clone() selected=selected>{a.action.clone()}</option> }
                 })
                 .collect_view();
-            view! { <optgroup label=c.category.clone()>{options}</optgroup> }
+            view! {
+                <optgroup label=c.category.clone()>
+                    <option value=whole selected=whole_selected>{label}</option>
+                    {options}
+                </optgroup>
+            }
         })
         .collect_view()
 }

@@ -213,6 +213,14 @@ impl AuditQuery {
                         format!("may repeat at most {MAX_REPEATED} times"),
                     ));
                 }
+                // `<category>.*`: every action of the category (the tab's `All <category> actions`).
+                "action" if value.ends_with(".*") => {
+                    let category = &value[..value.len() - 2];
+                    if category.is_empty() || category.contains(['.', '*']) {
+                        return Err(FieldError::filter(key, "a whole category is written `<category>.*`"));
+                    }
+                    q.category = Some(category.to_string());
+                }
                 "action" => q.actions.push(value.to_string()),
                 "category" => q.category = text(),
                 "actor" => q.actor = text(),
@@ -525,6 +533,15 @@ mod tests {
 
     fn parse(qs: &str) -> Result<AuditQuery, FieldError> {
         AuditQuery::from_query_string(qs)
+    }
+
+    #[test]
+    fn an_action_of_a_category_and_a_star_is_the_whole_category() {
+        let q = parse("action=mailbox.*").unwrap();
+        assert_eq!((q.category.as_deref(), q.actions.len()), (Some("mailbox"), 0));
+        assert_eq!(q.to_query_string(), "category=mailbox");
+        assert_eq!(parse("action=.*").unwrap_err().field, "action");
+        assert_eq!(parse("action=a.b.*").unwrap_err().field, "action");
     }
 
     #[test]

@@ -15,6 +15,26 @@ async fn newest_first_by_default() {
 }
 
 #[tokio::test]
+async fn a_verb_is_every_action_of_it_whatever_its_category() {
+    let (store, _d) = seeded().await;
+    assert_eq!(days(&store, "verb=delete").await, vec![9, 5, 1]);
+    assert_eq!(days(&store, "verb=update&sort=action").await.len(), 3);
+    assert_eq!(days(&store, "verb=login&action=auth.login").await, vec![10, 6, 2]);
+    assert_eq!(days(&store, "verb=create&category=mailbox").await, vec![12, 8, 4]);
+    assert_eq!(days(&store, "verb=delete&action=auth.login").await, Vec::<u32>::new());
+    assert_eq!(days(&store, "verb=purge").await, Vec::<u32>::new(), "no action has it");
+    assert_eq!(store.count(&q("verb=delete")).await.unwrap(), 3);
+    assert_eq!(store.count(&q("verb=purge")).await.unwrap(), 0);
+    let page = store.list(&q("verb=delete&page_size=2")).await.unwrap();
+    assert_eq!((page.total, page.entries.len()), (3, 2));
+    assert_eq!(
+        exported_ids(&store, "verb=delete", 2, None).await.len(),
+        3,
+        "the export too"
+    );
+}
+
+#[tokio::test]
 async fn each_filter_alone() {
     let (store, _d) = seeded().await;
     assert_eq!(days(&store, "action=auth.login").await, vec![10, 6, 2]);

@@ -127,6 +127,8 @@ pub struct Filters {
     action: Option<Vec<String>>,
     /// Only the actions of this category (the part before the dot: `mailbox`).
     category: Option<String>,
+    /// Only the actions of this verb (their last part: `delete`), whatever their category.
+    verb: Option<String>,
     /// The actor's id, name or email.
     actor: Option<String>,
     /// `user`, `api_token` or `system`.

@@ -105,13 +105,21 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     .into_any()
 }
 
-/// The selects of one value each: who did it (a person, a token, the system), to what kind of target, how it
-/// ended, and on which server.
+/// The selects of one value each: what was done whatever to (the verb), who did it (a person, a token, the
+/// system), to what kind of target, how it ended, and on which server.
 fn choice_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
     let target_options = target_options(facets, q.target_type.as_deref().unwrap_or_default());
     let source_options = source_options(facets, q.source.as_deref().unwrap_or_default());
+    let verb_options = verb_options(facets, q.verb.as_deref().unwrap_or_default());
     let (actor_type, outcome) = (q.actor_type, q.outcome);
     view! {
+        <div class="field">
+            <label for="audit-verb">"Verb"</label>
+            <select id="audit-verb" name="verb">
+                <option value="">"All verbs"</option>
+                {verb_options}
+            </select>
+        </div>
         <div class="field">
             <label for="audit-actor-type">"Actor type"</label>
             <select id="audit-actor-type" name="actor_type">{actor_type_options(actor_type)}</select>
@@ -174,6 +182,7 @@ fn show_state(q: &AuditQuery) {
     set("audit-q", q.q.as_deref().unwrap_or(""));
     set("audit-action", &action_value(q));
     set("audit-actor", q.actor.as_deref().unwrap_or(""));
+    set("audit-verb", q.verb.as_deref().unwrap_or(""));
     set("audit-actor-type", q.actor_type.map_or("", ActorType::as_str));
     set("audit-target-type", q.target_type.as_deref().unwrap_or(""));
     set("audit-source", q.source.as_deref().unwrap_or(""));
@@ -240,6 +249,25 @@ fn source_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
             let chosen = s == selected;
             view! { <option value=s.clone() selected=chosen>{s.clone()}</option> }
         })
+        .collect_view()
+}
+
+/// The verbs of the actions present (the last part of each: `create`, `delete`, ...), across every category.
+fn verb_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
+    let mut verbs: Vec<&str> = facets
+        .categories
+        .iter()
+        .flat_map(|c| &c.actions)
+        .filter_map(|a| a.action.rsplit('.').next())
+        .collect();
+    if !selected.is_empty() {
+        verbs.push(selected);
+    }
+    verbs.sort_unstable();
+    verbs.dedup();
+    verbs
+        .into_iter()
+        .map(|v| view! { <option value=v.to_string() selected=v == selected>{v.to_string()}</option> })
         .collect_view()
 }
 

@@ -85,6 +85,9 @@ pub struct AuditQuery {
     pub q: Option<String>,
     pub actions: Vec<String>,
     pub category: Option<String>,
+    /// Every action whose last part is this (`delete`: `mailbox.delete`, `domain.delete`, ...), whatever its
+    /// category. The store serves it as the actions of that verb present in the log.
+    pub verb: Option<String>,
     pub actor: Option<String>,
     pub actor_type: Option<ActorType>,
     pub target_type: Option<String>,
@@ -115,6 +118,7 @@ pub struct Filters<'a> {
     pub q: &'a Option<String>,
     pub actions: &'a Vec<String>,
     pub category: &'a Option<String>,
+    pub verb: &'a Option<String>,
     pub actor: &'a Option<String>,
     pub actor_type: &'a Option<ActorType>,
     pub target_type: &'a Option<String>,
@@ -141,6 +145,7 @@ impl Default for AuditQuery {
             q: None,
             actions: Vec::new(),
             category: None,
+            verb: None,
             actor: None,
             actor_type: None,
             target_type: None,
@@ -167,10 +172,11 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 19] = [
+    pub const PARAMETERS: [&'static str; 20] = [
         "q",
         "action",
         "category",
+        "verb",
         "actor",
         "actor_type",
         "target_type",
@@ -223,6 +229,18 @@ impl AuditQuery {
                 }
                 "action" => q.actions.push(value.to_string()),
                 "category" => q.category = text(),
+                "verb" => {
+                    let ok = value
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                    if !ok {
+                        return Err(FieldError::filter(
+                            key,
+                            "must be the last part of an action: lowercase letters, digits and _ (`delete`)",
+                        ));
+                    }
+                    q.verb = text();
+                }
                 "actor" => q.actor = text(),
                 "actor_type" => {
                     q.actor_type = Some(
@@ -308,6 +326,7 @@ impl AuditQuery {
             push("action", Some(a));
         }
         push("category", self.category.as_deref());
+        push("verb", self.verb.as_deref());
         push("actor", self.actor.as_deref());
         push("actor_type", self.actor_type.map(ActorType::as_str));
         push("target_type", self.target_type.as_deref());
@@ -366,6 +385,7 @@ impl AuditQuery {
             q,
             actions,
             category,
+            verb,
             actor,
             actor_type,
             target_type,
@@ -387,6 +407,7 @@ impl AuditQuery {
             q,
             actions,
             category,
+            verb,
             actor,
             actor_type,
             target_type,
@@ -405,6 +426,7 @@ impl AuditQuery {
             q,
             actions,
             category,
+            verb,
             actor,
             actor_type,
             target_type,
@@ -418,6 +440,7 @@ impl AuditQuery {
             q: q.clone(),
             actions: actions.clone(),
             category: category.clone(),
+            verb: verb.clone(),
             actor: actor.clone(),
             actor_type: *actor_type,
             target_type: target_type.clone(),
@@ -437,6 +460,7 @@ impl AuditQuery {
             q: _,
             actions,
             category,
+            verb,
             actor,
             actor_type,
             target_type,
@@ -448,6 +472,7 @@ impl AuditQuery {
         } = self.filters();
         !(actions.is_empty()
             && category.is_none()
+            && verb.is_none()
             && actor.is_none()
             && actor_type.is_none()
             && target_type.is_none()
@@ -542,6 +567,17 @@ mod tests {
         assert_eq!(q.to_query_string(), "category=mailbox");
         assert_eq!(parse("action=.*").unwrap_err().field, "action");
         assert_eq!(parse("action=a.b.*").unwrap_err().field, "action");
+    }
+
+    #[test]
+    fn a_verb_is_the_last_part_of_an_action() {
+        let q = parse("verb=delete").unwrap();
+        assert_eq!(q.verb.as_deref(), Some("delete"));
+        assert!(q.has_filters_besides_text());
+        assert_eq!(q.to_query_string(), "verb=delete");
+        assert_ne!(q.filters_key(), AuditQuery::default().filters_key());
+        assert_eq!(parse("verb=mailbox.delete").unwrap_err().field, "verb");
+        assert_eq!(parse("verb=Delete").unwrap_err().field, "verb");
     }
 
     #[test]

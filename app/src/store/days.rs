@@ -67,6 +67,8 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         q: _,
         actions,
         category,
+        // A verb reaches the store's plans as its actions (`AuditStore::verb_as_actions`).
+        verb,
         actor: _,
         actor_type,
         target_type,
@@ -76,6 +78,7 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         from: _,
         to: _,
     } = q.filters();
+    debug_assert!(verb.is_none(), "a verb is served as its actions");
     let actor = resolved.actor_keys().map(|(whos, _)| ("actor", whos.to_vec()));
     let actions = (!actions.is_empty()).then(|| ("action", actions.clone()));
     let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));

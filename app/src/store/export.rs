@@ -105,8 +105,8 @@ impl AuditStore {
             .acquire_owned()
             .await
             .map_err(|_| StoreError::ShuttingDown)?;
-        let query = q.filters_only();
         let _gate = self.purge_gate.read().await;
+        let query = self.verb_as_actions(q).await?.filters_only();
         let resolved = self.resolve(&query).await?;
         let source = self.source_for_walk(&query, &resolved).await?;
         Ok(ExportPlan {

@@ -58,6 +58,8 @@ pub(super) async fn match_expression(
         q: _,
         actions,
         category,
+        // A verb reaches the store's plans as its actions (`AuditStore::verb_as_actions`).
+        verb,
         actor: _,
         actor_type,
         target_type,
@@ -67,6 +69,7 @@ pub(super) async fn match_expression(
         from,
         to,
     } = q.filters();
+    debug_assert!(verb.is_none(), "a verb is served as its actions");
     let mut parts = vec![body_phrase(text)];
     // The index holds no tag of a target id, nor times.
     let mut exact_but_time = target_id.is_none();

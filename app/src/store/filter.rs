@@ -3,11 +3,7 @@
 //! every value bound. Every place that must handle all filters destructures the query without `..`, so a new
 //! filter does not compile until it is handled.
 
-use std::borrow::Cow;
-
 use super::{
-    error::StoreError,
-    handle::AuditStore,
     schema::{SEARCHED, WHO},
     sql::SqlSink,
 };
@@ -366,34 +362,4 @@ pub(super) fn push_order_by(b: &mut impl SqlSink, sort: SortKey, order: SortOrde
         SortKey::Timestamp => b.sql(&format!(" ORDER BY ts {dir}, id {dir}")),
         SortKey::Action => b.sql(&format!(" ORDER BY action {dir}, ts {dir}, id {dir}")),
     };
-}
-
-impl AuditStore {
-    /// `q` with its verb replaced by the actions of that verb present in the log (those of them it already
-    /// names, when it names actions): every plan of the store knows actions, so every one of them serves a
-    /// verb. A verb no stored action has gives an action no event has.
-    pub(super) async fn verb_as_actions<'a>(&self, q: &'a AuditQuery) -> Result<Cow<'a, AuditQuery>, StoreError> {
-        let Some(verb) = &q.verb else {
-            return Ok(Cow::Borrowed(q));
-        };
-        // The parser lets a verb hold only letters, digits and `_`: nothing GLOB reads as a pattern.
-        let pattern = format!("*.{verb}");
-        let present: Vec<String> =
-            sqlx::query_scalar("SELECT value FROM value_counts WHERE col = 'action' AND n > 0 AND value GLOB ?")
-                .bind(&pattern)
-                .fetch_all(&self.read)
-                .await?;
-        let mut actions: Vec<String> = match q.actions.is_empty() {
-            true => present,
-            false => q.actions.iter().filter(|a| present.contains(a)).cloned().collect(),
-        };
-        if actions.is_empty() {
-            actions.push(pattern);
-        }
-        Ok(Cow::Owned(AuditQuery {
-            actions,
-            verb: None,
-            ..q.clone()
-        }))
-    }
 }

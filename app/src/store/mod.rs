@@ -36,6 +36,7 @@ mod sign_in;
 mod sql;
 mod tokens;
 mod tuning;
+mod verbs;
 mod writer;
 
 pub use error::StoreError;

@@ -78,8 +78,10 @@ impl Export {
         let store = store.clone();
         let walk = tokio::task::spawn_blocking(move || {
             let mut stalled = false;
-            // Hands a piece on; false when nobody reads any more (gone, or stalled past `stall`).
+            // Hands a piece on; false when nobody reads any more (gone, or stalled past `stall`). Once stalled,
+            // nothing more is offered: the rest of the file would wait as long again before the turn is free.
             let mut send = |piece: Bytes| match stall {
+                _ if stalled => false,
                 None => tx.blocking_send(piece).is_ok(),
                 Some(limit) => match runtime.block_on(tokio::time::timeout(limit, tx.send(piece))) {
                     Ok(sent) => sent.is_ok(),

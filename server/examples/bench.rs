@@ -14,7 +14,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -29,7 +29,7 @@ use app::{
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::json;
 
-use common::{Result, binary};
+use common::{Result, Running, binary, start};
 
 mod common;
 
@@ -72,59 +72,33 @@ fn args() -> Args {
 }
 
 struct Server {
-    child: Child,
+    running: Running,
     base: String,
 }
 
 impl Server {
     async fn start(db: &Path, port: u16) -> Result<Server> {
-        let child = Command::new(binary())
-            .args([
-                "--database-url",
-                &format!("sqlite://{}", db.display()),
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("AUDITLOG_ADMIN_EMAIL", "bench@example.com")
-            .env("AUDITLOG_ADMIN_PASSWORD", "bench-password")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        // Up to 5 minutes: the first start over a dataset from before the log hashes every event into it.
-        for _ in 0..6_000 {
-            if client
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Ok(Server { child, base });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Err("server did not start".into())
+        let env = [
+            ("AUDITLOG_ADMIN_EMAIL", "bench@example.com"),
+            ("AUDITLOG_ADMIN_PASSWORD", "bench-password"),
+            ("RUST_LOG", "warn"),
+        ];
+        Ok(Server {
+            running: start(db, port, &env).await?,
+            base: format!("http://127.0.0.1:{port}"),
+        })
     }
 
     /// The server's own resident memory (`RssAnon`): its heap and stacks, without the pages of the database
     /// file that its readers map (those are the OS's page cache, shared and reclaimable).
     fn rss_kb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.running.0.id())).unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("RssAnon:"))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

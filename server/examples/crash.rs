@@ -6,8 +6,6 @@
 
 use std::{
     collections::HashSet,
-    path::Path,
-    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -15,19 +13,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Result, binary, start, url};
+use common::{Result, auditlog, start, token};
 use serde_json::json;
 
 mod common;
-
-fn auditlog(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(binary())
-        .args(["--database-url", &url(db)])
-        .args(args)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("auditlog")
-}
 
 /// Sends single events and small batches until `stop`; returns the ids the server acknowledged.
 async fn send(base: String, token: String, client: usize, stop: Arc<AtomicBool>, acked: Arc<Mutex<HashSet<String>>>) {
@@ -76,9 +65,7 @@ async fn main() -> Result<()> {
     }
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("crash.db");
-    let token = String::from_utf8(auditlog(&db, &["token", "create", "--name", "crash", "--scope", "ingest"]).stdout)?
-        .trim()
-        .to_string();
+    let token = token(&db, "crash", "ingest")?;
     let port = 3950;
     let base = format!("http://127.0.0.1:{port}");
     let acked = Arc::new(Mutex::new(HashSet::new()));

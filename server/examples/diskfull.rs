@@ -16,19 +16,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Result, binary, start, url};
+use common::{Result, auditlog, start, token, url};
 use serde_json::{Value, json};
 
 mod common;
-
-fn auditlog(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(binary())
-        .args(["--database-url", &url(db)])
-        .args(args)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("auditlog")
-}
 
 fn mount(dir: &Path, options: &str) -> Result<()> {
     let status = Command::new("mount")
@@ -131,9 +122,7 @@ async fn main() -> Result<()> {
 
 async fn run(dir: &Path, size_mib: u64) -> Result<()> {
     let db = dir.join("full.db");
-    let token = String::from_utf8(auditlog(&db, &["token", "create", "--name", "full", "--scope", "admin"]).stdout)?
-        .trim()
-        .to_string();
+    let token = token(&db, "full", "admin")?;
     let port = 3960;
     let base = format!("http://127.0.0.1:{port}");
     // The server logs each refused commit; the figures below say what the clients saw.

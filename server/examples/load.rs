@@ -7,7 +7,6 @@
 
 use std::{
     path::PathBuf,
-    process::Command,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -15,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{Result, binary, copy_of, start, url};
+use common::{Result, copy_of, start, token};
 use serde_json::json;
 
 mod common;
@@ -118,20 +117,7 @@ async fn main() -> Result<()> {
     }
     let dir = tempfile::tempdir_in(dataset.parent().ok_or("no folder")?)?;
     let db = copy_of(&dataset, dir.path(), "load.db")?;
-    let created = Command::new(binary())
-        .args([
-            "--database-url",
-            &url(&db),
-            "token",
-            "create",
-            "--name",
-            "load",
-            "--scope",
-            "ingest,read",
-        ])
-        .env("RUST_LOG", "error")
-        .output()?;
-    let token = String::from_utf8(created.stdout)?.trim().to_string();
+    let token = token(&db, "load", "ingest,read")?;
     let port = 3960;
     let base = format!("http://127.0.0.1:{port}");
     let env = [

@@ -5,33 +5,12 @@
 //!
 //! cargo run --release -p server --example stall  (or `scripts/stall.sh`)
 
-use std::{
-    path::Path,
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use common::{Result, binary, start, url};
+use common::{Result, start, token};
 use serde_json::json;
 
 mod common;
-
-fn token(db: &Path, name: &str) -> Result<String> {
-    let out = Command::new(binary())
-        .args([
-            "--database-url",
-            &url(db),
-            "token",
-            "create",
-            "--name",
-            name,
-            "--scope",
-            "admin",
-        ])
-        .env("RUST_LOG", "error")
-        .output()?;
-    Ok(String::from_utf8(out.stdout)?.trim().to_string())
-}
 
 /// Starts an export and reads nothing of it; `None` when it was refused (its status).
 async fn stall(http: &reqwest::Client, base: &str, token: &str) -> Result<std::result::Result<reqwest::Response, u16>> {
@@ -64,7 +43,9 @@ async fn export(http: &reqwest::Client, base: &str, token: &str) -> Result<(usiz
 async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("stall.db");
-    let tokens: Vec<String> = (0..12).map(|i| token(&db, &format!("t{i}"))).collect::<Result<_>>()?;
+    let tokens: Vec<String> = (0..12)
+        .map(|i| token(&db, &format!("t{i}"), "admin"))
+        .collect::<Result<_>>()?;
     let port = 3970;
     let base = format!("http://127.0.0.1:{port}");
     let _server = start(&db, port, &[]).await?;

@@ -1,5 +1,5 @@
-//! What the benchmark, the crash test and the load test share: the release binary beside them, the server
-//! started on a file, a copy of the benchmark's dataset.
+//! What the benchmark and the fault and load tests share: the release binary beside them, its command line,
+//! the server started on a file, a copy of the benchmark's dataset.
 #![allow(dead_code)] // each example uses a different part
 
 use std::{
@@ -21,6 +21,22 @@ pub fn binary() -> PathBuf {
 
 pub fn url(db: &Path) -> String {
     format!("sqlite://{}", db.display())
+}
+
+/// Runs the command line over `db` with `args`, logging errors only.
+pub fn auditlog(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .args(["--database-url", &url(db)])
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("auditlog")
+}
+
+/// A new API token on `db` with `scopes` (`admin`, `ingest,read`): the secret the command line prints.
+pub fn token(db: &Path, name: &str, scopes: &str) -> Result<String> {
+    let created = auditlog(db, &["token", "create", "--name", name, "--scope", scopes]);
+    Ok(String::from_utf8(created.stdout)?.trim().to_string())
 }
 
 /// The server, killed when dropped (also when a run fails part-way).

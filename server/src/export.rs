@@ -438,11 +438,11 @@ impl Drop for Run {
             (String = "text/csv; charset=utf-8"),
             (String = "application/x-ndjson"),
         )),
-        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
+        crate::openapi::BadRequest,
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
         (status = 429, description = "The caller already runs as many exports as one may (2); `Retry-After` says when to try again", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::Unavailable
     )
 )]
 pub async fn export(

@@ -23,11 +23,11 @@ pub const MAX_BATCH: usize = 1_000;
     request_body(content = crate::openapi::IngestBody, description = "One event, or `{\"events\": [...]}` with 1 to 1,000"),
     responses(
         (status = 201, description = "Stored (or already stored: `duplicates`), all of them", body = app::store::InsertOutcome),
-        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 413, description = "The body is too large", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::BadRequest,
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::TooLarge,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn ingest(

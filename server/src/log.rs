@@ -35,8 +35,8 @@ fn text(body: String) -> impl IntoResponse {
     tag = "log",
     responses(
         (status = 200, description = "The verifier key", content_type = "text/plain; charset=utf-8", body = String),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody)
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden
     )
 )]
 pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
@@ -51,10 +51,10 @@ pub async fn key(State(state): State<AppState>, caller: Caller) -> Result<impl I
     tag = "log",
     responses(
         (status = 200, description = "The latest checkpoint, a signed note", content_type = "text/plain; charset=utf-8", body = String),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such record", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::NotFound,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn checkpoint(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
@@ -76,11 +76,11 @@ pub async fn checkpoint(State(state): State<AppState>, caller: Caller) -> Result
     ),
     responses(
         (status = 200, description = "The event's audit path", body = app::store::InclusionProof),
-        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such record", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::BadRequest,
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::NotFound,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn proof(
@@ -111,11 +111,11 @@ pub async fn proof(
     ),
     responses(
         (status = 200, description = "The consistency proof", body = app::store::ConsistencyProof),
-        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such record", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::BadRequest,
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::NotFound,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn consistency(

@@ -6,7 +6,7 @@
 use app::model::{Actor, Outcome, Target};
 use axum::{Json, response::IntoResponse};
 use utoipa::{
-    IntoParams, Modify, OpenApi, ToSchema,
+    IntoParams, IntoResponses, Modify, OpenApi, ToSchema,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
@@ -51,6 +51,45 @@ pub struct ApiDoc;
 pub async fn document() -> impl IntoResponse {
     Json(ApiDoc::openapi())
 }
+
+// The API's refusals, each described once; every operation lists those it can answer. The bodies are all
+// `ErrorBody`. They describe answers; none is built.
+
+/// A parameter or the body is malformed; the error names it.
+#[derive(IntoResponses)]
+#[response(status = 400)]
+#[allow(dead_code)]
+pub struct BadRequest(ErrorBody);
+
+/// No credentials, or unknown ones.
+#[derive(IntoResponses)]
+#[response(status = 401)]
+#[allow(dead_code)]
+pub struct Unauthorized(ErrorBody);
+
+/// The credentials lack the scope.
+#[derive(IntoResponses)]
+#[response(status = 403)]
+#[allow(dead_code)]
+pub struct Forbidden(ErrorBody);
+
+/// No such record.
+#[derive(IntoResponses)]
+#[response(status = 404)]
+#[allow(dead_code)]
+pub struct NotFound(ErrorBody);
+
+/// The body is too large.
+#[derive(IntoResponses)]
+#[response(status = 413)]
+#[allow(dead_code)]
+pub struct TooLarge(ErrorBody);
+
+/// The store is unavailable (or its disk is full); try again.
+#[derive(IntoResponses)]
+#[response(status = 503)]
+#[allow(dead_code)]
+pub struct Unavailable(ErrorBody);
 
 /// The two ways to be let in: an API token, or the session cookie of a signed-in admin (the tab's own calls).
 struct Credentials;

@@ -24,10 +24,10 @@ use crate::{auth::Caller, error::ApiError, state::AppState};
     ),
     responses(
         (status = 200, description = "A page of events, newest first unless sorted otherwise", body = app::model::EventPage),
-        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::BadRequest,
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn list(
@@ -75,10 +75,10 @@ pub async fn list(
     params(("id" = String, Path, description = "The event's id (a ULID)", pattern = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")),
     responses(
         (status = 200, description = "The event, whole", body = app::model::Event),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such record", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::NotFound,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn get_one(
@@ -100,9 +100,9 @@ pub async fn get_one(
     tag = "events",
     responses(
         (status = 200, description = "Actions by category, target types, sources and actors present in the log", body = app::model::Facets),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn facets(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {

@@ -21,9 +21,9 @@ pub struct Retention {
     tag = "settings",
     responses(
         (status = 200, description = "How long events are kept", body = Retention),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn retention(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
@@ -42,10 +42,10 @@ pub async fn retention(State(state): State<AppState>, caller: Caller) -> Result<
     request_body = Retention,
     responses(
         (status = 200, description = "The retention now in force", body = Retention),
-        (status = 400, description = "A parameter or the body is malformed; the error names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No credentials, or unknown ones", body = crate::error::ErrorBody),
-        (status = 403, description = "The credentials lack the scope", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = crate::error::ErrorBody)
+        crate::openapi::BadRequest,
+        crate::openapi::Unauthorized,
+        crate::openapi::Forbidden,
+        crate::openapi::Unavailable
     )
 )]
 pub async fn set_retention(

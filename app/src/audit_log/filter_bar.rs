@@ -69,13 +69,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
                     placeholder="Search actions, people, targets, details…" autocomplete="off"
                     on:input=on_search_input/>
             </div>
-            <div class="field">
-                <label for="audit-action">"Action"</label>
-                <select id="audit-action" name="action">
-                    <option value="">"All actions"</option>
-                    {action_groups}
-                </select>
-            </div>
+            {select_field("audit-action", "Action", "action", "All actions", action_groups)}
             <div class="field">
                 <label for="audit-actor">"Actor"</label>
                 <input id="audit-actor" type="text" name="actor" list="audit-actor-options"
@@ -113,33 +107,34 @@ fn choice_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
     let verb_options = verb_options(facets, q.verb.as_deref().unwrap_or_default());
     let (actor_type, outcome) = (q.actor_type, q.outcome);
     view! {
-        <div class="field">
-            <label for="audit-verb">"Verb"</label>
-            <select id="audit-verb" name="verb">
-                <option value="">"All verbs"</option>
-                {verb_options}
-            </select>
-        </div>
+        {select_field("audit-verb", "Verb", "verb", "All verbs", verb_options)}
         <div class="field">
             <label for="audit-actor-type">"Actor type"</label>
             <select id="audit-actor-type" name="actor_type">{actor_type_options(actor_type)}</select>
         </div>
-        <div class="field">
-            <label for="audit-target-type">"Target type"</label>
-            <select id="audit-target-type" name="target_type">
-                <option value="">"All types"</option>
-                {target_options}
-            </select>
-        </div>
+        {select_field("audit-target-type", "Target type", "target_type", "All types", target_options)}
         <div class="field">
             <label for="audit-outcome">"Outcome"</label>
             <select id="audit-outcome" name="outcome">{outcome_options(outcome)}</select>
         </div>
+        {select_field("audit-source", "Source", "source", "All sources", source_options)}
+    }
+}
+
+/// The select of one filter: `all` (the filter absent) first, then `options`.
+fn select_field(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    all: &'static str,
+    options: impl IntoView + 'static,
+) -> impl IntoView {
+    view! {
         <div class="field">
-            <label for="audit-source">"Source"</label>
-            <select id="audit-source" name="source">
-                <option value="">"All sources"</option>
-                {source_options}
+            <label for=id>{label}</label>
+            <select id=id name=name>
+                <option value="">{all}</option>
+                {options}
             </select>
         </div>
     }

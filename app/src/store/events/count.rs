@@ -109,14 +109,30 @@ impl AuditStore {
         if let Some(budget) = budget {
             return self.count_scan(q, r, cap, budget).await;
         }
+        Ok((self.count_rows(q, r, None, cap).await? as u64, false))
+    }
+
+    /// How many rows match `q` (in the window of row ids `(after, upto]`, when given), counting no further than
+    /// `cap`. The table as the query reads it: SQLite takes a window by row id, or a selective filter's index
+    /// with the window as a condition.
+    async fn count_rows(
+        &self,
+        q: &AuditQuery,
+        r: &Resolved,
+        window: Option<(i64, i64)>,
+        cap: i64,
+    ) -> Result<i64, StoreError> {
         let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", r.table(q).sql()));
         push_filters(&mut b, q, r);
+        if let Some((after, upto)) = window {
+            b.push(" AND seq > ").push_bind(after);
+            b.push(" AND seq <= ").push_bind(upto);
+        }
         if cap < i64::MAX {
             b.push(" LIMIT ").push_bind(cap);
         }
         b.push(")");
-        let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
-        Ok((n as u64, false))
+        Ok(b.build_query_scalar().fetch_one(&self.read).await?)
     }
 
     /// A search counted with LIKE by windows of `Tuning::scan_window_rows` row ids, newest first, up to `cap`,
@@ -139,14 +155,7 @@ impl AuditStore {
                 return Ok((n as u64, true));
             }
             let after = (upto - self.tuning.scan_window_rows.max(1)).max(0);
-            // The table as the query reads it: SQLite takes the window by row id, or a selective filter's
-            // index with the window as a condition.
-            let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}", r.table(q).sql()));
-            push_filters(&mut b, q, r);
-            b.push(" AND seq > ").push_bind(after);
-            b.push(" AND seq <= ").push_bind(upto);
-            b.push(" LIMIT ").push_bind(cap - n).push(")");
-            n += b.build_query_scalar::<i64>().fetch_one(&self.read).await?;
+            n += self.count_rows(q, r, Some((after, upto)), cap - n).await?;
             upto = after;
         }
         Ok((n as u64, false))

@@ -35,6 +35,65 @@ async fn a_verb_is_every_action_of_it_whatever_its_category() {
 }
 
 #[tokio::test]
+async fn the_sign_ins_view_is_the_auth_category_and_activity_every_other() {
+    let (store, _d) = seeded().await;
+    assert_eq!(days(&store, "view=signins").await, vec![10, 6, 2]);
+    assert_eq!(days(&store, "view=activity").await, vec![12, 11, 9, 8, 7, 5, 4, 3, 1]);
+    assert_eq!(days(&store, "view=activity&sort=action&order=asc").await.len(), 9);
+    assert_eq!(
+        days(&store, "view=activity&category=mailbox").await,
+        vec![12, 9, 8, 5, 4, 1]
+    );
+    assert_eq!(days(&store, "view=activity&verb=login").await, Vec::<u32>::new());
+    assert_eq!(days(&store, "view=activity&category=auth").await, Vec::<u32>::new());
+    assert_eq!(
+        days(&store, "view=signins&action=mailbox.create").await,
+        Vec::<u32>::new()
+    );
+    assert_eq!(days(&store, "view=signins&outcome=failure").await, vec![10]);
+    assert_eq!(days(&store, "view=activity&q=café").await, vec![7], "with free text");
+    assert_eq!(store.count(&q("view=activity")).await.unwrap(), 9);
+    assert_eq!(store.count(&q("view=signins&source=mail")).await.unwrap(), 3);
+    assert_eq!(
+        exported_ids(&store, "view=activity", 4, None).await.len(),
+        9,
+        "the export too"
+    );
+}
+
+#[tokio::test]
+async fn a_time_range_ends_now() {
+    let (store, _d) = open().await;
+    let now = chrono::Utc::now();
+    let ago = |minutes: i64| {
+        let t = now - chrono::Duration::minutes(minutes);
+        let mut e = ev("user.update", &format!("m{minutes}"), "2026-01-01T00:00:00Z");
+        e.timestamp = Some(t);
+        e
+    };
+    let events = [30, 120, 3 * 24 * 60, 40 * 24 * 60].map(ago).to_vec();
+    store.record_batch(events).await.unwrap();
+    let count = |qs: &'static str| {
+        let store = store.clone();
+        async move { store.count(&q(qs)).await.unwrap() }
+    };
+    assert_eq!(count("range=1h").await, 1);
+    assert_eq!(count("range=24h").await, 2);
+    assert_eq!(count("range=7d").await, 3);
+    assert_eq!(count("range=30d").await, 3);
+    let page = store.list(&q("range=24h")).await.unwrap();
+    assert_eq!((page.total, page.entries.len()), (2, 2));
+    let since = (now - chrono::Duration::minutes(60))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    assert_eq!(
+        store.count(&q(&format!("range=7d&from={since}"))).await.unwrap(),
+        1,
+        "the later start counts"
+    );
+}
+
+#[tokio::test]
 async fn each_filter_alone() {
     let (store, _d) = seeded().await;
     assert_eq!(days(&store, "action=auth.login").await, vec![10, 6, 2]);

@@ -101,6 +101,8 @@ fn query() -> impl Strategy<Value = String> {
         (0..ACTIONS.len()).prop_map(|i| format!("action={}", ACTIONS[i])),
         Just("action=auth.login&action=mailbox.delete".to_string()),
         prop_oneof![Just("mailbox"), Just("auth")].prop_map(|c| format!("category={c}")),
+        prop_oneof![Just("signins"), Just("activity")].prop_map(|v| format!("view={v}")),
+        prop_oneof![Just("delete"), Just("login"), Just("purge")].prop_map(|v| format!("verb={v}")),
         prop_oneof![Just("zoe"), Just("zoe@acme.com"), Just("2"), Just("ci-deploy")].prop_map(|a| format!("actor={a}")),
         prop_oneof![Just("user"), Just("api_token")].prop_map(|t| format!("actor_type={t}")),
         prop_oneof![Just("mailbox"), Just("domain")].prop_map(|t| format!("target_type={t}")),
@@ -186,6 +188,10 @@ impl Row {
         ];
         let is = |v: &Option<String>, want: &Option<String>| want.is_none() || v == want;
         (q.actions.is_empty() || q.actions.contains(&self.action))
+            && q.view.holds_category(&self.category)
+            && q.verb
+                .as_ref()
+                .is_none_or(|v| self.action.rsplit('.').next() == Some(v))
             && q.category.as_ref().is_none_or(|c| *c == self.category)
             && q.actor.as_ref().is_none_or(|a| {
                 [&self.actor_id, &self.actor_name, &self.actor_email]

@@ -160,6 +160,8 @@ pub struct EventBatch {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // describes the query string; the handlers read it with `AuditQuery::from_query_string`
 pub struct Filters {
+    /// `all` (the default), `signins` (the `auth` category) or `activity` (every other category).
+    view: Option<String>,
     /// Free text over action, actor, target, source, IP and details (at most 500 characters).
     q: Option<String>,
     /// Only these actions (repeat the parameter, at most 100 times); `<category>.*` is the whole category.
@@ -177,9 +179,14 @@ pub struct Filters {
     /// `success` or `failure`.
     outcome: Option<String>,
     source: Option<String>,
-    /// From this day (`YYYY-MM-DD`, from its start) or instant (RFC 3339), inclusive, UTC.
+    /// A range that ends now: `1h`, `24h`, `7d` or `30d` (`custom`: `from` and `to` alone). With `from`, the
+    /// later start counts.
+    range: Option<String>,
+    /// From this day (`YYYY-MM-DD`, from its start), UTC time of day (`YYYY-MM-DDTHH:MM[:SS]`) or instant
+    /// (RFC 3339), inclusive.
     from: Option<String>,
-    /// To this day (`YYYY-MM-DD`, to its end) or instant (RFC 3339), inclusive, UTC.
+    /// To this day (to its end), UTC time of day (to the end of that minute or second) or instant (RFC 3339),
+    /// inclusive.
     to: Option<String>,
     /// `timestamp` (the default) or `action`.
     sort: Option<String>,

@@ -3,11 +3,12 @@
 use leptos::prelude::*;
 
 use super::{href_for, query_navigator};
-use crate::model::{AuditQuery, EventPage, EventRow, SortKey, SortOrder, time};
+use crate::model::{AuditQuery, EventPage, EventRow, LogView, SortKey, SortOrder, time};
 
 #[component]
 pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
     let navigate = query_navigator();
+    let sign_ins = q.view == LogView::SignIns;
     let rows = page
         .entries
         .into_iter()
@@ -30,20 +31,38 @@ pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
                     }
                 }
             };
-            view! { <Row row detail_href=href_for(&detail) on_click=open/> }
+            let detail_href = href_for(&detail);
+            match sign_ins {
+                true => view! { <SignInRow row detail_href on_click=open/> }.into_any(),
+                false => view! { <Row row detail_href on_click=open/> }.into_any(),
+            }
         })
         .collect_view();
+    let head = match sign_ins {
+        true => view! {
+            <SortHeader q=q.clone() key=SortKey::Timestamp label="Time"/>
+            <th scope="col">"Outcome"</th>
+            <th scope="col">"Account"</th>
+            <th scope="col">"IP address"</th>
+            <th scope="col">"Browser"</th>
+        }
+        .into_any(),
+        false => view! {
+            <SortHeader q=q.clone() key=SortKey::Timestamp label="Timestamp"/>
+            <SortHeader q=q.clone() key=SortKey::Action label="Action"/>
+            <th scope="col">"Actor"</th>
+            <th scope="col">"Target"</th>
+            <th scope="col">"Details"</th>
+            <th scope="col">"IP address"</th>
+        }
+        .into_any(),
+    };
     view! {
         <div class="table-wrap">
             <table aria-label="Audit log" class="events">
                 <thead>
                     <tr>
-                        <SortHeader q=q.clone() key=SortKey::Timestamp label="Timestamp"/>
-                        <SortHeader q=q.clone() key=SortKey::Action label="Action"/>
-                        <th scope="col">"Actor"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Details"</th>
-                        <th scope="col">"IP address"</th>
+                        {head}
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -54,15 +73,52 @@ pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
     .into_any()
 }
 
+/// A row of the Sign-ins view: when, how it ended (and what it was, when not a sign-in), the account, from
+/// where and with what browser.
+#[component]
+fn SignInRow(
+    row: EventRow,
+    detail_href: String,
+    on_click: impl FnMut(leptos::ev::MouseEvent) + 'static,
+) -> impl IntoView {
+    let outcome = match row.outcome.as_str() {
+        "failure" => view! { <span class="badge badge-red">"Failure"</span> },
+        _ => view! { <span class="badge badge-green">"Success"</span> },
+    };
+    let kind = (row.action != SIGN_IN_ACTION).then(|| view! { <span class="sign-in-kind">{row.action.clone()}</span> });
+    let account = row.actor_email.clone().unwrap_or_else(|| row.actor_label());
+    let browser = row.browser.clone().unwrap_or_default();
+    view! {
+        <tr on:click=on_click class="event-row">
+            <td class="ts"><Time timestamp=row.timestamp.clone()/></td>
+            <td>{outcome}{kind}</td>
+            <td class="truncate" title=account.clone()>{account.clone()}</td>
+            <td class="ip">{row.ip.clone().unwrap_or_default()}</td>
+            <td class="truncate" title=browser.clone()>{browser.clone()}</td>
+            <td><a role="button" class="button small" href=detail_href>"View details"</a></td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// The action the Sign-ins view shows by its outcome alone.
+const SIGN_IN_ACTION: &str = "auth.login";
+
+/// An event's time as the table shows it, the instant in its title.
+#[component]
+fn Time(timestamp: String) -> impl IntoView {
+    let when = time::parse_rfc3339(&timestamp).map(|t| time::display_millis(time::to_millis(t)));
+    view! { <time datetime=timestamp.clone() title=timestamp>{when}</time> }
+}
+
 #[component]
 fn Row(row: EventRow, detail_href: String, on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
     let actor = row.actor_label();
     let actor_title = [row.actor_type.clone(), row.actor_email.clone().unwrap_or_default()].join(" · ");
     let target = row.target_label();
-    let when = time::parse_rfc3339(&row.timestamp).map(|t| time::display_millis(time::to_millis(t)));
     view! {
         <tr on:click=on_click class="event-row">
-            <td class="ts"><time datetime=row.timestamp.clone() title=row.timestamp.clone()>{when}</time></td>
+            <td class="ts"><Time timestamp=row.timestamp.clone()/></td>
             <td><span class=badge_class(&row.action, &row.outcome)>{row.action.clone()}</span>
                 {(row.outcome == "failure").then(|| view! { <span class="outcome-failure">" failure"</span> })}
             </td>

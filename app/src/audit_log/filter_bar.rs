@@ -6,7 +6,7 @@ use leptos::{html, prelude::*, wasm_bindgen::JsCast};
 use std::time::Duration;
 
 use super::{href_for, query_navigator};
-use crate::model::{ActorType, AuditQuery, Facets, Outcome, query::PAGE_SIZES};
+use crate::model::{ActorType, AuditQuery, Facets, LogView, Outcome, TimeRange, query::PAGE_SIZES, time};
 
 const SEARCH_DEBOUNCE_MS: u64 = 300;
 
@@ -30,12 +30,26 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
         }
     };
     let on_change = move |ev: leptos::ev::Event| {
-        let is_search = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .is_some_and(|i| i.type_() == "search");
-        if !is_search {
-            submit();
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+            return;
+        };
+        match target.id().as_str() {
+            // The search box applies after a pause in typing (`on_search_input`).
+            "audit-q" => {}
+            // `Custom` waits for From and To; a preset replaces them.
+            "audit-range" => match select_value("audit-range").as_str() {
+                RANGE_CUSTOM => focus("audit-from"),
+                _ => {
+                    set_control("audit-from", "");
+                    set_control("audit-to", "");
+                    submit();
+                }
+            },
+            "audit-from" | "audit-to" => {
+                set_control("audit-range", RANGE_CUSTOM);
+                submit();
+            }
+            _ => submit(),
         }
     };
     let on_search_input = move |_| {
@@ -56,6 +70,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
 
     let page_sizes = page_size_options(q.page_size);
     let cleared = AuditQuery {
+        view: q.view,
         page_size: q.page_size,
         auto_refresh: q.auto_refresh,
         ..AuditQuery::new()
@@ -77,14 +92,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
                 <datalist id="audit-actor-options">{actor_options}</datalist>
             </div>
             {choice_fields(&q, &facets)}
-            <div class="field">
-                <label for="audit-from">"From"</label>
-                <input id="audit-from" type="date" name="from" value=date_of(&q.from)/>
-            </div>
-            <div class="field">
-                <label for="audit-to">"To"</label>
-                <input id="audit-to" type="date" name="to" value=date_of(&q.to)/>
-            </div>
+            {time_fields(&q)}
             <div class="field">
                 <label for="audit-page-size">"Page size"</label>
                 <select id="audit-page-size" name="page_size">{page_sizes}</select>
@@ -144,6 +152,7 @@ fn select_field(
 /// the sort, auto-refresh), so that submitting the bar keeps them.
 fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
     let kept = [
+        ("view", (q.view != LogView::All).then(|| q.view.as_str().to_string())),
         // The Action select shows a category only when no action is chosen.
         ("category", q.category.clone().filter(|_| !q.actions.is_empty())),
         ("target_id", q.target_id.clone()),
@@ -158,33 +167,51 @@ fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
 
 /// Sets each control of the form to `q`'s value (the browser only).
 fn show_state(q: &AuditQuery) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+    set_control("audit-q", q.q.as_deref().unwrap_or(""));
+    set_control("audit-action", &action_value(q));
+    set_control("audit-actor", q.actor.as_deref().unwrap_or(""));
+    set_control("audit-verb", q.verb.as_deref().unwrap_or(""));
+    set_control("audit-actor-type", q.actor_type.map_or("", ActorType::as_str));
+    set_control("audit-target-type", q.target_type.as_deref().unwrap_or(""));
+    set_control("audit-source", q.source.as_deref().unwrap_or(""));
+    set_control("audit-outcome", q.outcome.map_or("", Outcome::as_str));
+    set_control("audit-range", range_value(q));
+    set_control("audit-from", &minute_of(&q.from));
+    set_control("audit-to", &minute_of(&q.to));
+    set_control("audit-page-size", &q.page_size.to_string());
+}
+
+/// Sets the value of the form control with the id `id` (the browser only).
+fn set_control(id: &str, value: &str) {
+    let Some(element) = document().get_element_by_id(id) else {
         return;
     };
-    let set = |id: &str, value: &str| {
-        let Some(element) = document.get_element_by_id(id) else {
-            return;
-        };
-        match element.dyn_into::<web_sys::HtmlSelectElement>() {
-            Ok(select) => select.set_value(value),
-            Err(element) => {
-                if let Ok(input) = element.dyn_into::<web_sys::HtmlInputElement>() {
-                    input.set_value(value);
-                }
+    match element.dyn_into::<web_sys::HtmlSelectElement>() {
+        Ok(select) => select.set_value(value),
+        Err(element) => {
+            if let Ok(input) = element.dyn_into::<web_sys::HtmlInputElement>() {
+                input.set_value(value);
             }
         }
-    };
-    set("audit-q", q.q.as_deref().unwrap_or(""));
-    set("audit-action", &action_value(q));
-    set("audit-actor", q.actor.as_deref().unwrap_or(""));
-    set("audit-verb", q.verb.as_deref().unwrap_or(""));
-    set("audit-actor-type", q.actor_type.map_or("", ActorType::as_str));
-    set("audit-target-type", q.target_type.as_deref().unwrap_or(""));
-    set("audit-source", q.source.as_deref().unwrap_or(""));
-    set("audit-outcome", q.outcome.map_or("", Outcome::as_str));
-    set("audit-from", &date_of(&q.from));
-    set("audit-to", &date_of(&q.to));
-    set("audit-page-size", &q.page_size.to_string());
+    }
+}
+
+/// The value of the select with the id `id` (the browser only).
+fn select_value(id: &str) -> String {
+    document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+fn focus(id: &str) {
+    if let Some(input) = document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = input.focus();
+    }
 }
 
 /// What the Action select shows for `q`: its action, its whole category (`<category>.*`), or all.
@@ -307,11 +334,50 @@ fn page_size_options(selected: u32) -> impl IntoView {
         .collect_view()
 }
 
-/// The day of a time bound, as a date input shows it.
-fn date_of(bound: &Option<crate::model::query::TimeBound>) -> String {
+/// The Time range select's value that stands for `from` and `to`.
+const RANGE_CUSTOM: &str = "custom";
+
+/// The time range: a preset that ends now, or `Custom` (`From` and `To`, with a time of day, UTC).
+fn time_fields(q: &AuditQuery) -> impl IntoView + use<> {
+    let chosen = range_value(q);
+    let presets = TimeRange::ALL
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str() selected=r.as_str() == chosen>{r.label()}</option> })
+        .collect_view();
+    view! {
+        <div class="field">
+            <label for="audit-range">"Time range"</label>
+            <select id="audit-range" name="range">
+                <option value="" selected=chosen.is_empty()>"Any time"</option>
+                {presets}
+                <option value=RANGE_CUSTOM selected=chosen == RANGE_CUSTOM>"Custom"</option>
+            </select>
+        </div>
+        <div class="field">
+            <label for="audit-from">"From"</label>
+            <input id="audit-from" type="datetime-local" name="from" value=minute_of(&q.from)/>
+        </div>
+        <div class="field">
+            <label for="audit-to">"To"</label>
+            <input id="audit-to" type="datetime-local" name="to" value=minute_of(&q.to)/>
+        </div>
+    }
+}
+
+/// What the Time range select shows for `q`: its preset, `custom` when it has `from` or `to`, or any time.
+fn range_value(q: &AuditQuery) -> &'static str {
+    match (q.range, q.from.is_some() || q.to.is_some()) {
+        (Some(r), _) => r.as_str(),
+        (None, true) => RANGE_CUSTOM,
+        (None, false) => "",
+    }
+}
+
+/// A time bound to the minute, UTC, as a `datetime-local` input shows it (`2026-11-01T08:30`).
+fn minute_of(bound: &Option<crate::model::query::TimeBound>) -> String {
     bound
         .as_ref()
-        .map(|b| b.raw.chars().take(10).collect::<String>())
+        .map(|b| time::from_millis(b.millis).format("%Y-%m-%dT%H:%M").to_string())
         .unwrap_or_default()
 }
 

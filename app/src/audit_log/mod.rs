@@ -8,6 +8,7 @@ mod filter_bar;
 mod pager;
 mod timers;
 mod verify_log;
+mod views;
 
 use leptos::prelude::*;
 use leptos_router::{NavigateOptions, hooks::use_location, hooks::use_navigate};
@@ -105,7 +106,9 @@ fn Results(
         }
         .into_any(),
     };
+    let facets = views::facets_of(q.view, facets);
     view! {
+        <views::ViewTabs q=q.clone()/>
         <filter_bar::FilterBar q=q.clone() facets/>
         <export::ExportForm q/>
         <div class="results" class:pending=move || pending.get()>{body}</div>
@@ -203,6 +206,7 @@ mod tests {
             target_name: None,
             source: "api".into(),
             ip: None,
+            browser: None,
             summary: String::new(),
         };
         EventPage {

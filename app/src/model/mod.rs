@@ -1,6 +1,8 @@
 //! Wire types shared by the server and the browser (they compile to WASM): the event, the query, a page of
 //! results, and the error shape of the API.
 
+#[cfg(feature = "ssr")]
+pub mod browser;
 pub mod error;
 pub mod event;
 pub mod integrity;
@@ -10,6 +12,7 @@ pub mod query;
 pub mod recorded;
 pub mod recorded_by;
 pub mod redact;
+pub mod scope;
 pub mod time;
 pub mod token;
 pub mod user;
@@ -21,4 +24,5 @@ pub use integrity::{CheckpointRef, EventView, PurgeOutcome, VerifyOutcome, Verif
 pub use page::{EventPage, EventRow, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
 pub use recorded_by::{RecordedBy, RecorderKind};
+pub use scope::{LogView, TimeRange};
 pub use user::{Role, User};

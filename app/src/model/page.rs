@@ -20,6 +20,9 @@ pub struct EventRow {
     pub source: String,
     /// Masked.
     pub ip: Option<String>,
+    /// The user agent as a person reads it (`Chrome 131 on Windows 10`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
     pub summary: String,
 }
 

@@ -1,10 +1,15 @@
 //! `AuditQuery`: the one query type of the list, the API, export and the viewer's URL. It is parsed from URL
 //! parameters (naming the bad one) and written back to them, so a URL is the whole state of a view.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ActorType, FieldError, Outcome, event::parse_ulid, time};
+use super::{
+    ActorType, FieldError, Outcome,
+    event::parse_ulid,
+    scope::{LogView, TimeRange},
+    time,
+};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -82,6 +87,8 @@ impl Cursor {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct AuditQuery {
+    /// The part of the log the viewer's tab shows (`view=`): every event, the sign-ins, or the rest.
+    pub view: LogView,
     pub q: Option<String>,
     pub actions: Vec<String>,
     pub category: Option<String>,
@@ -94,6 +101,8 @@ pub struct AuditQuery {
     pub target_id: Option<String>,
     pub outcome: Option<Outcome>,
     pub source: Option<String>,
+    /// A range that ends now (`range=24h`); with `from`, the later start counts.
+    pub range: Option<TimeRange>,
     pub from: Option<TimeBound>,
     pub to: Option<TimeBound>,
     pub sort: SortKey,
@@ -115,6 +124,7 @@ pub struct AuditQuery {
 /// parameters (sort, paging, the open detail, auto-refresh) are not among them.
 #[derive(Clone, Copy, Debug)]
 pub struct Filters<'a> {
+    pub view: &'a LogView,
     pub q: &'a Option<String>,
     pub actions: &'a Vec<String>,
     pub category: &'a Option<String>,
@@ -125,6 +135,7 @@ pub struct Filters<'a> {
     pub target_id: &'a Option<String>,
     pub outcome: &'a Option<Outcome>,
     pub source: &'a Option<String>,
+    pub range: &'a Option<TimeRange>,
     pub from: &'a Option<TimeBound>,
     pub to: &'a Option<TimeBound>,
 }
@@ -142,6 +153,7 @@ pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 impl Default for AuditQuery {
     fn default() -> Self {
         AuditQuery {
+            view: LogView::All,
             q: None,
             actions: Vec::new(),
             category: None,
@@ -152,6 +164,7 @@ impl Default for AuditQuery {
             target_id: None,
             outcome: None,
             source: None,
+            range: None,
             from: None,
             to: None,
             sort: SortKey::default(),
@@ -172,7 +185,8 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 20] = [
+    pub const PARAMETERS: [&'static str; 22] = [
+        "view",
         "q",
         "action",
         "category",
@@ -183,6 +197,7 @@ impl AuditQuery {
         "target_id",
         "outcome",
         "source",
+        "range",
         "from",
         "to",
         "sort",
@@ -210,87 +225,8 @@ impl AuditQuery {
                     format!("must be at most {MAX_TEXT_CHARS} characters"),
                 ));
             }
-            let text = || Some(value.to_string());
-            match key {
-                "q" => q.q = text(),
-                "action" if q.actions.len() >= MAX_REPEATED => {
-                    return Err(FieldError::filter(
-                        key,
-                        format!("may repeat at most {MAX_REPEATED} times"),
-                    ));
-                }
-                // `<category>.*`: every action of the category (the tab's `All <category> actions`).
-                "action" if value.ends_with(".*") => {
-                    let category = &value[..value.len() - 2];
-                    if category.is_empty() || category.contains(['.', '*']) {
-                        return Err(FieldError::filter(key, "a whole category is written `<category>.*`"));
-                    }
-                    q.category = Some(category.to_string());
-                }
-                "action" => q.actions.push(value.to_string()),
-                "category" => q.category = text(),
-                "verb" => {
-                    let ok = value
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                    if !ok {
-                        return Err(FieldError::filter(
-                            key,
-                            "must be the last part of an action: lowercase letters, digits and _ (`delete`)",
-                        ));
-                    }
-                    q.verb = text();
-                }
-                "actor" => q.actor = text(),
-                "actor_type" => {
-                    q.actor_type = Some(
-                        ActorType::parse(value)
-                            .ok_or_else(|| FieldError::filter(key, "must be `user`, `api_token` or `system`"))?,
-                    )
-                }
-                "target_type" => q.target_type = text(),
-                "target_id" => q.target_id = text(),
-                "outcome" => {
-                    q.outcome = Some(
-                        Outcome::parse(value)
-                            .ok_or_else(|| FieldError::filter(key, "must be `success` or `failure`"))?,
-                    )
-                }
-                "source" => q.source = text(),
-                "from" => q.from = Some(parse_bound(key, value, false)?),
-                "to" => q.to = Some(parse_bound(key, value, true)?),
-                "sort" => {
-                    q.sort = choice(
-                        key,
-                        value,
-                        &[("timestamp", SortKey::Timestamp), ("action", SortKey::Action)],
-                    )?
-                }
-                "order" => q.order = choice(key, value, &[("desc", SortOrder::Desc), ("asc", SortOrder::Asc)])?,
-                "page" => {
-                    q.page = value
-                        .parse()
-                        .ok()
-                        .filter(|p| *p >= 1)
-                        .ok_or_else(|| FieldError::filter(key, "must be a whole number from 1"))?
-                }
-                "page_size" => {
-                    q.page_size = value
-                        .parse()
-                        .ok()
-                        .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
-                        .ok_or_else(|| FieldError::filter(key, format!("must be from 1 to {MAX_PAGE_SIZE}")))?
-                }
-                "cursor" => {
-                    q.cursor =
-                        Some(Cursor::decode(value).ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?)
-                }
-                "count" => q.exact_count = choice(key, value, &[("exact", true), ("capped", false)])?,
-                "refresh" => q.auto_refresh = choice(key, value, &[("on", true), ("off", false)])?,
-                "event" => {
-                    q.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
-                }
-                _ => {}
+            if !q.set_filter(key, value)? {
+                q.set_view_parameter(key, value)?;
             }
         }
         if let (Some(from), Some(to)) = (&q.from, &q.to)
@@ -299,6 +235,112 @@ impl AuditQuery {
             return Err(FieldError::filter("from", "must not be after `to`"));
         }
         Ok(q)
+    }
+
+    /// Sets the filter `key` to `value` (neither empty nor too long). False when `key` is not a filter.
+    fn set_filter(&mut self, key: &str, value: &str) -> Result<bool, FieldError> {
+        let text = || Some(value.to_string());
+        match key {
+            "view" => {
+                self.view = LogView::parse(value)
+                    .ok_or_else(|| FieldError::filter(key, "must be `all`, `signins` or `activity`"))?
+            }
+            "q" => self.q = text(),
+            "action" if self.actions.len() >= MAX_REPEATED => {
+                return Err(FieldError::filter(
+                    key,
+                    format!("may repeat at most {MAX_REPEATED} times"),
+                ));
+            }
+            // `<category>.*`: every action of the category (the tab's `All <category> actions`).
+            "action" if value.ends_with(".*") => {
+                let category = &value[..value.len() - 2];
+                if category.is_empty() || category.contains(['.', '*']) {
+                    return Err(FieldError::filter(key, "a whole category is written `<category>.*`"));
+                }
+                self.category = Some(category.to_string());
+            }
+            "action" => self.actions.push(value.to_string()),
+            "category" => self.category = text(),
+            "verb" => {
+                let ok = value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                if !ok {
+                    return Err(FieldError::filter(
+                        key,
+                        "must be the last part of an action: lowercase letters, digits and _ (`delete`)",
+                    ));
+                }
+                self.verb = text();
+            }
+            "actor" => self.actor = text(),
+            "actor_type" => {
+                self.actor_type = Some(
+                    ActorType::parse(value)
+                        .ok_or_else(|| FieldError::filter(key, "must be `user`, `api_token` or `system`"))?,
+                )
+            }
+            "target_type" => self.target_type = text(),
+            "target_id" => self.target_id = text(),
+            "outcome" => {
+                self.outcome = Some(
+                    Outcome::parse(value).ok_or_else(|| FieldError::filter(key, "must be `success` or `failure`"))?,
+                )
+            }
+            "source" => self.source = text(),
+            // `custom`: the range is `from` and `to` (the tab's Time range select sends it).
+            "range" if value == "custom" => self.range = None,
+            "range" => {
+                self.range = Some(
+                    TimeRange::parse(value)
+                        .ok_or_else(|| FieldError::filter(key, "must be `1h`, `24h`, `7d`, `30d` or `custom`"))?,
+                )
+            }
+            "from" => self.from = Some(parse_bound(key, value, false)?),
+            "to" => self.to = Some(parse_bound(key, value, true)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Sets the view's parameter `key` (sort, paging, the open detail, ...) to `value`; ignores other keys.
+    fn set_view_parameter(&mut self, key: &str, value: &str) -> Result<(), FieldError> {
+        match key {
+            "sort" => {
+                self.sort = choice(
+                    key,
+                    value,
+                    &[("timestamp", SortKey::Timestamp), ("action", SortKey::Action)],
+                )?
+            }
+            "order" => self.order = choice(key, value, &[("desc", SortOrder::Desc), ("asc", SortOrder::Asc)])?,
+            "page" => {
+                self.page = value
+                    .parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| FieldError::filter(key, "must be a whole number from 1"))?
+            }
+            "page_size" => {
+                self.page_size = value
+                    .parse()
+                    .ok()
+                    .filter(|s| (1..=MAX_PAGE_SIZE).contains(s))
+                    .ok_or_else(|| FieldError::filter(key, format!("must be from 1 to {MAX_PAGE_SIZE}")))?
+            }
+            "cursor" => {
+                self.cursor =
+                    Some(Cursor::decode(value).ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?)
+            }
+            "count" => self.exact_count = choice(key, value, &[("exact", true), ("capped", false)])?,
+            "refresh" => self.auto_refresh = choice(key, value, &[("on", true), ("off", false)])?,
+            "event" => {
+                self.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Parses a query string (`a=1&b=2`, without the `?`), of at most `MAX_QUERY_BYTES`.
@@ -321,6 +363,7 @@ impl AuditQuery {
                 out.push((k, v.to_string()));
             }
         };
+        push("view", (self.view != LogView::All).then_some(self.view.as_str()));
         push("q", self.q.as_deref());
         for a in &self.actions {
             push("action", Some(a));
@@ -333,6 +376,7 @@ impl AuditQuery {
         push("target_id", self.target_id.as_deref());
         push("outcome", self.outcome.map(Outcome::as_str));
         push("source", self.source.as_deref());
+        push("range", self.range.map(TimeRange::as_str));
         push("from", self.from.as_ref().map(|b| b.raw.as_str()));
         push("to", self.to.as_ref().map(|b| b.raw.as_str()));
         push("sort", (self.sort != SortKey::default()).then_some(self.sort.as_str()));
@@ -382,6 +426,7 @@ impl AuditQuery {
     /// The query's filters (`Filters`).
     pub fn filters(&self) -> Filters<'_> {
         let AuditQuery {
+            view,
             q,
             actions,
             category,
@@ -392,6 +437,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            range,
             from,
             to,
             sort: _,
@@ -404,6 +450,7 @@ impl AuditQuery {
             auto_refresh: _,
         } = self;
         Filters {
+            view,
             q,
             actions,
             category,
@@ -414,6 +461,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            range,
             from,
             to,
         }
@@ -423,6 +471,7 @@ impl AuditQuery {
     /// known of them (totals, histograms) is kept, whatever the view.
     pub fn filters_key(&self) -> String {
         let Filters {
+            view,
             q,
             actions,
             category,
@@ -433,10 +482,12 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            range,
             from,
             to,
         } = self.filters();
         AuditQuery {
+            view: *view,
             q: q.clone(),
             actions: actions.clone(),
             category: category.clone(),
@@ -447,6 +498,7 @@ impl AuditQuery {
             target_id: target_id.clone(),
             outcome: *outcome,
             source: source.clone(),
+            range: *range,
             from: from.clone(),
             to: to.clone(),
             ..AuditQuery::default()
@@ -457,6 +509,7 @@ impl AuditQuery {
     /// True when a filter other than the free text `q` narrows the result.
     pub fn has_filters_besides_text(&self) -> bool {
         let Filters {
+            view,
             q: _,
             actions,
             category,
@@ -467,10 +520,12 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            range,
             from,
             to,
         } = self.filters();
-        !(actions.is_empty()
+        !(*view == LogView::All
+            && actions.is_empty()
             && category.is_none()
             && verb.is_none()
             && actor.is_none()
@@ -479,6 +534,7 @@ impl AuditQuery {
             && target_id.is_none()
             && outcome.is_none()
             && source.is_none()
+            && range.is_none()
             && from.is_none()
             && to.is_none())
     }
@@ -529,21 +585,24 @@ fn choice<T: Copy>(key: &str, value: &str, words: &[(&str, T)]) -> Result<T, Fie
         })
 }
 
-/// `from`/`to`: an RFC 3339 instant, or a whole UTC day (`from` its first millisecond, `to` its last).
-fn parse_bound(field: &str, value: &str, end_of_day: bool) -> Result<TimeBound, FieldError> {
+/// `from`/`to`: an RFC 3339 instant; a UTC date and time of day to the minute or second
+/// (`2026-11-01T08:30`, as a `datetime-local` input sends it); or a whole UTC day. A `to` covers its whole last
+/// unit (day, minute, second): `to=2026-11-01T08:30` ends at 08:30:59.999.
+fn parse_bound(field: &str, value: &str, end: bool) -> Result<TimeBound, FieldError> {
+    let utc = |t: chrono::NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).timestamp_millis();
+    let last_of = |unit_millis: i64| if end { unit_millis - 1 } else { 0 };
     let millis = if let Some(t) = time::parse_rfc3339(value) {
         time::to_millis(t)
+    } else if let Ok(t) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S") {
+        utc(t) + last_of(1_000)
+    } else if let Ok(t) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M") {
+        utc(t) + last_of(60_000)
     } else if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let t = if end_of_day {
-            day.and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap_or_default())
-        } else {
-            day.and_time(NaiveTime::MIN)
-        };
-        DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).timestamp_millis()
+        utc(day.and_time(NaiveTime::MIN)) + last_of(86_400_000)
     } else {
         return Err(FieldError::filter(
             field,
-            "must be a date (YYYY-MM-DD) or an RFC 3339 date-time",
+            "must be a date (YYYY-MM-DD), a UTC date and time (YYYY-MM-DDTHH:MM) or an RFC 3339 date-time",
         ));
     };
     Ok(TimeBound {
@@ -567,6 +626,28 @@ mod tests {
         assert_eq!(q.to_query_string(), "category=mailbox");
         assert_eq!(parse("action=.*").unwrap_err().field, "action");
         assert_eq!(parse("action=a.b.*").unwrap_err().field, "action");
+    }
+
+    #[test]
+    fn a_view_and_a_time_range_are_filters_kept_in_the_url() {
+        let q = parse("view=signins&range=24h").unwrap();
+        assert_eq!((q.view, q.range), (LogView::SignIns, Some(TimeRange::LastDay)));
+        assert!(q.has_filters_besides_text());
+        assert_eq!(q.to_query_string(), "view=signins&range=24h");
+        assert_ne!(q.filters_key(), AuditQuery::default().filters_key());
+        assert_eq!(parse("view=all&range=custom").unwrap(), AuditQuery::default());
+        assert_eq!(parse("view=logins").unwrap_err().field, "view");
+        assert_eq!(parse("range=2d").unwrap_err().field, "range");
+    }
+
+    #[test]
+    fn a_time_of_day_is_utc_and_a_to_covers_its_last_minute_or_second() {
+        let q = parse("from=2026-11-01T08:30&to=2026-11-01T09:15").unwrap();
+        assert_eq!(time::format_millis(q.from.unwrap().millis), "2026-11-01T08:30:00.000Z");
+        assert_eq!(time::format_millis(q.to.unwrap().millis), "2026-11-01T09:15:59.999Z");
+        let q = parse("to=2026-11-01T09:15:07").unwrap();
+        assert_eq!(time::format_millis(q.to.unwrap().millis), "2026-11-01T09:15:07.999Z");
+        assert_eq!(parse("from=2026-11-01T25:00").unwrap_err().field, "from");
     }
 
     #[test]
@@ -713,6 +794,11 @@ mod tests {
                     "2026-13-40",
                     "mailbox.create",
                     "01JB8Q4K7N2X5S3V9T0R1C6M2D",
+                    "signins",
+                    "activity",
+                    "24h",
+                    "custom",
+                    "2026-01-02T03:04",
                 ])
                 .prop_map(String::from),
                 "\\PC{0,12}",

@@ -20,7 +20,7 @@ use super::{
     schema::DAY_MS,
     sql::{SqlSink, json_rows},
 };
-use crate::model::{AuditQuery, SortOrder, query::Filters};
+use crate::model::{AuditQuery, LogView, SortOrder, query::Filters};
 
 /// Matching events on one day (of one action when the histogram is by action; otherwise `action` is empty).
 #[derive(Clone, Debug)]
@@ -67,7 +67,9 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         q: _,
         actions,
         category,
-        // A verb reaches the store's plans as its actions (`AuditStore::verb_as_actions`).
+        // A verb, a view and a range reach the store's plans as actions, a category and `from`
+        // (`AuditStore::plain`).
+        view,
         verb,
         actor: _,
         actor_type,
@@ -75,10 +77,14 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         target_id: _,
         outcome,
         source,
+        range,
         from: _,
         to: _,
     } = q.filters();
-    debug_assert!(verb.is_none(), "a verb is served as its actions");
+    debug_assert!(
+        verb.is_none() && *view == LogView::All && range.is_none(),
+        "a verb, a view and a range are served as actions, a category and `from`"
+    );
     let actor = resolved.actor_keys().map(|(whos, _)| ("actor", whos.to_vec()));
     let actions = (!actions.is_empty()).then(|| ("action", actions.clone()));
     let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));

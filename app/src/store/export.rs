@@ -106,7 +106,7 @@ impl AuditStore {
             .await
             .map_err(|_| StoreError::ShuttingDown)?;
         let _gate = self.purge_gate.read().await;
-        let query = self.verb_as_actions(q).await?.filters_only();
+        let query = self.plain(q).await?.filters_only();
         let resolved = self.resolve(&query).await?;
         let source = self.source_for_walk(&query, &resolved).await?;
         Ok(ExportPlan {

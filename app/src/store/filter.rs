@@ -8,7 +8,7 @@ use super::{
     sql::SqlSink,
 };
 use crate::model::{
-    ActorType, AuditQuery, SortKey, SortOrder,
+    ActorType, AuditQuery, LogView, SortKey, SortOrder,
     query::{Cursor, Filters},
 };
 
@@ -211,7 +211,9 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
         q: _,
         actions,
         category,
-        // A verb reaches the store's plans as its actions (`AuditStore::verb_as_actions`).
+        // A verb, a view and a range reach the store's plans as actions, a category and `from`
+        // (`AuditStore::plain`).
+        view,
         verb,
         actor: _,
         actor_type,
@@ -219,10 +221,14 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
         target_id,
         outcome,
         source,
+        range,
         from,
         to,
     } = q.filters();
-    debug_assert!(verb.is_none(), "a verb is served as its actions");
+    debug_assert!(
+        verb.is_none() && *view == LogView::All && range.is_none(),
+        "a verb, a view and a range are served as actions, a category and `from`"
+    );
     b.sql(" WHERE 1 = 1");
     if !actions.is_empty() {
         b.sql(" AND action IN ").texts(actions);

@@ -32,11 +32,11 @@ mod prepared;
 mod purge;
 mod retention;
 mod schema;
+mod scope;
 mod sign_in;
 mod sql;
 mod tokens;
 mod tuning;
-mod verbs;
 mod writer;
 
 pub use error::StoreError;

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
-use crate::model::{Actor, ActorType, Event, EventRow, Outcome, RecordedBy, Target, ip, time};
+use crate::model::{Actor, ActorType, Event, EventRow, Outcome, RecordedBy, Target, browser, ip, time};
 
 /// Where a stored column of an event is read.
 #[derive(Clone, Copy, PartialEq)]
@@ -41,7 +41,7 @@ const COLUMNS: [(&str, Read); 18] = [
     ("target_name", Read::Both),
     ("source", Read::Both),
     ("ip", Read::Both),
-    ("user_agent", Read::Whole),
+    ("user_agent", Read::Both),
     ("details", Read::Whole),
     ("summary", Read::Page),
 ];
@@ -198,6 +198,7 @@ pub(super) struct PageRow {
     target_name: Option<String>,
     source: String,
     ip: Option<String>,
+    user_agent: Option<String>,
     summary: String,
 }
 
@@ -221,6 +222,7 @@ impl PageRow {
             target_name,
             source,
             ip,
+            user_agent,
             summary,
         } = self;
         let row = EventRow {
@@ -237,6 +239,7 @@ impl PageRow {
             target_name,
             source,
             ip: ip.map(|s| ip::mask(&s)),
+            browser: user_agent.as_deref().and_then(browser::readable),
             summary,
         };
         (ts, row)

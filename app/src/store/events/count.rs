@@ -29,7 +29,7 @@ impl AuditStore {
     /// free-text search is counted afresh.
     pub async fn count(&self, q: &AuditQuery) -> Result<u64, StoreError> {
         let _gate = self.purge_gate.read().await;
-        let q = &*self.verb_as_actions(q).await?;
+        let q = &*self.plain(q).await?;
         if q.is_unfiltered() {
             return self.count_with(q, &Resolved::default()).await;
         }
@@ -39,7 +39,7 @@ impl AuditStore {
     /// How many events match, counting no further than `cap + 1`.
     pub async fn count_capped(&self, q: &AuditQuery, cap: u64) -> Result<u64, StoreError> {
         let _gate = self.purge_gate.read().await;
-        let q = &*self.verb_as_actions(q).await?;
+        let q = &*self.plain(q).await?;
         self.count_capped_with(q, &self.resolve(q).await?, cap).await
     }
 

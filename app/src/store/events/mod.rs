@@ -114,7 +114,7 @@ impl AuditStore {
     /// One page of rows. With a cursor, the page continues after it (keyset); otherwise `page` counts from 1.
     pub async fn list(&self, q: &AuditQuery) -> Result<EventPage, StoreError> {
         let _gate = self.purge_gate.read().await;
-        let q = &*self.verb_as_actions(q).await?;
+        let q = &*self.plain(q).await?;
         let started = Instant::now();
         let (resolved, stats) = self.gather(q).await?;
         let plan = choose(q, &resolved, &stats, &self.tuning);

@@ -218,7 +218,7 @@ impl AuditStore {
     /// The plan that reads `q`'s page (what `list` would do, without doing it).
     pub async fn explain(&self, q: &AuditQuery) -> Result<PagePlan, StoreError> {
         let _gate = self.purge_gate.read().await;
-        let q = &*self.verb_as_actions(q).await?;
+        let q = &*self.plain(q).await?;
         let (resolved, stats) = self.gather(q).await?;
         Ok(choose(q, &resolved, &stats, &self.tuning))
     }

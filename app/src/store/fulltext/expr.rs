@@ -2,7 +2,7 @@
 //! index holds (migration 13).
 
 use crate::{
-    model::{AuditQuery, query::Filters},
+    model::{AuditQuery, LogView, query::Filters},
     store::{
         error::StoreError,
         schema::{TAGS, absent_tag, tag, tag_token},
@@ -58,7 +58,9 @@ pub(super) async fn match_expression(
         q: _,
         actions,
         category,
-        // A verb reaches the store's plans as its actions (`AuditStore::verb_as_actions`).
+        // A verb, a view and a range reach the store's plans as actions, a category and `from`
+        // (`AuditStore::plain`).
+        view,
         verb,
         actor: _,
         actor_type,
@@ -66,10 +68,14 @@ pub(super) async fn match_expression(
         target_id,
         outcome,
         source,
+        range,
         from,
         to,
     } = q.filters();
-    debug_assert!(verb.is_none(), "a verb is served as its actions");
+    debug_assert!(
+        verb.is_none() && *view == LogView::All && range.is_none(),
+        "a verb, a view and a range are served as actions, a category and `from`"
+    );
     let mut parts = vec![body_phrase(text)];
     // The index holds no tag of a target id, nor times.
     let mut exact_but_time = target_id.is_none();

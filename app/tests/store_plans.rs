@@ -143,4 +143,15 @@ async fn a_common_term_is_read_by_blocks_when_deep_and_by_action_when_sorted_so(
         plan(&store, "q=nightly&page=2").await,
         PagePlan::Offset { source: Source::Table }
     );
+    // Next to filters that match much of the log (a view's actions), the time index, which SQLite would
+    // leave for the action index and a sort of every match.
+    let many_actions = "q=nightly&action=backup.create&action=mailbox.create";
+    assert_eq!(
+        plan(&store, many_actions).await,
+        PagePlan::Keyset { source: Source::ByTime }
+    );
+    assert_eq!(
+        plan(&store, "q=nightly&view=activity&page=3").await,
+        PagePlan::Offset { source: Source::ByTime }
+    );
 }

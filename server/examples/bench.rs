@@ -427,6 +427,18 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
             "actor and outcome, page 2,000, sorted by action",
             "actor=zoe@acme.com&outcome=success&page=2000&sort=action",
         ),
+        ("Sign-ins view", "view=signins"),
+        ("Sign-ins view, failures", "view=signins&outcome=failure"),
+        ("Activity view", "view=activity"),
+        ("Activity view, page 2,000", "view=activity&page=2000"),
+        ("Activity view, sorted by action", "view=activity&sort=action"),
+        ("verb", "verb=delete"),
+        (
+            "verb and source, sorted by action",
+            "verb=update&source=newsletter&sort=action",
+        ),
+        ("last 30 days", "range=30d"),
+        ("six hours of one day", &hours_of_a_day()),
         ("q, common term", "q=acme"),
         ("q, no match", "q=zzzznotthere"),
         ("q, mid-frequency term", "q=nightly-12"),
@@ -440,6 +452,7 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
             "q=newsletter&category=backup&sort=action",
         ),
         ("q, common term, page 2,000", "q=acme&page=2000"),
+        ("q in the Activity view", "q=zoe&view=activity"),
         (
             "q and outcome, page 2,000, sorted by action",
             "q=zoe&outcome=failure&sort=action&page=2000",
@@ -625,6 +638,12 @@ fn date_range() -> String {
     let to = chrono::Utc::now().date_naive() - chrono::Duration::days(60);
     let from = to - chrono::Duration::days(30);
     format!("from={from}&to={to}")
+}
+
+/// 08:00 to 14:00 UTC of a day 45 days ago (a range with a time of day).
+fn hours_of_a_day() -> String {
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(45);
+    format!("from={day}T08:00&to={day}T14:00")
 }
 
 async fn bench_import(n: usize) -> Result<()> {

@@ -46,6 +46,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("list_tokens", Access::Admin),
     ("create_token", Access::Admin),
     ("revoke_token", Access::Admin),
+    ("list_ip_blocks", Access::Admin),
+    ("unblock_ip", Access::Admin),
 ];
 
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";

@@ -100,6 +100,8 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
     ("GET", "/api/fn/list_tokens", "/api/fn/list_tokens", Needs::Admin),
     ("POST", "/api/fn/create_token", "/api/fn/create_token", Needs::Admin),
     ("POST", "/api/fn/revoke_token", "/api/fn/revoke_token", Needs::Admin),
+    ("GET", "/api/fn/list_ip_blocks", "/api/fn/list_ip_blocks", Needs::Admin),
+    ("POST", "/api/fn/unblock_ip", "/api/fn/unblock_ip", Needs::Admin),
 ];
 
 /// The password every user of these tests has.
@@ -314,6 +316,47 @@ async fn sign_in_sets_a_strict_http_only_session_and_is_recorded() {
             .unwrap(),
         1
     );
+}
+
+#[tokio::test]
+async fn an_admin_sees_the_blocked_addresses_and_unblocks_one_recorded() {
+    let app = TestApp::start().await;
+    user(&app, "ann@example.com", Role::Viewer).await;
+    let attempt = |password: &'static str| {
+        app.client
+            .post(app.url("/login"))
+            .form(&[("email", "ann@example.com"), ("password", password)])
+            .send()
+    };
+    for _ in 0..5 {
+        attempt("wrong-password").await.unwrap();
+    }
+    assert_eq!(attempt(PASSWORD).await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let admin = app.session(Role::Admin).await;
+    let (status, body) = call(&app, &admin, "GET", "/api/fn/list_ip_blocks", "").await;
+    assert_eq!(status, 200, "{body}");
+    let blocks: Vec<app::model::ip::IpBlock> = serde_json::from_str(&body).unwrap();
+    assert_eq!(blocks.len(), 1, "{body}");
+    assert_eq!((blocks[0].address.as_str(), blocks[0].failures), ("127.0.0.1", 5));
+
+    let (status, body) = call(&app, &admin, "POST", "/api/fn/unblock_ip", "address=127.0.0.1").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = call(&app, &admin, "GET", "/api/fn/list_ip_blocks", "").await;
+    assert_eq!(body, "[]");
+    let signed_in = attempt(PASSWORD).await.unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert!(!signed_in.headers()["location"].to_str().unwrap().starts_with("/login"));
+
+    let q = |s: &str| app::model::AuditQuery::from_query_string(s).unwrap();
+    let page = app.store.list(&q("action=auth.ip_unblocked")).await.unwrap();
+    assert_eq!(page.total, 1);
+    let event = app.store.get(&page.entries[0].id).await.unwrap();
+    assert_eq!(event.target.and_then(|t| t.name).as_deref(), Some("127.0.0.1"));
+    assert_eq!(event.details["failures"], json!(5));
+    assert_eq!(event.actor.kind, app::model::ActorType::User);
+    let (status, _) = call(&app, &admin, "POST", "/api/fn/unblock_ip", "address=127.0.0.1").await;
+    assert_eq!(status, 404, "no longer blocked");
 }
 
 #[tokio::test]
@@ -578,6 +621,13 @@ async fn server_functions_answer_bad_input_with_a_4xx_that_names_the_field() {
             "not found",
         ),
         ("GET", "/api/fn/get_event", format!("id={unknown}"), 404, "not found"),
+        (
+            "POST",
+            "/api/fn/unblock_ip",
+            "address=192.0.2.1".into(),
+            404,
+            "not found",
+        ),
         ("POST", "/api/fn/update_user", format!("id={}", other.id), 400, "name"),
         ("GET", "/api/fn/list_events", "query=page%3Dabc".into(), 400, "page"),
     ];

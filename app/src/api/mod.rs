@@ -13,8 +13,9 @@ pub use get_event::{GetEvent, get_event};
 pub use get_facets::{GetFacets, get_facets};
 pub use list_events::{ListEvents, list_events};
 pub use settings::{
-    CreateToken, GetRetention, ListSettings, ListTokens, RevokeToken, SetRetention, UpdateSetting, create_token,
-    get_retention, list_settings, list_tokens, revoke_token, set_retention, update_setting,
+    CreateToken, GetRetention, ListIpBlocks, ListSettings, ListTokens, RevokeToken, SetRetention, UnblockIp,
+    UpdateSetting, create_token, get_retention, list_ip_blocks, list_settings, list_tokens, revoke_token,
+    set_retention, unblock_ip, update_setting,
 };
 pub use users::{CreateUser, DeleteUser, ListUsers, UpdateUser, create_user, delete_user, list_users, update_user};
 pub use verify_log::{StartVerify, VerificationStatus, start_verify, verification_status};

@@ -1,5 +1,6 @@
-//! The demo panel's Settings tab: panel settings (any signed-in user) and API tokens (admins). Every change
-//! is recorded: `settings.update` with a diff, `api_token.create` / `api_token.revoke`.
+//! The demo panel's Settings tab: panel settings (any signed-in user), API tokens and blocked addresses
+//! (admins). Every change is recorded: `settings.update` with a diff, `api_token.create` / `api_token.revoke`,
+//! `auth.ip_unblocked`.
 
 use leptos::prelude::*;
 
@@ -7,7 +8,7 @@ use crate::model::AppError;
 
 #[cfg(feature = "ssr")]
 use crate::model::recorded::{setting_changed, token_event};
-use crate::model::token::ApiToken;
+use crate::model::{ip::IpBlock, token::ApiToken};
 
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
 pub async fn list_settings() -> Result<Vec<(String, String)>, AppError> {
@@ -107,6 +108,34 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
     };
     store
         .revoke_token_recorded(&id, record)
+        .await
+        .map_err(super::guard::opaque)?;
+    Ok(())
+}
+
+/// The addresses blocked from signing in after failed attempts, now. Admins only.
+#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_ip_blocks")]
+pub async fn list_ip_blocks() -> Result<Vec<IpBlock>, AppError> {
+    let (store, _) = super::guard::admin()?;
+    let now = crate::model::time::to_millis(chrono::Utc::now());
+    store.ip_blocks(now).await.map_err(super::guard::opaque)
+}
+
+/// Lifts the block of a blocked address (as `list_ip_blocks` names it), recorded as `auth.ip_unblocked`.
+/// Admins only; an address that is not blocked is a 404.
+#[server(prefix = "/api/fn", endpoint = "unblock_ip")]
+pub async fn unblock_ip(address: String) -> Result<(), AppError> {
+    let (store, by) = super::guard::admin()?;
+    let meta = super::guard::request_meta();
+    let now = crate::model::time::to_millis(chrono::Utc::now());
+    let record = move |block: &IpBlock| {
+        Some(super::guard::panel_event(
+            crate::model::recorded::ip_unblocked(by.actor(), block),
+            &meta,
+        ))
+    };
+    store
+        .unblock_ip_recorded(address.trim(), now, record)
         .await
         .map_err(super::guard::opaque)?;
     Ok(())

@@ -43,6 +43,16 @@ pub fn mask(s: &str) -> String {
     }
 }
 
+/// An address group blocked from signing in (`ip::block_key`: an IPv4 address or an IPv6 /64).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IpBlock {
+    pub address: String,
+    /// The failed sign-ins that led to the block.
+    pub failures: u32,
+    /// Unix ms.
+    pub until: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Actor, ActorType, NewEvent, Outcome, Target, User, token::ApiToken, user::is_email_address};
+use super::{
+    Actor, ActorType, NewEvent, Outcome, Target, User, ip::IpBlock, time, token::ApiToken, user::is_email_address,
+};
 
 /// The source of the events the product records about its own sign-ins, exports and command line.
 pub const OWN_SOURCE: &str = "auditlog";
@@ -84,6 +86,19 @@ pub fn ip_blocked(ip: &str, failures: u32, window_minutes: i64, blocked_minutes:
         Some(target),
         details,
     )
+}
+
+/// `auth.ip_unblocked`: `by` lifted the block of the address group `block.address` before it ended.
+pub fn ip_unblocked(by: Actor, block: &IpBlock) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("failures".into(), json!(block.failures));
+    details.insert("blocked_until".into(), json!(time::format_millis(block.until)));
+    let target = Target {
+        kind: "ip".into(),
+        id: None,
+        name: Some(block.address.clone()),
+    };
+    own("auth.ip_unblocked", Outcome::Success, by, Some(target), details)
 }
 
 /// `auth.logout`.

@@ -1,13 +1,15 @@
 //! The Settings tab: panel settings (each change recorded as `settings.update` with a diff) and, for
-//! admins, API tokens (created and shown once, listed, revoked).
+//! admins, retention, API tokens (created and shown once, listed, revoked) and the addresses blocked after
+//! failed sign-ins (each can be unblocked, recorded as `auth.ip_unblocked`).
 
 use leptos::{form::ActionForm, prelude::*};
 
 use crate::{
     api::{
-        CreateToken, RevokeToken, SetRetention, UpdateSetting, current_user, get_retention, list_settings, list_tokens,
+        CreateToken, RevokeToken, SetRetention, UnblockIp, UpdateSetting, current_user, get_retention, list_ip_blocks,
+        list_settings, list_tokens,
     },
-    model::{time, token::ApiToken},
+    model::{ip::IpBlock, time, token::ApiToken},
 };
 
 #[component]
@@ -52,7 +54,7 @@ pub fn Settings() -> impl IntoView {
                 let admin = me.await.is_some_and(|u| u.is_admin());
                 view! {
                     <table class="simple" aria-label="Settings"><tbody>{rows}</tbody></table>
-                    {admin.then(|| view! { <Retention/> <Tokens/> })}
+                    {admin.then(|| view! { <Retention/> <Tokens/> <BlockedAddresses/> })}
                 }
             })}
         </Suspense>
@@ -177,6 +179,60 @@ fn TokenRow(token: ApiToken, revoke: ServerAction<RevokeToken>) -> impl IntoView
                         <button type="submit" class="secondary">{format!("Revoke {name}")}</button>
                     </ActionForm>
                 })}
+            </td>
+        </tr>
+    }
+}
+
+/// The addresses blocked from signing in after failed attempts, each with `Unblock` (admins).
+#[component]
+fn BlockedAddresses() -> impl IntoView {
+    let unblock = ServerAction::<UnblockIp>::new();
+    let blocks = Resource::new(
+        move || unblock.version().get(),
+        |_| async move { list_ip_blocks().await.unwrap_or_default() },
+    );
+    let outcome = move || {
+        unblock.value().get().map(|r| match r {
+            Ok(()) => view! { <p role="status">"Address unblocked."</p> }.into_any(),
+            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <h2>"Blocked addresses"</h2>
+        {outcome}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let blocks = blocks.await;
+                if blocks.is_empty() {
+                    return view! { <p>"No address is blocked."</p> }.into_any();
+                }
+                let rows = blocks.into_iter().map(|b| view! { <BlockRow block=b unblock/> }).collect_view();
+                view! {
+                    <table class="simple" aria-label="Blocked addresses">
+                        <thead><tr><th>"Address"</th><th>"Failures"</th><th>"Blocked until"</th><th></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn BlockRow(block: IpBlock, unblock: ServerAction<UnblockIp>) -> impl IntoView {
+    let label = format!("Unblock {}", block.address);
+    view! {
+        <tr>
+            <td><code>{block.address.clone()}</code></td>
+            <td>{block.failures}</td>
+            <td>{format!("{} UTC", time::display_millis(block.until))}</td>
+            <td>
+                <ActionForm action=unblock attr:class="inline">
+                    <input type="hidden" name="address" value=block.address.clone()/>
+                    <button type="submit" class="secondary" aria-label=label>"Unblock"</button>
+                </ActionForm>
             </td>
         </tr>
     }

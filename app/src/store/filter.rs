@@ -41,6 +41,9 @@ pub enum Source {
     NotIndexed,
     /// `events INDEXED BY events_by_action`: the order of a sort by action, without sorting the rows.
     ByAction,
+    /// `events INDEXED BY events_by_time`: the order of a sort by time, for a search that tests every row it
+    /// reads anyway (LIKE) next to filters that match much of the log.
+    ByTime,
 }
 
 impl Source {
@@ -49,6 +52,7 @@ impl Source {
             Source::Table => "events",
             Source::NotIndexed => "events NOT INDEXED",
             Source::ByAction => "events INDEXED BY events_by_action",
+            Source::ByTime => "events INDEXED BY events_by_time",
         }
     }
 }

@@ -1,10 +1,14 @@
 //! Sign-in blocks: failed sign-ins counted per address group (`ip::block_key`) and per account, before the
 //! password is checked, and the blocks they lead to.
 
+use rusqlite::OptionalExtension;
 use sqlx::SqliteConnection;
 
 use super::{error::StoreError, handle::AuditStore};
-use crate::model::ip::block_key;
+use crate::model::{
+    NewEvent,
+    ip::{IpBlock, block_key},
+};
 
 /// Brute-force protection: `max_failures` failed sign-ins from one IP within `window_ms` block sign-in from
 /// that IP for `block_ms`.
@@ -140,10 +144,12 @@ impl AuditStore {
         let blocked = if n >= i64::from(policy.max_failures) && already.is_none() {
             let until = now + policy.block_ms;
             sqlx::query(
-                "INSERT INTO ip_blocks (ip, until) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET until = excluded.until",
+                "INSERT INTO ip_blocks (ip, until, failures) VALUES (?, ?, ?) \
+                 ON CONFLICT (ip) DO UPDATE SET until = excluded.until, failures = excluded.failures",
             )
             .bind(&group)
             .bind(until)
+            .bind(n)
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM login_failures WHERE ip = ?")
@@ -156,6 +162,55 @@ impl AuditStore {
         };
         tx.commit().await?;
         Ok(blocked)
+    }
+
+    /// The address groups blocked at `now`, the longest-blocked first.
+    pub async fn ip_blocks(&self, now: i64) -> Result<Vec<IpBlock>, StoreError> {
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT ip, failures, until FROM ip_blocks WHERE until > ? ORDER BY until DESC, ip")
+                .bind(now)
+                .fetch_all(&self.panel_read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(address, failures, until)| IpBlock {
+                address,
+                failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                until,
+            })
+            .collect())
+    }
+
+    /// Lifts the block of the address group `address` (as `ip_blocks` lists it) and forgets its counted
+    /// failures, storing the event `record` makes of the block in the same transaction. `NotFound` when the
+    /// group is not blocked at `now`.
+    pub async fn unblock_ip_recorded(
+        &self,
+        address: &str,
+        now: i64,
+        record: impl FnOnce(&IpBlock) -> Option<NewEvent> + Send + 'static,
+    ) -> Result<IpBlock, StoreError> {
+        let address = address.to_string();
+        self.change(move |tx| {
+            let block = tx
+                .query_row(
+                    "SELECT failures, until FROM ip_blocks WHERE ip = ?1 AND until > ?2",
+                    rusqlite::params![address, now],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()?
+                .map(|(failures, until)| IpBlock {
+                    address: address.clone(),
+                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                    until,
+                })
+                .ok_or(StoreError::NotFound)?;
+            tx.execute("DELETE FROM ip_blocks WHERE ip = ?1", [&address])?;
+            tx.execute("DELETE FROM login_failures WHERE ip = ?1", [&address])?;
+            let event = record(&block);
+            Ok((block, event))
+        })
+        .await
     }
 
     /// Counts a failed sign-in from `ip` (for an unnamed account); returns `Some(until)` when it blocks the

@@ -62,6 +62,8 @@ pub(super) struct Stats {
     pub structured: Option<u64>,
     /// How many rows the query matches (seen before, or counted): for the index a sort by action walks.
     pub matching: Option<u64>,
+    /// How many events the log holds, when `structured` is compared with it (`by_time`).
+    pub all: Option<u64>,
 }
 
 /// How many rows lie from `q`'s page to the end of `total`, when the page is within
@@ -172,7 +174,10 @@ fn text_plan(q: &AuditQuery, r: &Resolved, t: &Tuning) -> Option<PagePlan> {
 
 /// The plans that read the filters' rows through the table's indexes: keyset, offset or anchored.
 fn structured_plan(q: &AuditQuery, r: &Resolved, s: &Stats, t: &Tuning) -> PagePlan {
-    let source = source_in_order(q, r, s.matching, t);
+    let source = match by_time(q, r, s, t) {
+        true => Source::ByTime,
+        false => source_in_order(q, r, s.matching, t),
+    };
     if q.cursor.is_some() || (q.page == 1 && q.sort == SortKey::Timestamp) {
         return PagePlan::Keyset { source };
     }
@@ -183,6 +188,24 @@ fn structured_plan(q: &AuditQuery, r: &Resolved, s: &Stats, t: &Tuning) -> PageP
         };
     }
     PagePlan::Offset { source }
+}
+
+/// True when a search read with LIKE, sorted by time, walks the time index (see `Tuning::time_walk_share`): its
+/// other filters match at least that share of the log.
+fn by_time(q: &AuditQuery, r: &Resolved, s: &Stats, t: &Tuning) -> bool {
+    time_walk_candidate(q, r)
+        && s.structured
+            .zip(s.all)
+            .is_some_and(|(n, all)| n.saturating_mul(t.time_walk_share) >= all)
+}
+
+/// True when `by_time` may choose the time index for `q`: a LIKE search sorted by time, next to other filters
+/// (without them SQLite walks the time index itself) but not a target id (it has its own index).
+fn time_walk_candidate(q: &AuditQuery, r: &Resolved) -> bool {
+    q.sort == SortKey::Timestamp
+        && matches!(r.text, TextPlan::Scan { .. })
+        && q.has_filters_besides_text()
+        && q.target_id.is_none()
 }
 
 /// True when a page without a cursor starts from the per-day counts: they hold its filters, and it skips
@@ -231,7 +254,7 @@ impl AuditStore {
             true => indexed_total(self, q, &resolved, i64::MAX).await?,
             false => None,
         };
-        let structured = match walkable(q, &resolved) {
+        let structured = match walkable(q, &resolved) || time_walk_candidate(q, &resolved) {
             true => {
                 let structured = AuditQuery { q: None, ..q.clone() };
                 Some(self.count_with(&structured, &resolved.without_text()).await?)
@@ -243,10 +266,15 @@ impl AuditStore {
             true => Some(self.matching(q, &resolved).await?),
             false => None,
         };
+        let all = match time_walk_candidate(q, &resolved) {
+            true => Some(self.count_with(&AuditQuery::default(), &Resolved::default()).await?),
+            false => None,
+        };
         let stats = Stats {
             exact_total,
             structured,
             matching,
+            all,
         };
         Ok((resolved, stats))
     }

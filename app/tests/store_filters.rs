@@ -272,6 +272,18 @@ async fn facets_group_actions_by_category() {
     assert_eq!(mailbox, 6);
     assert_eq!(f.target_types, vec!["mailbox"]);
     assert_eq!(f.sources, vec!["mail", "proxy"]);
+    // The built-in catalog labels the product's own actions; a host's adds its own.
+    assert_eq!(f.action_label("auth.login"), Some("Signed in"));
+    assert_eq!(f.categories[0].label.as_deref(), Some("Sign-ins"));
+    assert_eq!(f.action_label("mailbox.create"), None);
+    let host = app::model::ActionCatalog::from_json(
+        r#"{"categories": {"mailbox": "Mailboxes"}, "actions": {"mailbox.create": "Mailbox created"}}"#,
+    )
+    .unwrap();
+    let f = store.clone().with_catalog(host).facets().await.unwrap();
+    assert_eq!(f.action_label("mailbox.create"), Some("Mailbox created"));
+    assert_eq!(f.categories[1].label.as_deref(), Some("Mailboxes"));
+    assert_eq!(f.action_label("auth.login"), Some("Signed in"));
 }
 
 #[tokio::test]

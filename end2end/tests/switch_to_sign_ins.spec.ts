@@ -31,6 +31,11 @@ test('the Sign-ins view shows who signed in, from where and with what; Activity 
   await expect(tab.rows.nth(1)).toContainText('Success');
   await expect(tab.rows.nth(1)).toContainText('Chrome 131 on Windows 10');
   await expect(tab.source).toHaveValue(server);
+  // The Action select offers the view's actions only, by their labels, the key in the title.
+  const signedIn = tab.action.locator('option[value="auth.login"]');
+  await expect(signedIn).toHaveText('Signed in');
+  await expect(signedIn).toHaveAttribute('title', 'auth.login');
+  await expect(tab.action.locator('option[value="mailbox.create"]')).toHaveCount(0);
 
   // The filters keep working in the view, and the view stays when they change.
   await tab.outcome.selectOption('failure');

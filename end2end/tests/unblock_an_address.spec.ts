@@ -29,6 +29,7 @@ test('an admin sees an address blocked after failed sign-ins and unblocks it, wh
 
   const tab = new AuditLogPage(page);
   await tab.goto('action=auth.ip_unblocked');
-  await expect(tab.rows.first()).toContainText('auth.ip_unblocked');
+  await expect(tab.rows.first()).toContainText('Address unblocked');
+  await expect(tab.rows.first().getByTitle('auth.ip_unblocked')).toBeVisible();
   await expect(tab.rows.first()).toContainText('127.0.0.1');
 });

@@ -214,7 +214,11 @@ async fn user(db: &crate::config::DatabaseArgs, cmd: UserCommand) -> CliResult {
 }
 
 async fn serve(db: &crate::config::DatabaseArgs, args: ServeArgs) -> CliResult {
-    let state = crate::build_state(db, &args.security).await?;
+    let catalog = args.action_catalog.as_deref().map(read_catalog).transpose()?;
+    let mut state = crate::build_state(db, &args.security).await?;
+    if let Some(catalog) = catalog {
+        state.store = state.store.with_catalog(catalog);
+    }
     let sign_in = ensure_admin(&state.store, &args).await?;
     if args.demo {
         let added = demo::seed_if_empty(&state.store).await?;
@@ -234,6 +238,13 @@ async fn serve(db: &crate::config::DatabaseArgs, args: ServeArgs) -> CliResult {
     // In-flight requests have finished: the WAL is copied into the database and emptied.
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The host's action catalog (`--action-catalog`); an error names the file and the entry that is wrong.
+fn read_catalog(path: &std::path::Path) -> Result<app::model::ActionCatalog, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--action-catalog {}: {e}", path.display()))?;
+    app::model::ActionCatalog::from_json(&text)
+        .map_err(|e| format!("--action-catalog {}: `{}` {}", path.display(), e.field, e.message))
 }
 
 /// Events the command line causes come from the `auditlog` source.

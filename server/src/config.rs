@@ -147,6 +147,10 @@ pub struct ServeArgs {
     pub admin_email: Option<String>,
     #[arg(long, env = "AUDITLOG_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<Secret>,
+    /// Labels for the host's actions and categories, a JSON file:
+    /// `{"categories": {"mailbox": "Mailboxes"}, "actions": {"mailbox.create": "Mailbox created"}}`.
+    #[arg(long, env = "AUDITLOG_ACTION_CATALOG")]
+    pub action_catalog: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub security: SecurityArgs,
 }

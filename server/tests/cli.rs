@@ -5,6 +5,25 @@ mod common;
 use app::{model::AuditQuery, store::AuditStore};
 use common::{auditlog, text};
 
+#[test]
+fn serve_refuses_an_action_catalog_that_is_wrong_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let catalog = dir.path().join("catalog.json");
+    std::fs::write(&catalog, r#"{"actions": {"Mailbox Created": "Mailbox created"}}"#).unwrap();
+    let path = catalog.display().to_string();
+    let served = auditlog(&db, &["serve", "--addr", "127.0.0.1:0", "--action-catalog", &path], &[]);
+    assert!(!served.status.success());
+    let message = text(&served.stderr);
+    assert!(
+        message.contains("actions.Mailbox Created") && message.contains("catalog.json"),
+        "{message}"
+    );
+    let missing = auditlog(&db, &["serve", "--action-catalog", "/no/such/catalog.json"], &[]);
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("/no/such/catalog.json"));
+}
+
 #[tokio::test]
 async fn tokens_are_printed_once_listed_without_secret_revoked_and_recorded() {
     let dir = tempfile::tempdir().unwrap();

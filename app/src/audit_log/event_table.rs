@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 
 use super::{href_for, query_navigator};
-use crate::model::{AuditQuery, EventPage, EventRow, LogView, SortKey, SortOrder, time};
+use crate::model::{AuditQuery, EventPage, EventRow, Facets, LogView, SortKey, SortOrder, time};
 
 #[component]
-pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
+pub fn EventTable(q: AuditQuery, page: EventPage, facets: Facets) -> impl IntoView {
     let navigate = query_navigator();
     let sign_ins = q.view == LogView::SignIns;
     let rows = page
@@ -32,9 +32,10 @@ pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
                 }
             };
             let detail_href = href_for(&detail);
+            let label = facets.action_label(&row.action).unwrap_or(&row.action).to_string();
             match sign_ins {
-                true => view! { <SignInRow row detail_href on_click=open/> }.into_any(),
-                false => view! { <Row row detail_href on_click=open/> }.into_any(),
+                true => view! { <SignInRow row label detail_href on_click=open/> }.into_any(),
+                false => view! { <Row row label detail_href on_click=open/> }.into_any(),
             }
         })
         .collect_view();
@@ -78,6 +79,7 @@ pub fn EventTable(q: AuditQuery, page: EventPage) -> impl IntoView {
 #[component]
 fn SignInRow(
     row: EventRow,
+    label: String,
     detail_href: String,
     on_click: impl FnMut(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
@@ -85,7 +87,8 @@ fn SignInRow(
         "failure" => view! { <span class="badge badge-red">"Failure"</span> },
         _ => view! { <span class="badge badge-green">"Success"</span> },
     };
-    let kind = (row.action != SIGN_IN_ACTION).then(|| view! { <span class="sign-in-kind">{row.action.clone()}</span> });
+    let kind = (row.action != SIGN_IN_ACTION)
+        .then(|| view! { <span class="sign-in-kind" title=row.action.clone()>{label}</span> });
     let account = row.actor_email.clone().unwrap_or_else(|| row.actor_label());
     let browser = row.browser.clone().unwrap_or_default();
     view! {
@@ -112,14 +115,19 @@ fn Time(timestamp: String) -> impl IntoView {
 }
 
 #[component]
-fn Row(row: EventRow, detail_href: String, on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> impl IntoView {
+fn Row(
+    row: EventRow,
+    label: String,
+    detail_href: String,
+    on_click: impl FnMut(leptos::ev::MouseEvent) + 'static,
+) -> impl IntoView {
     let actor = row.actor_label();
     let actor_title = [row.actor_type.clone(), row.actor_email.clone().unwrap_or_default()].join(" · ");
     let target = row.target_label();
     view! {
         <tr on:click=on_click class="event-row">
             <td class="ts"><Time timestamp=row.timestamp.clone()/></td>
-            <td><span class=badge_class(&row.action, &row.outcome)>{row.action.clone()}</span>
+            <td><span class=badge_class(&row.action, &row.outcome) title=row.action.clone()>{label}</span>
                 {(row.outcome == "failure").then(|| view! { <span class="outcome-failure">" failure"</span> })}
             </td>
             <td class="truncate" title=actor_title>{actor}</td>

@@ -237,11 +237,13 @@ fn action_groups(facets: &Facets, selected: &str) -> impl IntoView + use<> {
                 .iter()
                 .map(|a| {
                     let selected = a.action == selected;
-                    view! { <option value=a.action.clone() selected=selected>{a.action.clone()}</option> }
+                    let text = a.label.clone().unwrap_or_else(|| a.action.clone());
+                    view! { <option value=a.action.clone() title=a.action.clone() selected=selected>{text}</option> }
                 })
                 .collect_view();
+            let group = c.label.clone().unwrap_or_else(|| c.category.clone());
             view! {
-                <optgroup label=c.category.clone()>
+                <optgroup label=group>
                     <option value=whole selected=whole_selected>{label}</option>
                     {options}
                 </optgroup>

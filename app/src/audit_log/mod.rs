@@ -93,7 +93,7 @@ fn Results(
             });
             view! {
                 <p class="summary-line"><span role="status" class="summary">{summary}</span>{exact}</p>
-                <event_table::EventTable q=q.clone() page=page.clone()/>
+                <event_table::EventTable q=q.clone() page=page.clone() facets=facets.clone()/>
                 <pager::Pager q=q.clone() page/>
             }
             .into_any()

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod browser;
+pub mod catalog;
 pub mod error;
 pub mod event;
 pub mod integrity;
@@ -18,6 +19,7 @@ pub mod token;
 pub mod user;
 pub mod wire;
 
+pub use catalog::ActionCatalog;
 pub use error::{AppError, FieldError};
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
 pub use integrity::{CheckpointRef, EventView, PurgeOutcome, VerifyOutcome, VerifyStatus};

@@ -70,12 +70,18 @@ impl EventPage {
 pub struct ActionCount {
     pub action: String,
     pub count: u64,
+    /// The action as people read it (`Mailbox created`), when the catalog has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CategoryFacet {
     pub category: String,
+    /// The category as people read it (`Mailboxes`), when the catalog has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub actions: Vec<ActionCount>,
 }
 
@@ -94,6 +100,21 @@ pub struct Facets {
     pub target_types: Vec<String>,
     pub sources: Vec<String>,
     pub actors: Vec<ActorFacet>,
+}
+
+impl Facets {
+    /// The label of `action` the facets carry, if any.
+    pub fn action_label(&self, action: &str) -> Option<&str> {
+        let category = super::event::category_of(action);
+        self.categories
+            .iter()
+            .find(|c| c.category == category)?
+            .actions
+            .iter()
+            .find(|a| a.action == action)?
+            .label
+            .as_deref()
+    }
 }
 
 /// `1234567` as `1,234,567`.

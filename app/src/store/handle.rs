@@ -17,7 +17,7 @@ use super::{
     writer::Writer,
 };
 use crate::{
-    model::{ActorType, NewEvent, RecordedBy, ValidEvent, VerifyStatus},
+    model::{ActionCatalog, ActorType, NewEvent, RecordedBy, ValidEvent, VerifyStatus},
     trust::Signer,
 };
 
@@ -70,6 +70,8 @@ pub struct AuditStore {
     /// The tab's `Verify log`: how the running (or last) verification stands. One runs at a time.
     pub(super) verification: Arc<std::sync::Mutex<VerifyStatus>>,
     pub(super) tuning: Tuning,
+    /// The labels of actions and categories the facets carry: built in, extended by the host's.
+    pub(super) catalog: Arc<ActionCatalog>,
     /// Exports running at once (`Tuning::exports_at_once`); more wait their turn.
     pub(super) exports: Arc<tokio::sync::Semaphore>,
     /// Exports running or waiting, by caller (`Tuning::exports_per_caller`).
@@ -153,6 +155,7 @@ impl AuditStore {
             retention_changed: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
             exporters: Arc::default(),
+            catalog: Arc::new(ActionCatalog::built_in()),
             tuning,
         })
     }
@@ -164,6 +167,12 @@ impl AuditStore {
             self.exports = Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1)));
         }
         self.tuning = tuning;
+        self
+    }
+
+    /// The same database, its facets labelled by `host`'s catalog besides the built-in labels.
+    pub fn with_catalog(mut self, host: ActionCatalog) -> Self {
+        self.catalog = Arc::new(ActionCatalog::built_in().extended(host));
         self
     }
 

@@ -258,12 +258,14 @@ impl AuditStore {
         for (action, count) in actions {
             let category = category_of(&action).to_string();
             let entry = ActionCount {
+                label: self.catalog.action_label(&action).map(str::to_string),
                 action,
                 count: count as u64,
             };
             match categories.last_mut() {
                 Some(c) if c.category == category => c.actions.push(entry),
                 _ => categories.push(CategoryFacet {
+                    label: self.catalog.category_label(&category).map(str::to_string),
                     category,
                     actions: vec![entry],
                 }),

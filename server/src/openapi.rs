@@ -202,6 +202,8 @@ pub struct Filters {
     count: Option<String>,
     /// The tab's auto-refresh (`on` or `off`); the API ignores it.
     refresh: Option<String>,
+    /// The tab's time zone (`utc` or `local`); the API ignores it (its times are UTC).
+    tz: Option<String>,
     /// The tab's open detail (an event id); the API ignores it.
     event: Option<String>,
 }

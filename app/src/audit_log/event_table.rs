@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::{href_for, query_navigator};
-use crate::model::{AuditQuery, EventPage, EventRow, Facets, LogView, SortKey, SortOrder, time};
+use crate::model::{AuditQuery, EventPage, EventRow, Facets, LogView, SortKey, SortOrder, Zone, time};
 
 #[component]
 pub fn EventTable(q: AuditQuery, page: EventPage, facets: Facets) -> impl IntoView {
@@ -33,9 +33,10 @@ pub fn EventTable(q: AuditQuery, page: EventPage, facets: Facets) -> impl IntoVi
             };
             let detail_href = href_for(&detail);
             let label = facets.action_label(&row.action).unwrap_or(&row.action).to_string();
+            let zone = q.zone;
             match sign_ins {
-                true => view! { <SignInRow row label detail_href on_click=open/> }.into_any(),
-                false => view! { <Row row label detail_href on_click=open/> }.into_any(),
+                true => view! { <SignInRow row label zone detail_href on_click=open/> }.into_any(),
+                false => view! { <Row row label zone detail_href on_click=open/> }.into_any(),
             }
         })
         .collect_view();
@@ -80,6 +81,7 @@ pub fn EventTable(q: AuditQuery, page: EventPage, facets: Facets) -> impl IntoVi
 fn SignInRow(
     row: EventRow,
     label: String,
+    zone: Zone,
     detail_href: String,
     on_click: impl FnMut(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
@@ -93,7 +95,7 @@ fn SignInRow(
     let browser = row.browser.clone().unwrap_or_default();
     view! {
         <tr on:click=on_click class="event-row">
-            <td class="ts"><Time timestamp=row.timestamp.clone()/></td>
+            <td class="ts"><Time timestamp=row.timestamp.clone() zone/></td>
             <td>{outcome}{kind}</td>
             <td class="truncate" title=account.clone()>{account.clone()}</td>
             <td class="ip">{row.ip.clone().unwrap_or_default()}</td>
@@ -107,17 +109,26 @@ fn SignInRow(
 /// The action the Sign-ins view shows by its outcome alone.
 const SIGN_IN_ACTION: &str = "auth.login";
 
-/// An event's time as the table shows it, the instant in its title.
+/// An event's time as the table shows it, the instant in its title: UTC as rendered; in the browser's time
+/// zone once hydrated, with `tz=local`.
 #[component]
-fn Time(timestamp: String) -> impl IntoView {
-    let when = time::parse_rfc3339(&timestamp).map(|t| time::display_millis(time::to_millis(t)));
-    view! { <time datetime=timestamp.clone() title=timestamp>{when}</time> }
+fn Time(timestamp: String, zone: Zone) -> impl IntoView {
+    let millis = time::parse_rfc3339(&timestamp).map(time::to_millis);
+    let when = millis.map(time::display_millis);
+    let node = NodeRef::<leptos::html::Time>::new();
+    Effect::new(move |_| {
+        if let (Zone::Local, Some(ms), Some(el)) = (zone, millis, node.get()) {
+            el.set_text_content(Some(&super::local_time::display(ms)));
+        }
+    });
+    view! { <time node_ref=node datetime=timestamp.clone() title=timestamp>{when}</time> }
 }
 
 #[component]
 fn Row(
     row: EventRow,
     label: String,
+    zone: Zone,
     detail_href: String,
     on_click: impl FnMut(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
@@ -126,7 +137,7 @@ fn Row(
     let target = row.target_label();
     view! {
         <tr on:click=on_click class="event-row">
-            <td class="ts"><Time timestamp=row.timestamp.clone()/></td>
+            <td class="ts"><Time timestamp=row.timestamp.clone() zone/></td>
             <td><span class=badge_class(&row.action, &row.outcome) title=row.action.clone()>{label}</span>
                 {(row.outcome == "failure").then(|| view! { <span class="outcome-failure">" failure"</span> })}
             </td>

@@ -5,8 +5,12 @@ use leptos::{html, prelude::*, wasm_bindgen::JsCast};
 
 use std::time::Duration;
 
-use super::{href_for, query_navigator};
-use crate::model::{ActorType, AuditQuery, Facets, LogView, Outcome, TimeRange, query::PAGE_SIZES, time};
+use super::{href_for, local_time, query_navigator};
+use crate::model::{
+    ActorType, AuditQuery, Facets, LogView, Outcome, TimeRange, Zone,
+    query::{PAGE_SIZES, TimeBound},
+    time,
+};
 
 const SEARCH_DEBOUNCE_MS: u64 = 300;
 
@@ -71,6 +75,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     let page_sizes = page_size_options(q.page_size);
     let cleared = AuditQuery {
         view: q.view,
+        zone: q.zone,
         page_size: q.page_size,
         auto_refresh: q.auto_refresh,
         ..AuditQuery::new()
@@ -176,8 +181,13 @@ fn show_state(q: &AuditQuery) {
     set_control("audit-source", q.source.as_deref().unwrap_or(""));
     set_control("audit-outcome", q.outcome.map_or("", Outcome::as_str));
     set_control("audit-range", range_value(q));
-    set_control("audit-from", &minute_of(&q.from));
-    set_control("audit-to", &minute_of(&q.to));
+    let shown_minute = |bound: &Option<TimeBound>| match q.zone {
+        Zone::Utc => minute_of(bound),
+        Zone::Local => bound.as_ref().map(|b| local_time::minute(b.millis)).unwrap_or_default(),
+    };
+    set_control("audit-from", &shown_minute(&q.from));
+    set_control("audit-to", &shown_minute(&q.to));
+    set_control("audit-tz", q.zone.as_str());
     set_control("audit-page-size", &q.page_size.to_string());
 }
 
@@ -339,7 +349,8 @@ fn page_size_options(selected: u32) -> impl IntoView {
 /// The Time range select's value that stands for `from` and `to`.
 const RANGE_CUSTOM: &str = "custom";
 
-/// The time range: a preset that ends now, or `Custom` (`From` and `To`, with a time of day, UTC).
+/// The time range: a preset that ends now, or `Custom` (`From` and `To`, with a time of day, in the time zone
+/// the tab shows), and that time zone.
 fn time_fields(q: &AuditQuery) -> impl IntoView + use<> {
     let chosen = range_value(q);
     let presets = TimeRange::ALL
@@ -363,6 +374,13 @@ fn time_fields(q: &AuditQuery) -> impl IntoView + use<> {
             <label for="audit-to">"To"</label>
             <input id="audit-to" type="datetime-local" name="to" value=minute_of(&q.to)/>
         </div>
+        <div class="field">
+            <label for="audit-tz">"Time zone"</label>
+            <select id="audit-tz" name="tz">
+                <option value="utc" selected=q.zone == Zone::Utc>"UTC"</option>
+                <option value="local" selected=q.zone == Zone::Local>"Local"</option>
+            </select>
+        </div>
     }
 }
 
@@ -376,22 +394,39 @@ fn range_value(q: &AuditQuery) -> &'static str {
 }
 
 /// A time bound to the minute, UTC, as a `datetime-local` input shows it (`2026-11-01T08:30`).
-fn minute_of(bound: &Option<crate::model::query::TimeBound>) -> String {
+fn minute_of(bound: &Option<TimeBound>) -> String {
     bound
         .as_ref()
         .map(|b| time::from_millis(b.millis).format("%Y-%m-%dT%H:%M").to_string())
         .unwrap_or_default()
 }
 
-/// The form's fields as a canonical query string (defaults and empty fields dropped).
+/// The form's fields as a canonical query string (defaults and empty fields dropped). With `tz=local`, `From`
+/// and `To` are the browser's times: they go into the URL as the UTC instants they mean.
 fn form_query_string(form: &web_sys::HtmlFormElement) -> String {
     let raw = web_sys::FormData::new_with_form(form)
         .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data))
         .map(|params| String::from(params.to_string()))
         .unwrap_or_default();
     match AuditQuery::from_query_string(&raw) {
+        Ok(q) if q.zone == Zone::Local => in_utc(q).to_query_string(),
         Ok(q) => q.to_query_string(),
         // Let the server show which field is wrong.
         Err(_) => raw,
+    }
+}
+
+/// `q` with the `From` and `To` a person typed in the browser's time zone as UTC instants.
+fn in_utc(q: AuditQuery) -> AuditQuery {
+    let convert = |bound: Option<TimeBound>, end: bool| {
+        bound.map(|b| match local_time::to_utc(&b.raw, end) {
+            Some(raw) => TimeBound { raw, ..b },
+            None => b,
+        })
+    };
+    AuditQuery {
+        from: convert(q.from.clone(), false),
+        to: convert(q.to.clone(), true),
+        ..q
     }
 }

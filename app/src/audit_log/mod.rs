@@ -5,6 +5,7 @@ mod event_detail;
 mod event_table;
 mod export;
 mod filter_bar;
+mod local_time;
 mod pager;
 mod timers;
 mod verify_log;

@@ -26,5 +26,5 @@ pub use integrity::{CheckpointRef, EventView, PurgeOutcome, VerifyOutcome, Verif
 pub use page::{EventPage, EventRow, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
 pub use recorded_by::{RecordedBy, RecorderKind};
-pub use scope::{LogView, TimeRange};
+pub use scope::{LogView, TimeRange, Zone};
 pub use user::{Role, User};

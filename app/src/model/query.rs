@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     ActorType, FieldError, Outcome,
     event::parse_ulid,
-    scope::{LogView, TimeRange},
+    scope::{LogView, TimeRange, Zone},
     time,
 };
 
@@ -117,6 +117,8 @@ pub struct AuditQuery {
     /// `refresh=on`: the viewer reloads the page every few seconds (not a filter; part of the URL state, so
     /// that a reload keeps it).
     pub auto_refresh: bool,
+    /// `tz=local`: the viewer shows times in the browser's time zone (not a filter).
+    pub zone: Zone,
 }
 
 /// A query's filters, borrowed from it: what every place that must handle all of them destructures, without
@@ -175,6 +177,7 @@ impl Default for AuditQuery {
             event: None,
             exact_count: false,
             auto_refresh: false,
+            zone: Zone::Utc,
         }
     }
 }
@@ -185,7 +188,7 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 22] = [
+    pub const PARAMETERS: [&'static str; 23] = [
         "view",
         "q",
         "action",
@@ -207,6 +210,7 @@ impl AuditQuery {
         "cursor",
         "count",
         "refresh",
+        "tz",
         "event",
     ];
 
@@ -335,6 +339,7 @@ impl AuditQuery {
             }
             "count" => self.exact_count = choice(key, value, &[("exact", true), ("capped", false)])?,
             "refresh" => self.auto_refresh = choice(key, value, &[("on", true), ("off", false)])?,
+            "tz" => self.zone = choice(key, value, &[("utc", Zone::Utc), ("local", Zone::Local)])?,
             "event" => {
                 self.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
             }
@@ -396,6 +401,7 @@ impl AuditQuery {
         push("event", self.event.as_deref());
         push("count", self.exact_count.then_some("exact"));
         push("refresh", self.auto_refresh.then_some("on"));
+        push("tz", (self.zone != Zone::Utc).then_some(self.zone.as_str()));
         out
     }
 
@@ -448,6 +454,7 @@ impl AuditQuery {
             event: _,
             exact_count: _,
             auto_refresh: _,
+            zone: _,
         } = self;
         Filters {
             view,
@@ -783,6 +790,8 @@ mod tests {
                     "capped",
                     "on",
                     "off",
+                    "local",
+                    "utc",
                     "1",
                     "3",
                     "500",

@@ -106,6 +106,24 @@ impl TimeRange {
     }
 }
 
+/// The time zone the tab shows times in (`tz=utc|local`): UTC by default; `Local` is the browser's. Not a
+/// filter: the API's times are always UTC.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Zone {
+    #[default]
+    Utc,
+    Local,
+}
+
+impl Zone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Zone::Utc => "utc",
+            Zone::Local => "local",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

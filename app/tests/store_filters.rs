@@ -359,3 +359,62 @@ async fn actors_are_found_by_id_email_or_name_as_their_parts_change() {
     assert_eq!(kept, derived);
     assert_eq!(kept.len(), 4);
 }
+
+#[tokio::test]
+async fn live_counts_give_each_option_with_the_other_filters() {
+    let (store, _d) = seeded().await;
+    let counts = |qs: &'static str| {
+        let store = store.clone();
+        async move { store.facet_counts(&q(qs)).await.unwrap() }
+    };
+    let pairs = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    };
+    let all = counts("").await.unwrap();
+    assert_eq!(
+        pairs(&all.actions),
+        "auth.login=3 mailbox.create=3 mailbox.delete=3 user.update=3"
+    );
+    assert_eq!(pairs(&all.verbs), "create=3 delete=3 login=3 update=3");
+    assert_eq!(pairs(&all.sources), "mail=6 proxy=6");
+    assert_eq!(pairs(&all.actor_types), "api_token=1 user=11");
+    assert_eq!(pairs(&all.target_types), "mailbox=8");
+
+    // Each menu counts with the other filters, not its own.
+    let mail = counts("source=mail").await.unwrap();
+    assert_eq!(pairs(&mail.actions), "auth.login=3 mailbox.create=3");
+    assert_eq!(pairs(&mail.sources), "mail=6 proxy=6");
+    let created = counts("action=mailbox.create&verb=create").await.unwrap();
+    assert_eq!(pairs(&created.sources), "mail=3");
+    assert_eq!(pairs(&created.verbs), "create=3");
+    assert_eq!(pairs(&created.actions), "mailbox.create=3");
+    assert_eq!(pairs(&counts("view=signins").await.unwrap().actions), "auth.login=3");
+    assert_eq!(pairs(&counts("actor=u1").await.unwrap().sources), "mail=2 proxy=1");
+
+    // Partial days at either end are counted from the events, whole days from the cube.
+    let total = |c: app::model::FacetCounts| c.sources.values().sum::<u64>();
+    assert_eq!(
+        total(counts("from=2026-03-04T13:00&to=2026-03-08T11:00").await.unwrap()),
+        3
+    );
+    assert_eq!(
+        total(counts("from=2026-03-04T11:00&to=2026-03-08T13:00").await.unwrap()),
+        5
+    );
+    assert_eq!(
+        total(counts("from=2026-03-04T11:00&to=2026-03-04T13:00").await.unwrap()),
+        1
+    );
+    assert_eq!(counts("q=box").await, None, "a search has no live counts");
+
+    // Remembered, then grown by the events inserted since.
+    let mut more = ev("mailbox.create", "u1", "2026-03-06T08:00:00Z");
+    more.source = Some("mail".into());
+    store.record_batch(vec![more.clone(), more]).await.unwrap();
+    assert_eq!(
+        pairs(&counts("source=mail").await.unwrap().actions),
+        "auth.login=3 mailbox.create=5"
+    );
+    assert_eq!(pairs(&counts("actor=u1").await.unwrap().sources), "mail=4 proxy=1");
+    assert_eq!(total(counts("").await.unwrap()), 14);
+}

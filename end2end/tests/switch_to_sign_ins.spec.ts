@@ -33,7 +33,7 @@ test('the Sign-ins view shows who signed in, from where and with what; Activity 
   await expect(tab.source).toHaveValue(server);
   // The Action select offers the view's actions only, by their labels, the key in the title.
   const signedIn = tab.action.locator('option[value="auth.login"]');
-  await expect(signedIn).toHaveText('Signed in');
+  await expect(signedIn).toHaveText('Signed in (2)');
   await expect(signedIn).toHaveAttribute('title', 'auth.login');
   await expect(tab.action.locator('option[value="mailbox.create"]')).toHaveCount(0);
 

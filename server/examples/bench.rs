@@ -600,6 +600,47 @@ async fn bench_pages(server: &Server, shapes: &[(&str, &str)]) -> Result<()> {
         .await?;
         println!("| {name} | {p50:.1} | {p95:.1} | {cold:.1} |");
     }
+    bench_facet_counts(server, &client, &cookie, shapes).await
+}
+
+/// The menus' live counts (every menu at once) for the structured shapes, through the tab's server function.
+async fn bench_facet_counts(
+    server: &Server,
+    client: &reqwest::Client,
+    cookie: &str,
+    shapes: &[(&str, &str)],
+) -> Result<()> {
+    println!("\nThe menus' live counts (GET /api/fn/get_facet_counts, every menu at once), 30 runs each\n");
+    println!("| filters | p50 ms | p95 ms | first request ms |");
+    println!("|---|---|---|---|");
+    let wanted = [
+        "first page",
+        "actor",
+        "combined",
+        "Sign-ins view",
+        "Activity view",
+        "verb and source, sorted by action",
+        "last 30 days",
+        "six hours of one day",
+    ];
+    for &(name, qs) in shapes.iter().filter(|(name, _)| wanted.contains(name)) {
+        let url = &format!(
+            "{}/api/fn/get_facet_counts?query={}",
+            server.base,
+            urlencoding::encode(qs)
+        );
+        let (p50, p95, cold, ()) = timed(30, move || async move {
+            let resp = client.get(url).header("cookie", cookie).send().await?;
+            let status = resp.status();
+            let body = resp.text().await?;
+            if !status.is_success() || !body.contains("\"actions\"") {
+                return Err(format!("counts {qs}: {status} {body}").into());
+            }
+            Ok(())
+        })
+        .await?;
+        println!("| {name} | {p50:.1} | {p95:.1} | {cold:.1} |");
+    }
     Ok(())
 }
 

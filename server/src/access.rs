@@ -36,6 +36,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("list_events", Access::Admin),
     ("get_event", Access::Admin),
     ("get_facets", Access::Admin),
+    ("get_facet_counts", Access::Admin),
     ("current_user", Access::SignedIn),
     ("list_users", Access::SignedIn),
     ("create_user", Access::Admin),

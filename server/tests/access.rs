@@ -81,6 +81,12 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
     ("GET", "/api/fn/list_events", "/api/fn/list_events", Needs::Admin),
     ("GET", "/api/fn/get_event", "/api/fn/get_event", Needs::Admin),
     ("GET", "/api/fn/get_facets", "/api/fn/get_facets", Needs::Admin),
+    (
+        "GET",
+        "/api/fn/get_facet_counts",
+        "/api/fn/get_facet_counts?query=",
+        Needs::Admin,
+    ),
     ("POST", "/api/fn/start_verify", "/api/fn/start_verify", Needs::Admin),
     ("GET", "/api/fn/verify_status", "/api/fn/verify_status", Needs::Admin),
     ("GET", "/api/fn/current_user", "/api/fn/current_user", Needs::SignedIn),

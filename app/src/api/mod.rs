@@ -10,7 +10,7 @@ mod verify_log;
 
 pub use current_user::{CurrentUser, current_user};
 pub use get_event::{GetEvent, get_event};
-pub use get_facets::{GetFacets, get_facets};
+pub use get_facets::{GetFacetCounts, GetFacets, get_facet_counts, get_facets};
 pub use list_events::{ListEvents, list_events};
 pub use settings::{
     CreateToken, GetRetention, ListIpBlocks, ListSettings, ListTokens, RevokeToken, SetRetention, UnblockIp,

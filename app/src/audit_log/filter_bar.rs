@@ -5,17 +5,15 @@ use leptos::{html, prelude::*, wasm_bindgen::JsCast};
 
 use std::time::Duration;
 
-use super::{href_for, local_time, query_navigator};
+use super::{href_for, local_time, menus, query_navigator};
 use crate::model::{
-    ActorType, AuditQuery, Facets, LogView, Outcome, TimeRange, Zone,
-    query::{PAGE_SIZES, TimeBound},
-    time,
+    ActorType, AuditQuery, FacetCounts, Facets, LogView, Outcome, TimeRange, Zone, query::TimeBound, time,
 };
 
 const SEARCH_DEBOUNCE_MS: u64 = 300;
 
 #[component]
-pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
+pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> impl IntoView {
     let form = NodeRef::<html::Form>::new();
     let navigate = query_navigator();
     let pending_search = StoredValue::new(None::<TimeoutHandle>);
@@ -69,10 +67,10 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
     let shown = q.clone();
     Effect::new(move |_| show_state(&shown));
     let selected_action = action_value(&q);
-    let action_groups = action_groups(&facets, &selected_action);
-    let actor_options = actor_options(&facets);
+    let action_groups = menus::action_groups(&facets, counts.as_ref(), &selected_action);
+    let actor_options = menus::actor_options(&facets);
 
-    let page_sizes = page_size_options(q.page_size);
+    let page_sizes = menus::page_size_options(q.page_size);
     let cleared = AuditQuery {
         view: q.view,
         zone: q.zone,
@@ -96,7 +94,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
                     value=q.actor.clone().unwrap_or_default() placeholder="id, email or name" autocomplete="off"/>
                 <datalist id="audit-actor-options">{actor_options}</datalist>
             </div>
-            {choice_fields(&q, &facets)}
+            {choice_fields(&q, &facets, counts.as_ref())}
             {time_fields(&q)}
             <div class="field">
                 <label for="audit-page-size">"Page size"</label>
@@ -114,21 +112,22 @@ pub fn FilterBar(q: AuditQuery, facets: Facets) -> impl IntoView {
 
 /// The selects of one value each: what was done whatever to (the verb), who did it (a person, a token, the
 /// system), to what kind of target, how it ended, and on which server.
-fn choice_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
-    let target_options = target_options(facets, q.target_type.as_deref().unwrap_or_default());
-    let source_options = source_options(facets, q.source.as_deref().unwrap_or_default());
-    let verb_options = verb_options(facets, q.verb.as_deref().unwrap_or_default());
-    let (actor_type, outcome) = (q.actor_type, q.outcome);
+fn choice_fields(q: &AuditQuery, facets: &Facets, counts: Option<&FacetCounts>) -> impl IntoView + use<> {
+    let target_options = menus::target_options(facets, counts, q.target_type.as_deref().unwrap_or_default());
+    let source_options = menus::source_options(facets, counts, q.source.as_deref().unwrap_or_default());
+    let verb_options = menus::verb_options(facets, counts, q.verb.as_deref().unwrap_or_default());
+    let actor_type_options = menus::actor_type_options(counts, q.actor_type);
+    let outcome = q.outcome;
     view! {
         {select_field("audit-verb", "Verb", "verb", "All verbs", verb_options)}
         <div class="field">
             <label for="audit-actor-type">"Actor type"</label>
-            <select id="audit-actor-type" name="actor_type">{actor_type_options(actor_type)}</select>
+            <select id="audit-actor-type" name="actor_type">{actor_type_options}</select>
         </div>
         {select_field("audit-target-type", "Target type", "target_type", "All types", target_options)}
         <div class="field">
             <label for="audit-outcome">"Outcome"</label>
-            <select id="audit-outcome" name="outcome">{outcome_options(outcome)}</select>
+            <select id="audit-outcome" name="outcome">{menus::outcome_options(outcome)}</select>
         </div>
         {select_field("audit-source", "Source", "source", "All sources", source_options)}
     }
@@ -231,119 +230,6 @@ fn action_value(q: &AuditQuery) -> String {
         (None, Some(category)) => format!("{category}.*"),
         (None, None) => String::new(),
     }
-}
-
-/// The actions, grouped by category, each group led by its whole category, with the selected one marked.
-fn action_groups(facets: &Facets, selected: &str) -> impl IntoView + use<> {
-    facets
-        .categories
-        .iter()
-        .map(|c| {
-            let whole = format!("{}.*", c.category);
-            let whole_selected = whole == selected;
-            let label = format!("All {} actions", c.category);
-            let options = c
-                .actions
-                .iter()
-                .map(|a| {
-                    let selected = a.action == selected;
-                    let text = a.label.clone().unwrap_or_else(|| a.action.clone());
-                    view! { <option value=a.action.clone() title=a.action.clone() selected=selected>{text}</option> }
-                })
-                .collect_view();
-            let group = c.label.clone().unwrap_or_else(|| c.category.clone());
-            view! {
-                <optgroup label=group>
-                    <option value=whole selected=whole_selected>{label}</option>
-                    {options}
-                </optgroup>
-            }
-        })
-        .collect_view()
-}
-
-fn target_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
-    facets
-        .target_types
-        .iter()
-        .map(|t| view! { <option value=t.clone() selected=t == selected>{t.clone()}</option> })
-        .collect_view()
-}
-
-/// The sources present in the log (the servers of a multi-server setup), with the selected one marked. A
-/// source in the URL that the log does not hold (yet) is offered too, so that the select shows it.
-fn source_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
-    let mut sources = facets.sources.clone();
-    if !selected.is_empty() && !sources.iter().any(|s| s == selected) {
-        sources.push(selected.to_string());
-    }
-    sources
-        .into_iter()
-        .map(|s| {
-            let chosen = s == selected;
-            view! { <option value=s.clone() selected=chosen>{s.clone()}</option> }
-        })
-        .collect_view()
-}
-
-/// The verbs of the actions present (the last part of each: `create`, `delete`, ...), across every category.
-fn verb_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
-    let mut verbs: Vec<&str> = facets
-        .categories
-        .iter()
-        .flat_map(|c| &c.actions)
-        .filter_map(|a| a.action.rsplit('.').next())
-        .collect();
-    if !selected.is_empty() {
-        verbs.push(selected);
-    }
-    verbs.sort_unstable();
-    verbs.dedup();
-    verbs
-        .into_iter()
-        .map(|v| view! { <option value=v.to_string() selected=v == selected>{v.to_string()}</option> })
-        .collect_view()
-}
-
-/// Who did it: a person, an API token or the system.
-fn actor_type_options(selected: Option<ActorType>) -> impl IntoView {
-    let label = |t: ActorType| match t {
-        ActorType::User => "User",
-        ActorType::ApiToken => "API token",
-        ActorType::System => "System",
-    };
-    let options = ActorType::ALL
-        .into_iter()
-        .map(|t| view! { <option value=t.as_str() selected=selected == Some(t)>{label(t)}</option> })
-        .collect_view();
-    view! {
-        <option value="" selected=selected.is_none()>"All"</option>
-        {options}
-    }
-}
-
-/// The busiest actors, offered as the actor box's suggestions.
-fn actor_options(facets: &Facets) -> impl IntoView + use<> {
-    facets
-        .actors
-        .iter()
-        .map(|a| view! { <option value=a.actor.clone()></option> })
-        .collect_view()
-}
-
-fn outcome_options(outcome: Option<Outcome>) -> impl IntoView {
-    view! {
-        <option value="" selected=outcome.is_none()>"All"</option>
-        <option value="success" selected=outcome == Some(Outcome::Success)>"Success"</option>
-        <option value="failure" selected=outcome == Some(Outcome::Failure)>"Failure"</option>
-    }
-}
-
-fn page_size_options(selected: u32) -> impl IntoView {
-    PAGE_SIZES
-        .iter()
-        .map(|s| view! { <option value=s.to_string() selected=*s == selected>{s.to_string()}</option> })
-        .collect_view()
 }
 
 /// The Time range select's value that stands for `from` and `to`.

@@ -6,6 +6,7 @@ mod event_table;
 mod export;
 mod filter_bar;
 mod local_time;
+mod menus;
 mod pager;
 mod timers;
 mod verify_log;
@@ -15,8 +16,8 @@ use leptos::prelude::*;
 use leptos_router::{NavigateOptions, hooks::use_location, hooks::use_navigate};
 
 use crate::{
-    api::{get_facets, list_events},
-    model::{AppError, AuditQuery, EventPage, Facets, page::thousands},
+    api::{get_facet_counts, get_facets, list_events},
+    model::{AppError, AuditQuery, EventPage, FacetCounts, Facets, page::thousands},
 };
 
 /// How often `Auto-refresh` reloads the table.
@@ -37,6 +38,14 @@ pub fn AuditLogTab() -> impl IntoView {
         },
     );
     let facets = Resource::new(|| (), |_| async move { get_facets().await.unwrap_or_default() });
+    // The menus' live counts follow the filters, not the page, the sort or the open detail.
+    let counts = Resource::new(
+        move || query.get().ok().map(|q| q.filters_key()),
+        |key| async move {
+            let q = AuditQuery::from_query_string(&key?).ok()?;
+            get_facet_counts(q).await.ok().flatten()
+        },
+    );
     let loading = ArcRwSignal::new(false);
     let pending = RwSignal::from(loading.clone());
     // Auto-refresh lives in the URL (`refresh=on`), like every other part of the view: a reload keeps it.
@@ -63,9 +72,10 @@ pub fn AuditLogTab() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> } set_pending=pending_setter(loading)>
                 {move || Suspend::new(async move {
                     let facets = facets.await;
+                    let counts = counts.await;
                     let result = page.await;
                     let q = query.get().unwrap_or_default();
-                    view! { <Results q facets result pending retry=move || page.refetch()/> }
+                    view! { <Results q facets counts result pending retry=move || page.refetch()/> }
                 })}
             </Transition>
             <event_detail::EventDetail query/>
@@ -78,6 +88,7 @@ pub fn AuditLogTab() -> impl IntoView {
 fn Results(
     q: AuditQuery,
     facets: Facets,
+    counts: Option<FacetCounts>,
     result: Result<EventPage, String>,
     pending: RwSignal<bool>,
     retry: impl Fn() + Send + Sync + Copy + 'static,
@@ -110,7 +121,7 @@ fn Results(
     let facets = views::facets_of(q.view, facets);
     view! {
         <views::ViewTabs q=q.clone()/>
-        <filter_bar::FilterBar q=q.clone() facets/>
+        <filter_bar::FilterBar q=q.clone() facets counts/>
         <export::ExportForm q/>
         <div class="results" class:pending=move || pending.get()>{body}</div>
     }

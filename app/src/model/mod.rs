@@ -23,7 +23,7 @@ pub use catalog::ActionCatalog;
 pub use error::{AppError, FieldError};
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
 pub use integrity::{CheckpointRef, EventView, PurgeOutcome, VerifyOutcome, VerifyStatus};
-pub use page::{EventPage, EventRow, Facets};
+pub use page::{EventPage, EventRow, FacetCounts, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
 pub use recorded_by::{RecordedBy, RecorderKind};
 pub use scope::{LogView, TimeRange, Zone};

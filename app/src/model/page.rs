@@ -102,6 +102,18 @@ pub struct Facets {
     pub actors: Vec<ActorFacet>,
 }
 
+/// How many events each option of a filter menu would give with the other filters as they are (the tab's
+/// live counts), by option value. An option without events is absent (it counts 0).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FacetCounts {
+    pub actions: std::collections::BTreeMap<String, u64>,
+    pub verbs: std::collections::BTreeMap<String, u64>,
+    pub actor_types: std::collections::BTreeMap<String, u64>,
+    pub target_types: std::collections::BTreeMap<String, u64>,
+    pub sources: std::collections::BTreeMap<String, u64>,
+}
+
 impl Facets {
     /// The label of `action` the facets carry, if any.
     pub fn action_label(&self, action: &str) -> Option<&str> {

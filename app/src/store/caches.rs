@@ -121,6 +121,11 @@ pub(super) type MatchSets = Kept<(MatchSet, i64)>;
 /// (`fulltext::proven_empty`), with the index's mark it was found at.
 pub(super) type IndexFacts = Kept<(usize, i64)>;
 
+/// The combinations of the counted columns (action, outcome, actor type, target type, source) over a range of
+/// whole days, with their events (the menus' live counts), through a row id.
+pub(super) type Combinations = Arc<Vec<(String, String, String, String, String, i64)>>;
+pub(super) type CubeCache = Kept<(Combinations, i64)>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

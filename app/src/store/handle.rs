@@ -10,7 +10,7 @@ use sqlx::{
 };
 
 use super::{
-    caches::{BlockCounts, CountCache, IndexFacts, Kept, MatchSets},
+    caches::{BlockCounts, CountCache, CubeCache, IndexFacts, Kept, MatchSets},
     days::HistogramCache,
     error::StoreError,
     tuning::Tuning,
@@ -57,6 +57,8 @@ pub struct AuditStore {
     pub(super) histograms: Arc<HistogramCache>,
     pub(super) block_counts: Arc<BlockCounts>,
     pub(super) match_sets: Arc<MatchSets>,
+    /// The menus' live counts: whole days' combinations, by days and actor keys.
+    pub(super) cubes: Arc<CubeCache>,
     pub(super) facts: Arc<IndexFacts>,
     /// The database file, for the connections that bypass the pools (export).
     pub(super) path: Arc<PathBuf>,
@@ -147,6 +149,7 @@ impl AuditStore {
             histograms: Arc::new(HistogramCache::new(tuning.kept_histograms)),
             block_counts: Arc::new(Kept::new(tuning.kept_block_counts)),
             match_sets: Arc::new(Kept::new(tuning.kept_match_sets)),
+            cubes: Arc::new(Kept::new(tuning.kept_histograms)),
             facts: Arc::new(Kept::new(tuning.kept_counts)),
             path: Arc::new(path),
             signer,
@@ -187,6 +190,7 @@ impl AuditStore {
         self.histograms.clear();
         self.block_counts.clear();
         self.match_sets.clear();
+        self.cubes.clear();
         self.facts.clear();
     }
 

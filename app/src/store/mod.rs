@@ -21,6 +21,7 @@ mod derived;
 mod error;
 mod events;
 mod export;
+mod facet_counts;
 mod filter;
 mod fulltext;
 mod handle;

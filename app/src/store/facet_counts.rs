@@ -1,0 +1,299 @@
+//! Live counts for the filter menus: for each option of Action, Verb, Actor type, Target type and Source, how
+//! many events it would give with the other filters as they are. Read from the per-day cubes the writer keeps
+//! (`day_cube`, `actor_day_cube`: a few thousand combinations of the counted columns a day), collapsed over the
+//! query's whole days, plus the events of its partial first and last days; then each menu is summed in memory
+//! from the combinations the other filters keep.
+
+use std::collections::BTreeMap;
+
+use super::{
+    caches::Combinations,
+    error::StoreError,
+    handle::AuditStore,
+    schema::{DAY_MS, WHO},
+};
+use crate::model::{
+    AuditQuery, FacetCounts, LogView,
+    event::category_of,
+    query::{Filters, TimeBound},
+    time,
+};
+
+/// One combination of the counted columns and its events.
+#[derive(Debug, sqlx::FromRow)]
+struct Combo {
+    action: String,
+    outcome: String,
+    actor_type: String,
+    target_type: String,
+    source: String,
+    n: i64,
+}
+
+/// The menu a count is for: its own filter is left out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Menu {
+    Action,
+    Verb,
+    ActorType,
+    TargetType,
+    Source,
+}
+
+impl AuditStore {
+    /// The menus' counts for `q`'s other filters; `None` for a search or a target id, which the cubes do not
+    /// hold (the menus then show no counts).
+    pub async fn facet_counts(&self, q: &AuditQuery) -> Result<Option<FacetCounts>, StoreError> {
+        if q.q.is_some() || q.target_id.is_some() {
+            return Ok(None);
+        }
+        let _gate = self.purge_gate.read().await;
+        let whos = match &q.actor {
+            Some(_) => Some(self.resolve(q).await?.actor.map(|a| a.whos).unwrap_or_default()),
+            None => None,
+        };
+        let (lo, hi) = time_bounds(q);
+        let combos = self.combos(lo, hi, whos.as_deref()).await?;
+        let mut counts = FacetCounts::default();
+        for c in &combos {
+            let n = c.n.max(0) as u64;
+            let add = |menu: Menu, map: &mut BTreeMap<String, u64>, key: &str| {
+                if !key.is_empty() && keeps(q, c, menu) {
+                    *map.entry(key.to_string()).or_default() += n;
+                }
+            };
+            add(Menu::Action, &mut counts.actions, &c.action);
+            add(Menu::Verb, &mut counts.verbs, verb_of(&c.action));
+            add(Menu::ActorType, &mut counts.actor_types, &c.actor_type);
+            add(Menu::TargetType, &mut counts.target_types, &c.target_type);
+            add(Menu::Source, &mut counts.sources, &c.source);
+        }
+        Ok(Some(counts))
+    }
+
+    /// The combinations of events from `lo` to `hi` (inclusive, Unix ms; open when `None`), of the actor keys
+    /// `whos` when given: whole days from the cube, partial days from the events.
+    async fn combos(
+        &self,
+        lo: Option<i64>,
+        hi: Option<i64>,
+        whos: Option<&[String]>,
+    ) -> Result<Vec<Combo>, StoreError> {
+        let first_day = lo.map(|l| -(-l).div_euclid(DAY_MS));
+        let end_day = hi.map(|h| (h + 1).div_euclid(DAY_MS));
+        if let (Some(a), Some(b)) = (first_day, end_day)
+            && a >= b
+        {
+            return self.event_combos(lo, hi, whos).await;
+        }
+        let mut combos = self.cube_combos(first_day, end_day, whos).await?;
+        if let (Some(lo), Some(day)) = (lo, first_day)
+            && lo < day * DAY_MS
+        {
+            combos.extend(self.event_combos(Some(lo), Some(day * DAY_MS - 1), whos).await?);
+        }
+        if let (Some(hi), Some(day)) = (hi, end_day)
+            && hi >= day * DAY_MS
+        {
+            combos.extend(self.event_combos(Some(day * DAY_MS), Some(hi), whos).await?);
+        }
+        Ok(combos)
+    }
+
+    /// The combinations of the whole days `first_day..end_day`: remembered with the last row id they cover,
+    /// so that a repeat adds only the events inserted since (the cube and that row id are read in one
+    /// snapshot, so that no event is counted twice or missed).
+    async fn cube_combos(
+        &self,
+        first_day: Option<i64>,
+        end_day: Option<i64>,
+        whos: Option<&[String]>,
+    ) -> Result<Vec<Combo>, StoreError> {
+        let key = format!("{first_day:?}/{end_day:?}/{whos:?}");
+        let (first_day, end_day) = (
+            first_day.unwrap_or(i64::MIN / DAY_MS),
+            end_day.unwrap_or(i64::MAX / DAY_MS),
+        );
+        let mut tx = self.read.begin().await?;
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&mut *tx)
+            .await?;
+        let (mut combos, since) = match self.cubes.get(&key) {
+            Some((kept, through)) if through <= last => (from_kept(&kept), Some(through)),
+            _ => (Vec::new(), None),
+        };
+        let table = if whos.is_some() { "actor_day_cube" } else { "day_cube" };
+        let (mut sql, who) = match since {
+            // Only the events inserted since, in those days.
+            Some(_) => (
+                "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
+                 COUNT(*) AS n FROM events WHERE seq > ? AND seq <= ? AND ts >= ? AND ts < ?"
+                    .to_string(),
+                WHO,
+            ),
+            // The whole cube of those days (`? <= ?` takes the two row ids the other statement binds).
+            None => (
+                format!(
+                    "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n FROM {table} \
+                     WHERE ? <= ? AND day >= ? AND day < ?"
+                ),
+                "who",
+            ),
+        };
+        if let Some(whos) = whos {
+            sql.push_str(&format!(" AND {who} IN ({})", placeholders(whos.len())));
+        }
+        sql.push_str(" GROUP BY action, outcome, actor_type, target_type, source");
+        let (lo, hi) = match since {
+            Some(_) => (first_day.saturating_mul(DAY_MS), end_day.saturating_mul(DAY_MS)),
+            None => (first_day, end_day),
+        };
+        let mut query = sqlx::query_as::<_, Combo>(&sql)
+            .bind(since.unwrap_or(0))
+            .bind(last)
+            .bind(lo)
+            .bind(hi);
+        for w in whos.unwrap_or_default() {
+            query = query.bind(w);
+        }
+        combos.extend(query.fetch_all(&mut *tx).await?);
+        tx.commit().await?;
+        let merged = merge(combos);
+        self.cubes.update(&key, |kept| {
+            if kept.as_ref().is_none_or(|(_, through)| *through < last) {
+                *kept = Some((to_kept(&merged), last));
+            }
+        });
+        Ok(merged)
+    }
+
+    async fn event_combos(
+        &self,
+        lo: Option<i64>,
+        hi: Option<i64>,
+        whos: Option<&[String]>,
+    ) -> Result<Vec<Combo>, StoreError> {
+        let mut sql = "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
+                       COUNT(*) AS n FROM events WHERE ts >= ? AND ts <= ?"
+            .to_string();
+        if let Some(whos) = whos {
+            sql.push_str(&format!(" AND {WHO} IN ({})", placeholders(whos.len())));
+        }
+        sql.push_str(" GROUP BY action, outcome, actor_type, target_type, source");
+        let mut query = sqlx::query_as::<_, Combo>(&sql)
+            .bind(lo.unwrap_or(i64::MIN))
+            .bind(hi.unwrap_or(i64::MAX));
+        for who in whos.unwrap_or_default() {
+            query = query.bind(who);
+        }
+        Ok(query.fetch_all(&self.read).await?)
+    }
+}
+
+/// Adds up the events of equal combinations.
+fn merge(combos: Vec<Combo>) -> Vec<Combo> {
+    let mut sums: BTreeMap<(String, String, String, String, String), i64> = BTreeMap::new();
+    for c in combos {
+        *sums
+            .entry((c.action, c.outcome, c.actor_type, c.target_type, c.source))
+            .or_default() += c.n;
+    }
+    sums.into_iter()
+        .map(|((action, outcome, actor_type, target_type, source), n)| Combo {
+            action,
+            outcome,
+            actor_type,
+            target_type,
+            source,
+            n,
+        })
+        .collect()
+}
+
+fn to_kept(combos: &[Combo]) -> Combinations {
+    let rows = combos.iter().map(|c| {
+        let Combo {
+            action,
+            outcome,
+            actor_type,
+            target_type,
+            source,
+            n,
+        } = c;
+        (
+            action.clone(),
+            outcome.clone(),
+            actor_type.clone(),
+            target_type.clone(),
+            source.clone(),
+            *n,
+        )
+    });
+    std::sync::Arc::new(rows.collect())
+}
+
+fn from_kept(kept: &Combinations) -> Vec<Combo> {
+    kept.iter()
+        .map(|(action, outcome, actor_type, target_type, source, n)| Combo {
+            action: action.clone(),
+            outcome: outcome.clone(),
+            actor_type: actor_type.clone(),
+            target_type: target_type.clone(),
+            source: source.clone(),
+            n: *n,
+        })
+        .collect()
+}
+
+/// `?, ?, …`: `n` bound parameters.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn verb_of(action: &str) -> &str {
+    action.rsplit('.').next().unwrap_or(action)
+}
+
+/// The first and last instant `q` covers (inclusive): the later of `from` and its range's start, and `to`.
+fn time_bounds(q: &AuditQuery) -> (Option<i64>, Option<i64>) {
+    let start = q.range.map(|r| r.start(time::to_millis(chrono::Utc::now())));
+    let from = q.from.as_ref().map(|f: &TimeBound| f.millis);
+    let lo = match (from, start) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    (lo, q.to.as_ref().map(|t| t.millis))
+}
+
+/// True when `q`'s filters keep the combination `c`, but for `menu`'s own.
+fn keeps(q: &AuditQuery, c: &Combo, menu: Menu) -> bool {
+    let Filters {
+        view,
+        // Not counted here (`facet_counts` answers `None`), or counted by the rows read (the time, the actor).
+        q: _,
+        target_id: _,
+        range: _,
+        from: _,
+        to: _,
+        actor: _,
+        actions,
+        category,
+        verb,
+        actor_type,
+        target_type,
+        outcome,
+        source,
+    } = q.filters();
+    let category_of_c = category_of(&c.action);
+    let action_kept = menu == Menu::Action
+        || ((actions.is_empty() || actions.contains(&c.action))
+            && category.as_ref().is_none_or(|x| x == category_of_c));
+    let view_kept = *view == LogView::All || view.holds_category(category_of_c);
+    view_kept
+        && action_kept
+        && (menu == Menu::Verb || verb.as_ref().is_none_or(|v| verb_of(&c.action) == v))
+        && outcome.is_none_or(|o| o.as_str() == c.outcome)
+        && (menu == Menu::ActorType || actor_type.is_none_or(|t| t.as_str() == c.actor_type))
+        && (menu == Menu::TargetType || target_type.as_ref().is_none_or(|t| *t == c.target_type))
+        && (menu == Menu::Source || source.as_ref().is_none_or(|s| *s == c.source))
+}

@@ -17,7 +17,7 @@ use super::{
     caches::Kept,
     error::StoreError,
     filter::{Resolved, push_filters},
-    schema::DAY_MS,
+    schema::{self, DAY_MS},
     sql::{SqlSink, json_rows},
 };
 use crate::model::{AuditQuery, LogView, SortOrder, query::Filters};
@@ -56,9 +56,7 @@ pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
 /// The whole days of `q`'s range: from the first that starts at or after `from` to the last that ends at or
 /// before `to` (an end day, exclusive).
 fn whole_days(q: &AuditQuery) -> (Option<i64>, Option<i64>) {
-    let first_day = q.from.as_ref().map(|f| -(-f.millis).div_euclid(DAY_MS));
-    let end_day = q.to.as_ref().map(|t| (t.millis + 1).div_euclid(DAY_MS));
-    (first_day, end_day)
+    schema::whole_days(q.from.as_ref().map(|f| f.millis), q.to.as_ref().map(|t| t.millis))
 }
 
 /// The counted columns `q` filters on, with their values: the actor by its keys.

@@ -10,7 +10,7 @@ use super::{
     caches::Combinations,
     error::StoreError,
     handle::AuditStore,
-    schema::{DAY_MS, WHO},
+    schema::{DAY_MS, WHO, whole_days},
 };
 use crate::model::{
     AuditQuery, FacetCounts, LogView,
@@ -79,8 +79,7 @@ impl AuditStore {
         hi: Option<i64>,
         whos: Option<&[String]>,
     ) -> Result<Vec<Combo>, StoreError> {
-        let first_day = lo.map(|l| -(-l).div_euclid(DAY_MS));
-        let end_day = hi.map(|h| (h + 1).div_euclid(DAY_MS));
+        let (first_day, end_day) = whole_days(lo, hi);
         if let (Some(a), Some(b)) = (first_day, end_day)
             && a >= b
         {
@@ -124,10 +123,16 @@ impl AuditStore {
         };
         let table = if whos.is_some() { "actor_day_cube" } else { "day_cube" };
         let (mut sql, who) = match since {
-            // Only the events inserted since, in those days.
+            // Nothing inserted since.
+            Some(through) if through == last => {
+                tx.commit().await?;
+                return Ok(combos);
+            }
+            // Only the events inserted since, in those days: by row id (an actor's index would read all of
+            // the actor's events).
             Some(_) => (
                 "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
-                 COUNT(*) AS n FROM events WHERE seq > ? AND seq <= ? AND ts >= ? AND ts < ?"
+                 COUNT(*) AS n FROM events NOT INDEXED WHERE seq > ? AND seq <= ? AND ts >= ? AND ts < ?"
                     .to_string(),
                 WHO,
             ),

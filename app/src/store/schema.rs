@@ -107,6 +107,15 @@ pub(super) fn who<'a>(id: Option<&'a str>, name: Option<&'a str>, email: Option<
 /// A UTC day in milliseconds: per-day counts are kept by `ts.div_euclid(DAY_MS)`.
 pub(super) const DAY_MS: i64 = 86_400_000;
 
+/// The whole UTC days from `lo` to `hi` (inclusive instants, Unix ms; open when `None`): from the first that
+/// starts at or after `lo` to the last that ends at or before `hi`, as an end day (exclusive).
+pub(super) fn whole_days(lo: Option<i64>, hi: Option<i64>) -> (Option<i64>, Option<i64>) {
+    (
+        lo.map(|l| -(-l).div_euclid(DAY_MS)),
+        hi.map(|h| (h + 1).div_euclid(DAY_MS)),
+    )
+}
+
 /// Row ids are grouped in blocks of `1 << SEQ_BLOCK_SHIFT` for `seq_blocks` (migration 14, which uses 12 too).
 pub(super) const SEQ_BLOCK_SHIFT: u32 = 12;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{href_for, local_time, menus, query_navigator};
 use crate::model::{
-    ActorType, AuditQuery, FacetCounts, Facets, LogView, Outcome, TimeRange, Zone, query::TimeBound, time,
+    ActorType, AuditQuery, FacetCounts, Facets, LogView, Outcome, TimeRange, Zone, query::TimeBound, syntax, time,
 };
 
 const SEARCH_DEBOUNCE_MS: u64 = 300;
@@ -17,6 +17,8 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
     let form = NodeRef::<html::Form>::new();
     let navigate = query_navigator();
     let pending_search = StoredValue::new(None::<TimeoutHandle>);
+    // A mistake in the search syntax, shown under the box; nothing is sent while there is one.
+    let syntax_error = RwSignal::new(None::<String>);
     let submit = move || {
         if let Some(form) = form.get_untracked() {
             let _ = form.request_submit();
@@ -28,7 +30,13 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
             handle.clear();
         }
         if let Some(form) = form.get_untracked() {
-            navigate(&form_query_string(&form));
+            match form_query_string(&form) {
+                Ok(qs) => {
+                    syntax_error.set(None);
+                    navigate(&qs);
+                }
+                Err(message) => syntax_error.set(Some(message)),
+            }
         }
     };
     let on_change = move |ev: leptos::ev::Event| {
@@ -83,9 +91,13 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
         <form class="filters" method="get" node_ref=form on:submit=on_submit on:change=on_change>
             <div class="field search-field">
                 <label for="audit-q">"Search"</label>
-                <input id="audit-q" type="search" name="q" value=q.q.clone().unwrap_or_default()
-                    placeholder="Search actions, people, targets, details…" autocomplete="off"
+                <input id="audit-q" type="search" name="q" value=q.q.as_deref().map(syntax::text).unwrap_or_default()
+                    placeholder="Search, or filter: action:mailbox.* outcome:failure created:>=2026-11-01"
+                    autocomplete="off" aria-describedby="audit-q-error"
+                    aria-invalid=move || if syntax_error.get().is_some() { "true" } else { "false" }
                     on:input=on_search_input/>
+                <p id="audit-q-error" class="field-error" role="alert">{move || syntax_error.get()}</p>
+                {chips(&q)}
             </div>
             {select_field("audit-action", "Action", "action", "All actions", action_groups)}
             <div class="field">
@@ -171,7 +183,7 @@ fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
 
 /// Sets each control of the form to `q`'s value (the browser only).
 fn show_state(q: &AuditQuery) {
-    set_control("audit-q", q.q.as_deref().unwrap_or(""));
+    set_control("audit-q", &q.q.as_deref().map(syntax::text).unwrap_or_default());
     set_control("audit-action", &action_value(q));
     set_control("audit-actor", q.actor.as_deref().unwrap_or(""));
     set_control("audit-verb", q.verb.as_deref().unwrap_or(""));
@@ -288,18 +300,37 @@ fn minute_of(bound: &Option<TimeBound>) -> String {
 }
 
 /// The form's fields as a canonical query string (defaults and empty fields dropped). With `tz=local`, `From`
-/// and `To` are the browser's times: they go into the URL as the UTC instants they mean.
-fn form_query_string(form: &web_sys::HtmlFormElement) -> String {
+/// and `To` are the browser's times: they go into the URL as the UTC instants they mean. A mistake in the
+/// search syntax is the error (shown, nothing sent); any other is left for the server to name.
+fn form_query_string(form: &web_sys::HtmlFormElement) -> Result<String, String> {
     let raw = web_sys::FormData::new_with_form(form)
         .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data))
         .map(|params| String::from(params.to_string()))
         .unwrap_or_default();
     match AuditQuery::from_query_string(&raw) {
-        Ok(q) if q.zone == Zone::Local => in_utc(q).to_query_string(),
-        Ok(q) => q.to_query_string(),
-        // Let the server show which field is wrong.
-        Err(_) => raw,
+        Ok(q) if q.zone == Zone::Local => Ok(in_utc(q).to_query_string()),
+        Ok(q) => Ok(q.to_query_string()),
+        Err(e) if e.field == "q" => Err(e.message),
+        Err(_) => Ok(raw),
     }
+}
+
+/// The search's terms as chips, each a link to the same view without it.
+fn chips(q: &AuditQuery) -> impl IntoView + use<> {
+    let chips = q
+        .search_terms()
+        .into_iter()
+        .map(|(term, without)| {
+            // Named by its content ("Remove action:…"), not by `aria-label`, which a search by label (`Verb`,
+            // `Outcome`) would find beside the control.
+            view! {
+                <a role="button" class="chip" href=href_for(&without)>
+                    <span class="visually-hidden">"Remove "</span>{term}<span aria-hidden="true">" ×"</span>
+                </a>
+            }
+        })
+        .collect_view();
+    view! { <div class="chips">{chips}</div> }
 }
 
 /// `q` with the `From` and `To` a person typed in the browser's time zone as UTC instants.

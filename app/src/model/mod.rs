@@ -14,6 +14,7 @@ pub mod recorded;
 pub mod recorded_by;
 pub mod redact;
 pub mod scope;
+pub mod syntax;
 pub mod time;
 pub mod token;
 pub mod user;

@@ -8,6 +8,7 @@ use super::{
     ActorType, FieldError, Outcome,
     event::parse_ulid,
     scope::{LogView, TimeRange, Zone},
+    syntax::{self, SyntaxError},
     time,
 };
 
@@ -249,7 +250,17 @@ impl AuditQuery {
                 self.view = LogView::parse(value)
                     .ok_or_else(|| FieldError::filter(key, "must be `all`, `signins` or `activity`"))?
             }
-            "q" => self.q = text(),
+            // The search box's syntax: its terms set their filters, the rest is the free text.
+            "q" => {
+                let parsed = syntax::parse(value).map_err(SyntaxError::into_field_error)?;
+                for (term, term_value, at) in &parsed.parameters {
+                    self.set_filter(term, term_value).map_err(|e| {
+                        let message = format!("\"{term}\" {}", e.message);
+                        SyntaxError { position: *at, message }.into_field_error()
+                    })?;
+                }
+                self.q = parsed.text;
+            }
             "action" if self.actions.len() >= MAX_REPEATED => {
                 return Err(FieldError::filter(
                     key,
@@ -369,7 +380,8 @@ impl AuditQuery {
             }
         };
         push("view", (self.view != LogView::All).then_some(self.view.as_str()));
-        push("q", self.q.as_deref());
+        let text = self.q.as_deref().map(syntax::text);
+        push("q", text.as_deref());
         for a in &self.actions {
             push("action", Some(a));
         }
@@ -544,6 +556,66 @@ impl AuditQuery {
             && range.is_none()
             && from.is_none()
             && to.is_none())
+    }
+
+    /// Each filter the search syntax can say, as its term (`action:mailbox.create`, `created:>=2026-11-01`),
+    /// with this query without it (from its first page): the tab's removable chips.
+    pub fn search_terms(&self) -> Vec<(String, AuditQuery)> {
+        let base = AuditQuery {
+            page: 1,
+            cursor: None,
+            event: None,
+            ..self.clone()
+        };
+        let mut out = Vec::new();
+        for (i, action) in self.actions.iter().enumerate() {
+            let mut without = base.clone();
+            without.actions.remove(i);
+            out.push((format!("action:{}", syntax::value(action)), without));
+        }
+        let mut term = |text: Option<String>, clear: fn(&mut AuditQuery)| {
+            if let Some(text) = text {
+                let mut without = base.clone();
+                clear(&mut without);
+                out.push((text, without));
+            }
+        };
+        let said = |field: &str, v: &str| format!("{field}:{}", syntax::value(v));
+        // A category reads as the Action select's `All <category> actions` where it can (`action:mailbox.*`).
+        let category = |c: &String| match c.contains(['.', '*']) || c.chars().any(char::is_whitespace) {
+            true => said("category", c),
+            false => format!("action:{c}.*"),
+        };
+        term(self.category.as_ref().map(category), |q| q.category = None);
+        term(self.verb.as_ref().map(|v| said("verb", v)), |q| q.verb = None);
+        term(self.actor.as_ref().map(|v| said("actor", v)), |q| q.actor = None);
+        term(self.actor_type.map(|t| said("actor_type", t.as_str())), |q| {
+            q.actor_type = None
+        });
+        term(self.target_type.as_ref().map(|v| said("target_type", v)), |q| {
+            q.target_type = None
+        });
+        term(self.target_id.as_ref().map(|v| said("target_id", v)), |q| {
+            q.target_id = None
+        });
+        term(self.outcome.map(|o| said("outcome", o.as_str())), |q| q.outcome = None);
+        term(self.source.as_ref().map(|v| said("source", v)), |q| q.source = None);
+        term(
+            self.from.as_ref().map(|b| said("created", &format!(">={}", b.raw))),
+            |q| q.from = None,
+        );
+        term(
+            self.to.as_ref().map(|b| said("created", &format!("<={}", b.raw))),
+            |q| q.to = None,
+        );
+        out
+    }
+
+    /// The query's filters as one search text: its terms, then its free text.
+    pub fn to_search_text(&self) -> String {
+        let mut parts: Vec<String> = self.search_terms().into_iter().map(|(term, _)| term).collect();
+        parts.extend(self.q.as_deref().map(syntax::text));
+        parts.join(" ")
     }
 
     pub fn offset(&self) -> u64 {
@@ -833,6 +905,23 @@ mod tests {
                     Ok(q) => prop_assert_eq!(AuditQuery::from_query_string(&q.to_query_string()), Ok(q)),
                     Err(e) => prop_assert!(AuditQuery::PARAMETERS.contains(&e.field.as_str()), "{}", e.field),
                 }
+            }
+
+            /// A query's filters said in the search syntax give the same filters back (values with a quote
+            /// or with runs of whitespace cannot be said in it: the URL's parameters carry those).
+            #[test]
+            fn the_search_text_of_a_query_gives_its_filters_back(pairs in pairs()) {
+                let Ok(q) = AuditQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) else {
+                    return Ok(());
+                };
+                let sayable = AuditQuery { view: LogView::All, range: None, ..q };
+                let text = sayable.to_search_text();
+                let values = pairs.iter().map(|(_, v)| v.trim());
+                prop_assume!(values.clone().all(|v| !v.contains('"') && !v.contains("  ")));
+                prop_assume!(pairs.iter().all(|(_, v)| !v.trim().chars().any(|c| c.is_whitespace() && c != ' ')));
+                prop_assume!(text.chars().count() <= MAX_TEXT_CHARS);
+                let back = AuditQuery::from_pairs([("q", text.as_str())]).map(|b| b.filters_key());
+                prop_assert_eq!(back, Ok(sayable.filters_key()), "{}", text);
             }
 
             /// Any query string at all gives a query or an error, never a panic.

@@ -38,7 +38,8 @@ test('field:value terms in the search box become filters and chips; a mistake is
   const before = page.url();
   await tab.search.fill('acter:bob');
   await tab.search.press('Enter');
-  await expect(page.getByRole('alert')).toHaveText('Unknown field "acter": did you mean "actor"? (at character 1)');
+  await expect(page.getByRole('alert')).toHaveText('Unknown field "acter": did you mean "actor"?');
+  await expect(page.locator('.syntax-at')).toHaveText('acter:bob\n^');
   await expect(tab.search).toHaveAttribute('aria-invalid', 'true');
   await page.waitForTimeout(500);
   expect(page.url()).toBe(before);

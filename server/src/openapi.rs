@@ -162,7 +162,10 @@ pub struct EventBatch {
 pub struct Filters {
     /// `all` (the default), `signins` (the `auth` category) or `activity` (every other category).
     view: Option<String>,
-    /// Free text over action, actor, target, source, IP and details (at most 500 characters).
+    /// Free text over action, actor, target, source, IP and details (at most 500 characters). Also takes
+    /// `field:value` terms, which set filters: `action:mailbox.*`, `category:auth`, `verb:delete`,
+    /// `actor:"Ana Lima"`, `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
+    /// `source:mx2`, `created:>=2026-11-01`, `created:2026-11-01..2026-11-30`; an unknown field is a 400.
     q: Option<String>,
     /// Only these actions (repeat the parameter, at most 100 times); `<category>.*` is the whole category.
     action: Option<Vec<String>>,

@@ -240,6 +240,40 @@ async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
         .await;
     assert_eq!(asc["entries"][0]["action"], "mailbox.create");
 
+    // The search box's syntax in `q`: terms are filters, the same as their parameters.
+    let (_, said) = app
+        .get_json(
+            &token,
+            &format!(
+                "/api/v1/events?q={}",
+                urlencoding::encode("action:user.delete created:2026-01-01..2026-01-10")
+            ),
+        )
+        .await;
+    let (_, params) = app
+        .get_json(
+            &token,
+            "/api/v1/events?action=user.delete&from=2026-01-01&to=2026-01-10",
+        )
+        .await;
+    assert_eq!(
+        (said["total"].clone(), said["entries"].clone()),
+        (params["total"].clone(), params["entries"].clone())
+    );
+    assert_eq!(said["total"], 4);
+    let (status, err) = app
+        .get_json(
+            &token,
+            &format!("/api/v1/events?q={}", urlencoding::encode("u1 acter:bob")),
+        )
+        .await;
+    assert_eq!((status, err["error"]["field"].as_str()), (400, Some("q")));
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("did you mean \"actor\"") && message.contains("character 4"),
+        "{message}"
+    );
+
     for (qs, field) in [
         ("sort=size", "sort"),
         ("page_size=0", "page_size"),

@@ -18,7 +18,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
     let navigate = query_navigator();
     let pending_search = StoredValue::new(None::<TimeoutHandle>);
     // A mistake in the search syntax, shown under the box; nothing is sent while there is one.
-    let syntax_error = RwSignal::new(None::<String>);
+    let syntax_error = RwSignal::new(None::<Mistake>);
     let submit = move || {
         if let Some(form) = form.get_untracked() {
             let _ = form.request_submit();
@@ -96,7 +96,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
                     autocomplete="off" aria-describedby="audit-q-error"
                     aria-invalid=move || if syntax_error.get().is_some() { "true" } else { "false" }
                     on:input=on_search_input/>
-                <p id="audit-q-error" class="field-error" role="alert">{move || syntax_error.get()}</p>
+                {move || mistake_view(syntax_error.get())}
                 {chips(&q)}
             </div>
             {select_field("audit-action", "Action", "action", "All actions", action_groups)}
@@ -302,7 +302,7 @@ fn minute_of(bound: &Option<TimeBound>) -> String {
 /// The form's fields as a canonical query string (defaults and empty fields dropped). With `tz=local`, `From`
 /// and `To` are the browser's times: they go into the URL as the UTC instants they mean. A mistake in the
 /// search syntax is the error (shown, nothing sent); any other is left for the server to name.
-fn form_query_string(form: &web_sys::HtmlFormElement) -> Result<String, String> {
+fn form_query_string(form: &web_sys::HtmlFormElement) -> Result<String, Mistake> {
     let raw = web_sys::FormData::new_with_form(form)
         .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data))
         .map(|params| String::from(params.to_string()))
@@ -310,9 +310,43 @@ fn form_query_string(form: &web_sys::HtmlFormElement) -> Result<String, String> 
     match AuditQuery::from_query_string(&raw) {
         Ok(q) if q.zone == Zone::Local => Ok(in_utc(q).to_query_string()),
         Ok(q) => Ok(q.to_query_string()),
-        Err(e) if e.field == "q" => Err(e.message),
+        Err(e) if e.field == "q" => {
+            let text = search_text(&raw);
+            Err(AuditQuery::new()
+                .apply_search(&text)
+                .err()
+                .map_or((e.message, None), |e| (e.message, Some((text, e.position)))))
+        }
         Err(_) => Ok(raw),
     }
+}
+
+/// The search box's text in a form's query string.
+fn search_text(raw: &str) -> String {
+    crate::model::query::decode_pairs(raw)
+        .into_iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}
+
+/// A search mistake: what, and where (the text with a caret under the character), when known.
+type Mistake = (String, Option<(String, usize)>);
+
+/// The mistake under the search box: the message (announced), then the text with a caret at its position.
+fn mistake_view(mistake: Option<Mistake>) -> impl IntoView {
+    let (message, at) = match mistake {
+        Some((message, at)) => (Some(message), at),
+        None => (None, None),
+    };
+    let caret = at.map(|(text, position)| {
+        let marker = format!("{}^", " ".repeat(position));
+        view! { <pre class="syntax-at" aria-hidden="true">{text}"\n"{marker}</pre> }
+    });
+    // Present only while there is a mistake (an alert inserted is announced), so that the tab has no empty
+    // alert beside its others.
+    let message = message.map(|m| view! { <p id="audit-q-error" class="field-error" role="alert">{m}</p> });
+    view! { {message} {caret} }
 }
 
 /// The search's terms as chips, each a link to the same view without it.

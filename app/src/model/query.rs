@@ -251,16 +251,7 @@ impl AuditQuery {
                     .ok_or_else(|| FieldError::filter(key, "must be `all`, `signins` or `activity`"))?
             }
             // The search box's syntax: its terms set their filters, the rest is the free text.
-            "q" => {
-                let parsed = syntax::parse(value).map_err(SyntaxError::into_field_error)?;
-                for (term, term_value, at) in &parsed.parameters {
-                    self.set_filter(term, term_value).map_err(|e| {
-                        let message = format!("\"{term}\" {}", e.message);
-                        SyntaxError { position: *at, message }.into_field_error()
-                    })?;
-                }
-                self.q = parsed.text;
-            }
+            "q" => self.apply_search(value).map_err(SyntaxError::into_field_error)?,
             "action" if self.actions.len() >= MAX_REPEATED => {
                 return Err(FieldError::filter(
                     key,
@@ -317,6 +308,20 @@ impl AuditQuery {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Applies a search text (the search box's syntax): its terms set their filters, the rest is the free
+    /// text. A mistake, or a term's value its filter refuses, is an error at the term's position.
+    pub fn apply_search(&mut self, text: &str) -> Result<(), SyntaxError> {
+        let parsed = syntax::parse(text)?;
+        for (term, value, at) in &parsed.parameters {
+            self.set_filter(term, value).map_err(|e| SyntaxError {
+                position: *at,
+                message: format!("\"{term}\" {}", e.message),
+            })?;
+        }
+        self.q = parsed.text;
+        Ok(())
     }
 
     /// Sets the view's parameter `key` (sort, paging, the open detail, ...) to `value`; ignores other keys.

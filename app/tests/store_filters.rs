@@ -418,3 +418,36 @@ async fn live_counts_give_each_option_with_the_other_filters() {
     assert_eq!(pairs(&counts("actor=u1").await.unwrap().sources), "mail=4 proxy=1");
     assert_eq!(total(counts("").await.unwrap()), 14);
 }
+
+#[tokio::test]
+async fn an_excluded_actor_leaves_everyone_else() {
+    let (store, _d) = seeded().await;
+    // Day 7 is the token `ci-deploy`; u1 has days 1, 4 and 10.
+    assert_eq!(
+        days(&store, "exclude_actor=ci-deploy").await,
+        vec![12, 11, 10, 9, 8, 6, 5, 4, 3, 2, 1]
+    );
+    assert_eq!(
+        days(&store, "exclude_actor=u1@x.org&source=mail").await,
+        vec![12, 8, 6, 2]
+    );
+    assert_eq!(days(&store, "q=-actor:u1&category=mailbox").await, vec![12, 9, 8, 5]);
+    assert_eq!(days(&store, "exclude_actor=nobody").await.len(), 12);
+    assert_eq!(store.count(&q("exclude_actor=u1")).await.unwrap(), 9);
+    assert_eq!(store.count(&q("exclude_actor=u1&outcome=failure")).await.unwrap(), 1);
+    let page = store
+        .list(&q("exclude_actor=Name u1&page_size=2&page=2"))
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.entries.len()), (9, 2));
+    assert_eq!(
+        days(&store, "exclude_actor=u1&q=box").await,
+        vec![12, 11, 9, 8, 7, 5, 2]
+    );
+    assert_eq!(
+        exported_ids(&store, "exclude_actor=u1", 4, None).await.len(),
+        9,
+        "the export too"
+    );
+    assert_eq!(store.facet_counts(&q("exclude_actor=u1")).await.unwrap(), None);
+}

@@ -104,6 +104,7 @@ fn query() -> impl Strategy<Value = String> {
         prop_oneof![Just("signins"), Just("activity")].prop_map(|v| format!("view={v}")),
         prop_oneof![Just("delete"), Just("login"), Just("purge")].prop_map(|v| format!("verb={v}")),
         prop_oneof![Just("zoe"), Just("zoe@acme.com"), Just("2"), Just("ci-deploy")].prop_map(|a| format!("actor={a}")),
+        prop_oneof![Just("zoe"), Just("zoe@acme.com"), Just("ci-deploy")].prop_map(|a| format!("exclude_actor={a}")),
         prop_oneof![Just("user"), Just("api_token")].prop_map(|t| format!("actor_type={t}")),
         prop_oneof![Just("mailbox"), Just("domain")].prop_map(|t| format!("target_type={t}")),
         (0u8..4).prop_map(|t| format!("target_id=t{t}")),
@@ -197,6 +198,11 @@ impl Row {
                 [&self.actor_id, &self.actor_name, &self.actor_email]
                     .iter()
                     .any(|v| v.as_ref() == Some(a))
+            })
+            && q.exclude_actor.as_ref().is_none_or(|a| {
+                [&self.actor_id, &self.actor_name, &self.actor_email]
+                    .iter()
+                    .all(|v| v.as_ref() != Some(a))
             })
             && q.actor_type.is_none_or(|t| t.as_str() == self.actor_type)
             && is(&self.target_type, &q.target_type)

@@ -175,6 +175,8 @@ pub struct Filters {
     verb: Option<String>,
     /// The actor's id, name or email.
     actor: Option<String>,
+    /// Every event but this actor's (id, name or email): `-actor:` in `q`.
+    exclude_actor: Option<String>,
     /// `user`, `api_token` or `system`.
     actor_type: Option<String>,
     target_type: Option<String>,

@@ -97,6 +97,8 @@ pub struct AuditQuery {
     /// category. The store serves it as the actions of that verb present in the log.
     pub verb: Option<String>,
     pub actor: Option<String>,
+    /// Every event but those of this actor (id, email or name): `-actor:ci-bot` in the search box.
+    pub exclude_actor: Option<String>,
     pub actor_type: Option<ActorType>,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
@@ -133,6 +135,7 @@ pub struct Filters<'a> {
     pub category: &'a Option<String>,
     pub verb: &'a Option<String>,
     pub actor: &'a Option<String>,
+    pub exclude_actor: &'a Option<String>,
     pub actor_type: &'a Option<ActorType>,
     pub target_type: &'a Option<String>,
     pub target_id: &'a Option<String>,
@@ -162,6 +165,7 @@ impl Default for AuditQuery {
             category: None,
             verb: None,
             actor: None,
+            exclude_actor: None,
             actor_type: None,
             target_type: None,
             target_id: None,
@@ -189,13 +193,14 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 23] = [
+    pub const PARAMETERS: [&'static str; 24] = [
         "view",
         "q",
         "action",
         "category",
         "verb",
         "actor",
+        "exclude_actor",
         "actor_type",
         "target_type",
         "target_id",
@@ -281,6 +286,7 @@ impl AuditQuery {
                 self.verb = text();
             }
             "actor" => self.actor = text(),
+            "exclude_actor" => self.exclude_actor = text(),
             "actor_type" => {
                 self.actor_type = Some(
                     ActorType::parse(value)
@@ -393,6 +399,7 @@ impl AuditQuery {
         push("category", self.category.as_deref());
         push("verb", self.verb.as_deref());
         push("actor", self.actor.as_deref());
+        push("exclude_actor", self.exclude_actor.as_deref());
         push("actor_type", self.actor_type.map(ActorType::as_str));
         push("target_type", self.target_type.as_deref());
         push("target_id", self.target_id.as_deref());
@@ -455,6 +462,7 @@ impl AuditQuery {
             category,
             verb,
             actor,
+            exclude_actor,
             actor_type,
             target_type,
             target_id,
@@ -480,6 +488,7 @@ impl AuditQuery {
             category,
             verb,
             actor,
+            exclude_actor,
             actor_type,
             target_type,
             target_id,
@@ -501,6 +510,7 @@ impl AuditQuery {
             category,
             verb,
             actor,
+            exclude_actor,
             actor_type,
             target_type,
             target_id,
@@ -517,6 +527,7 @@ impl AuditQuery {
             category: category.clone(),
             verb: verb.clone(),
             actor: actor.clone(),
+            exclude_actor: exclude_actor.clone(),
             actor_type: *actor_type,
             target_type: target_type.clone(),
             target_id: target_id.clone(),
@@ -539,6 +550,7 @@ impl AuditQuery {
             category,
             verb,
             actor,
+            exclude_actor,
             actor_type,
             target_type,
             target_id,
@@ -553,6 +565,7 @@ impl AuditQuery {
             && category.is_none()
             && verb.is_none()
             && actor.is_none()
+            && exclude_actor.is_none()
             && actor_type.is_none()
             && target_type.is_none()
             && target_id.is_none()
@@ -594,6 +607,9 @@ impl AuditQuery {
         term(self.category.as_ref().map(category), |q| q.category = None);
         term(self.verb.as_ref().map(|v| said("verb", v)), |q| q.verb = None);
         term(self.actor.as_ref().map(|v| said("actor", v)), |q| q.actor = None);
+        term(self.exclude_actor.as_ref().map(|v| said("-actor", v)), |q| {
+            q.exclude_actor = None
+        });
         term(self.actor_type.map(|t| said("actor_type", t.as_str())), |q| {
             q.actor_type = None
         });

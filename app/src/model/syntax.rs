@@ -2,7 +2,7 @@
 //! `q`): `field:value` terms set filters, bare words and `"quoted phrases"` are the free text.
 //!
 //! `action:mailbox.create` (or `action:mailbox.*`, the whole category), `category:auth`, `verb:delete`,
-//! `actor:ci-bot`, `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
+//! `actor:ci-bot` (`-actor:ci-bot`: everyone else), `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
 //! `source:mx2`, `created:>=2026-11-01`, `created:<2026-12-01`, `created:2026-11-01..2026-11-30`,
 //! `created:2026-11-01` (that day). A value with spaces is quoted: `actor:"Ana Lima"`. A word whose part
 //! before a colon is not a field name (`10:22`, `2001:db8::1`) is text.
@@ -119,12 +119,20 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     for word in words(text) {
         if let Some(rest) = word.text.strip_prefix('-')
             && !word.phrase
-            && rest.split_once(':').is_some_and(|(n, _)| FIELDS.contains(&n))
+            && let Some((name, value)) = rest.split_once(':')
+            && FIELDS.contains(&name)
         {
-            return Err(SyntaxError::at(
-                word.start,
-                format!("Excluding a field (-{rest}) is not supported: choose the values to keep"),
-            ));
+            if name != "actor" {
+                let message =
+                    format!("Only an actor can be excluded (-actor:…), not -{name}: choose the values to keep");
+                return Err(SyntaxError::at(word.start, message));
+            }
+            if value.is_empty() {
+                return Err(SyntaxError::at(word.start, "\"-actor:\" needs a value"));
+            }
+            let at = word.start;
+            parsed.parameters.push(("exclude_actor".into(), value.to_string(), at));
+            continue;
         }
         match field_of(&word) {
             Some((name, value)) => term(name, value, word.start, &mut parsed.parameters)?,
@@ -208,9 +216,10 @@ pub fn text(text: &str) -> String {
     let words: Vec<String> = text
         .split_whitespace()
         .map(|w| {
+            // `-actor:x` reads as an exclusion, `actor:x` as a term: both are quoted to stay text.
             let word = Word {
                 start: 0,
-                text: w.to_string(),
+                text: w.strip_prefix('-').unwrap_or(w).to_string(),
                 phrase: false,
             };
             match field_of(&word).is_some() {
@@ -275,7 +284,12 @@ mod tests {
             Some("a \"open"),
             "a lone quote is text"
         );
-        assert!(parse("-actor:ci-bot").unwrap_err().message.contains("not supported"));
+        assert_eq!(params("-actor:ci-bot"), vec![("exclude_actor".into(), "ci-bot".into())]);
+        assert_eq!(
+            params(r#"-actor:"Ana Lima""#),
+            vec![("exclude_actor".into(), "Ana Lima".into())]
+        );
+        assert!(parse("-outcome:failure").unwrap_err().message.contains("Only an actor"));
         assert!(parse("verb:").unwrap_err().message.contains("needs a value"));
     }
 

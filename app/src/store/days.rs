@@ -41,8 +41,8 @@ pub(super) enum Split {
 }
 
 /// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
-/// id, an actor's name shared by events of the same key that do not all have it, or a range under two days
-/// (the index counts that quickly). Decided without reading anything.
+/// id, an excluded actor, an actor's name shared by events of the same key that do not all have it, or a
+/// range under two days (the index counts that quickly). Decided without reading anything.
 pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
     let exact_actor = resolved.actor_keys().is_none_or(|(_, exact)| exact);
     let (first_day, end_day) = whole_days(q);
@@ -50,7 +50,7 @@ pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
         (Some(a), Some(b)) => a < b,
         _ => true,
     };
-    q.q.is_none() && q.target_id.is_none() && exact_actor && spans_a_day
+    q.q.is_none() && q.target_id.is_none() && q.exclude_actor.is_none() && exact_actor && spans_a_day
 }
 
 /// The whole days of `q`'s range: from the first that starts at or after `from` to the last that ends at or
@@ -70,6 +70,8 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         view,
         verb,
         actor: _,
+        // Not counted per day (`counted_per_day`).
+        exclude_actor: _,
         actor_type,
         target_type,
         target_id: _,

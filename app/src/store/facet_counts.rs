@@ -41,10 +41,10 @@ enum Menu {
 }
 
 impl AuditStore {
-    /// The menus' counts for `q`'s other filters; `None` for a search or a target id, which the cubes do not
-    /// hold (the menus then show no counts).
+    /// The menus' counts for `q`'s other filters; `None` for a search, a target id or an excluded actor, which
+    /// the cubes do not hold (the menus then show no counts).
     pub async fn facet_counts(&self, q: &AuditQuery) -> Result<Option<FacetCounts>, StoreError> {
-        if q.q.is_some() || q.target_id.is_some() {
+        if q.q.is_some() || q.target_id.is_some() || q.exclude_actor.is_some() {
             return Ok(None);
         }
         let _gate = self.purge_gate.read().await;
@@ -281,6 +281,7 @@ fn keeps(q: &AuditQuery, c: &Combo, menu: Menu) -> bool {
         from: _,
         to: _,
         actor: _,
+        exclude_actor: _,
         actions,
         category,
         verb,

@@ -16,6 +16,8 @@ use crate::model::{
 #[derive(Clone, Debug, Default)]
 pub(super) struct Resolved {
     pub actor: Option<ActorKeys>,
+    /// The keys of the actor whose events are left out (`exclude_actor`).
+    pub excluded: Option<ActorKeys>,
     /// The last event the target-id index holds (rows above it are checked directly).
     pub target_indexed_through: i64,
     pub text: TextPlan,
@@ -220,6 +222,8 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
         view,
         verb,
         actor: _,
+        // Resolved to its keys (`Resolved::excluded`).
+        exclude_actor: _,
         actor_type,
         target_type,
         target_id,
@@ -243,6 +247,9 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
     // The actor was resolved to its keys (`Resolved::actor`).
     if let Some(a) = &resolved.actor {
         push_actor(b, a);
+    }
+    if let Some(a) = &resolved.excluded {
+        push_excluded(b, a);
     }
     // The outcome and the actor type are written as literals (each is one of a few fixed words), with the
     // condition of their partial index (migration 12), so that SQLite can use that index.
@@ -291,6 +298,22 @@ fn push_actor(b: &mut impl SqlSink, a: &ActorKeys) {
         b.sql(" OR actor_email = ").text(a.value.clone());
         b.sql(" OR actor_name = ").text(a.value.clone()).sql(")");
     }
+}
+
+/// Every event but the actor's: not of its keys, or (when the keys alone are not exact) not with its value in
+/// the columns either.
+fn push_excluded(b: &mut impl SqlSink, a: &ActorKeys) {
+    if a.whos.is_empty() {
+        return;
+    }
+    if a.exact {
+        b.sql(" AND ").sql(WHO).sql(" NOT IN ").texts(&a.whos);
+        return;
+    }
+    b.sql(" AND NOT (").sql(WHO).sql(" IN ").texts(&a.whos);
+    b.sql(" AND COALESCE(actor_id = ").text(a.value.clone());
+    b.sql(" OR actor_email = ").text(a.value.clone());
+    b.sql(" OR actor_name = ").text(a.value.clone()).sql(", 0))");
 }
 
 /// `(column LIKE pattern OR …)` over every searched column.

@@ -311,22 +311,29 @@ impl AuditStore {
             }
             None => 0,
         };
-        let actor = self.actor_keys(q).await?;
+        let actor = match &q.actor {
+            Some(actor) => Some(self.actor_keys(actor).await?),
+            None => None,
+        };
+        let excluded = match &q.exclude_actor {
+            Some(actor) => Some(self.actor_keys(actor).await?),
+            None => None,
+        };
         let text = self
             .text_plan(q, actor.as_ref().map(|a| (a.whos.as_slice(), a.exact)))
             .await?;
         Ok(Resolved {
             actor,
+            excluded,
             target_indexed_through,
             text,
         })
     }
 
-    /// The actor filter matches id, email or name. Events are indexed by one key per actor, `who` (see
+    /// An actor filter (or exclusion) matches id, email or name. Events are indexed by one key per actor, `who` (see
     /// migration 8); the small `actors` table says which keys have the value in one of their parts, and
     /// whether every event of those keys has it (then the key alone is the filter).
-    async fn actor_keys(&self, q: &AuditQuery) -> Result<Option<ActorKeys>, StoreError> {
-        let Some(actor) = &q.actor else { return Ok(None) };
+    async fn actor_keys(&self, actor: &str) -> Result<ActorKeys, StoreError> {
         let keys: Vec<(String, bool)> = sqlx::query_as(
             "SELECT who, MIN(actor_id = ?1 OR actor_email = ?1 OR actor_name = ?1) FROM actors WHERE who IN \
              (SELECT who FROM actors WHERE actor_id = ?1 UNION SELECT who FROM actors WHERE actor_email = ?1 \
@@ -336,10 +343,10 @@ impl AuditStore {
         .bind(actor)
         .fetch_all(&self.read)
         .await?;
-        Ok(Some(ActorKeys {
-            value: actor.clone(),
+        Ok(ActorKeys {
+            value: actor.to_string(),
             exact: keys.iter().all(|(_, all)| *all),
             whos: keys.into_iter().map(|(who, _)| who).collect(),
-        }))
+        })
     }
 }

@@ -63,6 +63,8 @@ pub(super) async fn match_expression(
         view,
         verb,
         actor: _,
+        // The index holds who did it, not who did not: not exact with an exclusion.
+        exclude_actor,
         actor_type,
         target_type,
         target_id,
@@ -78,7 +80,7 @@ pub(super) async fn match_expression(
     );
     let mut parts = vec![body_phrase(text)];
     // The index holds no tag of a target id, nor times.
-    let mut exact_but_time = target_id.is_none();
+    let mut exact_but_time = target_id.is_none() && exclude_actor.is_none();
     let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
     if !actions.is_empty() {
         filters.push((tag::ACTION, actions.clone()));

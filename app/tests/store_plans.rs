@@ -41,6 +41,15 @@ async fn structured_filters_are_read_by_keyset_offset_or_from_their_day() {
         plan(&anchored, "actor=u1&page=2&page_size=2").await,
         PagePlan::Anchored { source: Source::Table }
     );
+    // An excluded actor is counted per day too (the other filters' days less the actor's).
+    assert_eq!(
+        plan(&anchored, "exclude_actor=u1&page=2&page_size=2").await,
+        PagePlan::Anchored { source: Source::Table }
+    );
+    assert_eq!(
+        plan(&store, "exclude_actor=u1&outcome=failure&sort=action").await,
+        PagePlan::AnchoredByAction
+    );
     // A range inside one day is not counted per day, nor is a target id.
     let within_a_day = "page=2&page_size=1&from=2026-03-05T10:00:00Z&to=2026-03-05T20:00:00Z";
     assert_eq!(plan(&anchored, within_a_day).await, offset);

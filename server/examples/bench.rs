@@ -437,6 +437,12 @@ async fn bench_queries(n: usize, db: &Path, token: &str, skip_queries: bool, ski
             "verb and source, sorted by action",
             "verb=update&source=newsletter&sort=action",
         ),
+        ("actor excluded", "exclude_actor=zoe@acme.com"),
+        ("actor excluded, page 2,000", "exclude_actor=zoe@acme.com&page=2000"),
+        (
+            "actor excluded and outcome, sorted by action",
+            "exclude_actor=zoe@acme.com&outcome=failure&sort=action",
+        ),
         ("last 30 days", "range=30d"),
         ("six hours of one day", &hours_of_a_day()),
         ("q, common term", "q=acme"),

@@ -16,7 +16,7 @@ use sqlx::{QueryBuilder, SqliteConnection};
 use super::{
     caches::Kept,
     error::StoreError,
-    filter::{Resolved, push_filters},
+    filter::{ActorKeys, Resolved, push_filters},
     schema::{self, DAY_MS},
     sql::{SqlSink, json_rows},
 };
@@ -41,8 +41,9 @@ pub(super) enum Split {
 }
 
 /// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
-/// id, an excluded actor, an actor's name shared by events of the same key that do not all have it, or a
-/// range under two days (the index counts that quickly). Decided without reading anything.
+/// id, an actor's name shared by events of the same key that do not all have it (to keep or to exclude), an
+/// excluded actor next to a kept one, or a range under two days (the index counts that quickly). Decided
+/// without reading anything.
 pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
     let exact_actor = resolved.actor_keys().is_none_or(|(_, exact)| exact);
     let (first_day, end_day) = whole_days(q);
@@ -50,7 +51,13 @@ pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
         (Some(a), Some(b)) => a < b,
         _ => true,
     };
-    q.q.is_none() && q.target_id.is_none() && q.exclude_actor.is_none() && exact_actor && spans_a_day
+    // An excluded actor is counted as the other filters' events less the actor's (`subtracted`).
+    let exclusion_counted = match (&q.exclude_actor, &resolved.excluded) {
+        (None, _) => true,
+        (Some(_), Some(excluded)) => q.actor.is_none() && excluded.exact,
+        (Some(_), None) => false,
+    };
+    q.q.is_none() && q.target_id.is_none() && exclusion_counted && exact_actor && spans_a_day
 }
 
 /// The whole days of `q`'s range: from the first that starts at or after `from` to the last that ends at or
@@ -112,6 +119,9 @@ async fn histogram(
 ) -> Result<Option<Vec<DayCount>>, StoreError> {
     if !counted_per_day(q, resolved) {
         return Ok(None);
+    }
+    if let (Some(excluded), Some(_)) = (&resolved.excluded, &q.exclude_actor) {
+        return subtracted(conn, q, resolved, excluded, split).await;
     }
     let by_action = split == Split::ByAction;
     let columns = counted_columns(q, resolved);
@@ -175,6 +185,41 @@ async fn histogram(
         });
         days.extend(partial.await?);
     }
+    Ok(Some(days))
+}
+
+/// The histogram of `q` with an excluded actor: the other filters' histogram less the actor's among them (as
+/// negative entries, which `normalize` sums).
+async fn subtracted(
+    conn: &mut SqliteConnection,
+    q: &AuditQuery,
+    resolved: &Resolved,
+    excluded: &ActorKeys,
+    split: Split,
+) -> Result<Option<Vec<DayCount>>, StoreError> {
+    let others = AuditQuery {
+        exclude_actor: None,
+        ..q.clone()
+    };
+    let others_resolved = Resolved {
+        excluded: None,
+        ..resolved.clone()
+    };
+    let theirs = AuditQuery {
+        actor: q.exclude_actor.clone(),
+        ..others.clone()
+    };
+    let theirs_resolved = Resolved {
+        actor: Some(excluded.clone()),
+        ..others_resolved.clone()
+    };
+    let Some(mut days) = Box::pin(histogram(conn, &others, &others_resolved, split)).await? else {
+        return Ok(None);
+    };
+    let Some(of_actor) = Box::pin(histogram(conn, &theirs, &theirs_resolved, split)).await? else {
+        return Ok(None);
+    };
+    days.extend(of_actor.into_iter().map(|d| DayCount { n: -d.n, ..d }));
     Ok(Some(days))
 }
 

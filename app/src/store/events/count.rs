@@ -54,9 +54,6 @@ impl AuditStore {
         if q.q.is_some() {
             return self.count_text(q, r, i64::MAX).await;
         }
-        if let (Some(excluded), None) = (&q.exclude_actor, &q.actor) {
-            return self.count_but_actor(q, excluded).await;
-        }
         let key = count_key(q);
         let (known, through) = self.counts.get(&key).unwrap_or((0, -1));
         if through < 0
@@ -87,23 +84,6 @@ impl AuditStore {
         let total = known + added as u64;
         self.counts.put(key, total, head);
         Ok(total)
-    }
-
-    /// Every event of `q`'s other filters but those of the actor `excluded`: the events of the other filters
-    /// less the actor's among them, both counted as structured filters are (by day, then remembered), where a
-    /// count of the exclusion itself would read every row.
-    async fn count_but_actor(&self, q: &AuditQuery, excluded: &str) -> Result<u64, StoreError> {
-        let others = AuditQuery {
-            exclude_actor: None,
-            ..q.clone()
-        };
-        let theirs = AuditQuery {
-            actor: Some(excluded.to_string()),
-            ..others.clone()
-        };
-        let all = Box::pin(self.count_with(&others, &self.resolve(&others).await?)).await?;
-        let of_actor = Box::pin(self.count_with(&theirs, &self.resolve(&theirs).await?)).await?;
-        Ok(all.saturating_sub(of_actor))
     }
 
     /// A search's count, up to `cap` past which it may stop: through the index, by blocks, or with LIKE.

@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use sqlx::QueryBuilder;
+
 use super::{
     caches::Combinations,
     error::StoreError,
     handle::AuditStore,
     schema::{DAY_MS, WHO, whole_days},
+    sql::SqlSink,
 };
 use crate::model::{
     AuditQuery, FacetCounts, LogView,
@@ -18,6 +21,12 @@ use crate::model::{
     query::{Filters, TimeBound},
     time,
 };
+
+/// The combinations of the counted columns among events, counted: completed with `FROM <table> WHERE …`.
+const EVENT_COMBOS: &str =
+    "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, COUNT(*) AS n FROM";
+
+const GROUPED: &str = " GROUP BY action, outcome, actor_type, target_type, source";
 
 /// One combination of the counted columns and its events.
 #[derive(Debug, sqlx::FromRow)]
@@ -121,8 +130,7 @@ impl AuditStore {
             Some((kept, through)) if through <= last => (from_kept(&kept), Some(through)),
             _ => (Vec::new(), None),
         };
-        let table = if whos.is_some() { "actor_day_cube" } else { "day_cube" };
-        let (mut sql, who) = match since {
+        let mut b = match since {
             // Nothing inserted since.
             Some(through) if through == last => {
                 tx.commit().await?;
@@ -130,38 +138,30 @@ impl AuditStore {
             }
             // Only the events inserted since, in those days: by row id (an actor's index would read all of
             // the actor's events).
-            Some(_) => (
-                "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
-                 COUNT(*) AS n FROM events NOT INDEXED WHERE seq > ? AND seq <= ? AND ts >= ? AND ts < ?"
-                    .to_string(),
-                WHO,
-            ),
-            // The whole cube of those days (`? <= ?` takes the two row ids the other statement binds).
-            None => (
-                format!(
-                    "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n FROM {table} \
-                     WHERE ? <= ? AND day >= ? AND day < ?"
-                ),
-                "who",
-            ),
+            Some(through) => {
+                let mut b = QueryBuilder::new(format!("{EVENT_COMBOS} events NOT INDEXED WHERE seq > "));
+                b.int(through).sql(" AND seq <= ").int(last);
+                b.push(" AND ts >= ").int(first_day.saturating_mul(DAY_MS));
+                b.push(" AND ts < ").int(end_day.saturating_mul(DAY_MS));
+                b
+            }
+            // The whole cube of those days.
+            None => {
+                let table = if whos.is_some() { "actor_day_cube" } else { "day_cube" };
+                let mut b = QueryBuilder::new(format!(
+                    "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n FROM {table} WHERE day >= "
+                ));
+                b.int(first_day).sql(" AND day < ").int(end_day);
+                b
+            }
         };
         if let Some(whos) = whos {
-            sql.push_str(&format!(" AND {who} IN ({})", placeholders(whos.len())));
+            // The cubes key actors by `who`; the events by the same expression.
+            let who = if since.is_some() { WHO } else { "who" };
+            b.push(format!(" AND {who} IN ")).texts(whos);
         }
-        sql.push_str(" GROUP BY action, outcome, actor_type, target_type, source");
-        let (lo, hi) = match since {
-            Some(_) => (first_day.saturating_mul(DAY_MS), end_day.saturating_mul(DAY_MS)),
-            None => (first_day, end_day),
-        };
-        let mut query = sqlx::query_as::<_, Combo>(&sql)
-            .bind(since.unwrap_or(0))
-            .bind(last)
-            .bind(lo)
-            .bind(hi);
-        for w in whos.unwrap_or_default() {
-            query = query.bind(w);
-        }
-        combos.extend(query.fetch_all(&mut *tx).await?);
+        b.push(GROUPED);
+        combos.extend(b.build_query_as::<Combo>().fetch_all(&mut *tx).await?);
         tx.commit().await?;
         let merged = merge(combos);
         self.cubes.update(&key, |kept| {
@@ -178,20 +178,15 @@ impl AuditStore {
         hi: Option<i64>,
         whos: Option<&[String]>,
     ) -> Result<Vec<Combo>, StoreError> {
-        let mut sql = "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
-                       COUNT(*) AS n FROM events WHERE ts >= ? AND ts <= ?"
-            .to_string();
+        let mut b = QueryBuilder::new(format!("{EVENT_COMBOS} events WHERE ts >= "));
+        b.int(lo.unwrap_or(i64::MIN))
+            .sql(" AND ts <= ")
+            .int(hi.unwrap_or(i64::MAX));
         if let Some(whos) = whos {
-            sql.push_str(&format!(" AND {WHO} IN ({})", placeholders(whos.len())));
+            b.push(format!(" AND {WHO} IN ")).texts(whos);
         }
-        sql.push_str(" GROUP BY action, outcome, actor_type, target_type, source");
-        let mut query = sqlx::query_as::<_, Combo>(&sql)
-            .bind(lo.unwrap_or(i64::MIN))
-            .bind(hi.unwrap_or(i64::MAX));
-        for who in whos.unwrap_or_default() {
-            query = query.bind(who);
-        }
-        Ok(query.fetch_all(&self.read).await?)
+        b.push(GROUPED);
+        Ok(b.build_query_as::<Combo>().fetch_all(&self.read).await?)
     }
 }
 
@@ -248,11 +243,6 @@ fn from_kept(kept: &Combinations) -> Vec<Combo> {
             n: *n,
         })
         .collect()
-}
-
-/// `?, ?, …`: `n` bound parameters.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
 
 fn verb_of(action: &str) -> &str {

@@ -184,7 +184,7 @@ fn SortHeader(q: AuditQuery, key: SortKey, label: &'static str) -> impl IntoView
 /// Badge colour by verb: create/add green; update/change yellow; delete/revoke/remove and every failure red;
 /// the rest (sign-ins, services) the accent colour.
 pub fn badge_class(action: &str, outcome: &str) -> &'static str {
-    let verb = action.rsplit('.').next().unwrap_or(action);
+    let verb = crate::model::event::verb_of(action);
     if outcome == "failure"
         || ["delete", "revoke", "remove", "purge", "ip_blocked"]
             .iter()

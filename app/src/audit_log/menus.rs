@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::model::{ActorType, FacetCounts, Facets, Outcome, page::thousands, query::PAGE_SIZES};
+use crate::model::{ActorType, FacetCounts, Facets, Outcome, event::verb_of, page::thousands, query::PAGE_SIZES};
 
 /// `text (n)` with the count of `key` in `counts` (0 when absent), or `text` when no counts are known.
 fn counted(text: &str, counts: Option<&BTreeMap<String, u64>>, key: &str) -> String {
@@ -82,8 +82,7 @@ pub fn verb_options(facets: &Facets, counts: Option<&FacetCounts>, selected: &st
         .categories
         .iter()
         .flat_map(|c| &c.actions)
-        .filter_map(|a| a.action.rsplit('.').next())
-        .map(str::to_string)
+        .map(|a| verb_of(&a.action).to_string())
         .collect();
     verbs.sort_unstable();
     verbs.dedup();

@@ -199,6 +199,11 @@ pub fn category_of(action: &str) -> &str {
     action.split('.').next().unwrap_or(action)
 }
 
+/// The part of an action after its last dot, its *verb* (`delete` in `mailbox.delete`).
+pub fn verb_of(action: &str) -> &str {
+    action.rsplit('.').next().unwrap_or(action)
+}
+
 /// A ULID: 26 Crockford base-32 characters whose first is at most `7`. Returned uppercase.
 pub fn parse_ulid(s: &str) -> Option<String> {
     // Crockford's base 32: digits and letters without I, L, O, U.

@@ -639,6 +639,17 @@ impl AuditQuery {
         parts.join(" ")
     }
 
+    /// The first instant the time filters keep, when the clock reads `now_millis`: the later of `from` and
+    /// the start of `range` (a range ends now).
+    pub fn first_instant(&self, now_millis: i64) -> Option<i64> {
+        let from = self.from.as_ref().map(|f| f.millis);
+        let start = self.range.map(|r| r.start(now_millis));
+        match (from, start) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     pub fn offset(&self) -> u64 {
         u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size)
     }

@@ -121,10 +121,19 @@ pub(super) type MatchSets = Kept<(MatchSet, i64)>;
 /// (`fulltext::proven_empty`), with the index's mark it was found at.
 pub(super) type IndexFacts = Kept<(usize, i64)>;
 
-/// The combinations of the counted columns (action, outcome, actor type, target type, source) over a range of
-/// whole days, with their events (the menus' live counts), through a row id.
-pub(super) type Combinations = Arc<Vec<(String, String, String, String, String, i64)>>;
-pub(super) type CubeCache = Kept<(Combinations, i64)>;
+/// One combination of the counted columns (action, outcome, actor type, target type, source) and its events.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub(super) struct Combo {
+    pub action: String,
+    pub outcome: String,
+    pub actor_type: String,
+    pub target_type: String,
+    pub source: String,
+    pub n: i64,
+}
+
+/// The combinations over a range of whole days (the menus' live counts), through a row id.
+pub(super) type CubeCache = Kept<(Arc<Vec<Combo>>, i64)>;
 
 #[cfg(test)]
 mod tests {

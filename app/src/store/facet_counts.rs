@@ -4,21 +4,21 @@
 //! query's whole days, plus the events of its partial first and last days; then each menu is summed in memory
 //! from the combinations the other filters keep.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use sqlx::QueryBuilder;
 
 use super::{
-    caches::Combinations,
+    caches::Combo,
     error::StoreError,
     handle::AuditStore,
     schema::{DAY_MS, WHO, whole_days},
     sql::SqlSink,
 };
 use crate::model::{
-    AuditQuery, FacetCounts, LogView,
-    event::category_of,
-    query::{Filters, TimeBound},
+    AuditQuery, FacetCounts,
+    event::{category_of, verb_of},
+    query::Filters,
     time,
 };
 
@@ -28,15 +28,15 @@ const EVENT_COMBOS: &str =
 
 const GROUPED: &str = " GROUP BY action, outcome, actor_type, target_type, source";
 
-/// One combination of the counted columns and its events.
-#[derive(Debug, sqlx::FromRow)]
-struct Combo {
-    action: String,
-    outcome: String,
-    actor_type: String,
-    target_type: String,
-    source: String,
-    n: i64,
+/// The log's last row id, read in the snapshot of the statement it is part of.
+const HEAD: &str = "(SELECT COALESCE(MAX(seq), 0) FROM events)";
+
+/// A combination as read with the last row id of the snapshot it was read in.
+#[derive(sqlx::FromRow)]
+struct Counted {
+    #[sqlx(flatten)]
+    combo: Combo,
+    last: i64,
 }
 
 /// The menu a count is for: its own filter is left out.
@@ -109,8 +109,9 @@ impl AuditStore {
     }
 
     /// The combinations of the whole days `first_day..end_day`: remembered with the last row id they cover,
-    /// so that a repeat adds only the events inserted since (the cube and that row id are read in one
-    /// snapshot, so that no event is counted twice or missed).
+    /// so that a repeat adds only the events inserted since. Each read is one statement, which also reads
+    /// that row id in its own snapshot, so that no event is counted twice or missed (and no transaction is
+    /// left open by a request its client gave up on).
     async fn cube_combos(
         &self,
         first_day: Option<i64>,
@@ -122,25 +123,19 @@ impl AuditStore {
             first_day.unwrap_or(i64::MIN / DAY_MS),
             end_day.unwrap_or(i64::MAX / DAY_MS),
         );
-        let mut tx = self.read.begin().await?;
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(&mut *tx)
-            .await?;
         let (mut combos, since) = match self.cubes.get(&key) {
-            Some((kept, through)) if through <= last => (from_kept(&kept), Some(through)),
-            _ => (Vec::new(), None),
+            Some((kept, through)) => (kept.as_ref().clone(), Some(through)),
+            None => (Vec::new(), None),
         };
         let mut b = match since {
-            // Nothing inserted since.
-            Some(through) if through == last => {
-                tx.commit().await?;
-                return Ok(combos);
-            }
             // Only the events inserted since, in those days: by row id (an actor's index would read all of
             // the actor's events).
             Some(through) => {
-                let mut b = QueryBuilder::new(format!("{EVENT_COMBOS} events NOT INDEXED WHERE seq > "));
-                b.int(through).sql(" AND seq <= ").int(last);
+                let mut b = QueryBuilder::new(format!(
+                    "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
+                     COUNT(*) AS n, {HEAD} AS last FROM events NOT INDEXED WHERE seq > "
+                ));
+                b.int(through);
                 b.push(" AND ts >= ").int(first_day.saturating_mul(DAY_MS));
                 b.push(" AND ts < ").int(end_day.saturating_mul(DAY_MS));
                 b
@@ -149,7 +144,8 @@ impl AuditStore {
             None => {
                 let table = if whos.is_some() { "actor_day_cube" } else { "day_cube" };
                 let mut b = QueryBuilder::new(format!(
-                    "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n FROM {table} WHERE day >= "
+                    "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n, {HEAD} AS last \
+                     FROM {table} WHERE day >= "
                 ));
                 b.int(first_day).sql(" AND day < ").int(end_day);
                 b
@@ -161,12 +157,15 @@ impl AuditStore {
             b.push(format!(" AND {who} IN ")).texts(whos);
         }
         b.push(GROUPED);
-        combos.extend(b.build_query_as::<Combo>().fetch_all(&mut *tx).await?);
-        tx.commit().await?;
+        // A row of no combination (no action is empty): the last row id also when nothing matched.
+        b.push(format!(" UNION ALL SELECT '', '', '', '', '', 0, {HEAD}"));
+        let rows = b.build_query_as::<Counted>().fetch_all(&self.read).await?;
+        let last = rows.iter().map(|r| r.last).max().unwrap_or(0);
+        combos.extend(rows.into_iter().map(|r| r.combo).filter(|c| !c.action.is_empty()));
         let merged = merge(combos);
         self.cubes.update(&key, |kept| {
             if kept.as_ref().is_none_or(|(_, through)| *through < last) {
-                *kept = Some((to_kept(&merged), last));
+                *kept = Some((Arc::new(merged.clone()), last));
             }
         });
         Ok(merged)
@@ -210,54 +209,10 @@ fn merge(combos: Vec<Combo>) -> Vec<Combo> {
         .collect()
 }
 
-fn to_kept(combos: &[Combo]) -> Combinations {
-    let rows = combos.iter().map(|c| {
-        let Combo {
-            action,
-            outcome,
-            actor_type,
-            target_type,
-            source,
-            n,
-        } = c;
-        (
-            action.clone(),
-            outcome.clone(),
-            actor_type.clone(),
-            target_type.clone(),
-            source.clone(),
-            *n,
-        )
-    });
-    std::sync::Arc::new(rows.collect())
-}
-
-fn from_kept(kept: &Combinations) -> Vec<Combo> {
-    kept.iter()
-        .map(|(action, outcome, actor_type, target_type, source, n)| Combo {
-            action: action.clone(),
-            outcome: outcome.clone(),
-            actor_type: actor_type.clone(),
-            target_type: target_type.clone(),
-            source: source.clone(),
-            n: *n,
-        })
-        .collect()
-}
-
-fn verb_of(action: &str) -> &str {
-    action.rsplit('.').next().unwrap_or(action)
-}
-
-/// The first and last instant `q` covers (inclusive): the later of `from` and its range's start, and `to`.
+/// The first and last instant `q` covers (inclusive).
 fn time_bounds(q: &AuditQuery) -> (Option<i64>, Option<i64>) {
-    let start = q.range.map(|r| r.start(time::to_millis(chrono::Utc::now())));
-    let from = q.from.as_ref().map(|f: &TimeBound| f.millis);
-    let lo = match (from, start) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    (lo, q.to.as_ref().map(|t| t.millis))
+    let now = time::to_millis(chrono::Utc::now());
+    (q.first_instant(now), q.to.as_ref().map(|t| t.millis))
 }
 
 /// True when `q`'s filters keep the combination `c`, but for `menu`'s own.
@@ -284,7 +239,7 @@ fn keeps(q: &AuditQuery, c: &Combo, menu: Menu) -> bool {
     let action_kept = menu == Menu::Action
         || ((actions.is_empty() || actions.contains(&c.action))
             && category.as_ref().is_none_or(|x| x == category_of_c));
-    let view_kept = *view == LogView::All || view.holds_category(category_of_c);
+    let view_kept = view.holds_category(category_of_c);
     view_kept
         && action_kept
         && (menu == Menu::Verb || verb.as_ref().is_none_or(|v| verb_of(&c.action) == v))

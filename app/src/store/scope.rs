@@ -43,9 +43,12 @@ impl AuditStore {
                 }
             },
         }
-        if let Some(range) = plain.range.take() {
-            let start = range.start(time::to_millis(chrono::Utc::now()));
-            if plain.from.as_ref().is_none_or(|f| f.millis < start) {
+        if plain.range.is_some() {
+            let start = plain.first_instant(time::to_millis(chrono::Utc::now()));
+            plain.range = None;
+            if let Some(start) = start
+                && plain.from.as_ref().is_none_or(|f| f.millis != start)
+            {
                 plain.from = Some(TimeBound {
                     raw: time::format_millis(start),
                     millis: start,

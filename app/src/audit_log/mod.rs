@@ -38,14 +38,20 @@ pub fn AuditLogTab() -> impl IntoView {
         },
     );
     let facets = Resource::new(|| (), |_| async move { get_facets().await.unwrap_or_default() });
-    // The menus' live counts follow the filters, not the page, the sort or the open detail.
+    // The menus' live counts follow the filters, not the page, the sort or the open detail. They are
+    // counted for the browser only: the server renders the menus without them, so that the page never waits
+    // for them, and the hydrated tab asks for them at once (below).
     let counts = Resource::new(
         move || query.get().ok().map(|q| q.filters_key()),
         |key| async move {
+            if cfg!(feature = "ssr") {
+                return None;
+            }
             let q = AuditQuery::from_query_string(&key?).ok()?;
             get_facet_counts(q).await.ok().flatten()
         },
     );
+    Effect::new(move |_| counts.refetch());
     let loading = ArcRwSignal::new(false);
     let pending = RwSignal::from(loading.clone());
     // Auto-refresh lives in the URL (`refresh=on`), like every other part of the view: a reload keeps it.

@@ -179,8 +179,12 @@ pub struct SecurityArgs {
     #[arg(long, env = "AUDITLOG_LOGIN_BLOCK_MINUTES", default_value_t = 60)]
     pub login_block_minutes: i64,
     /// Serve `/metrics` without credentials (for a Prometheus on a private network).
-    #[arg(long, env = "AUDITLOG_METRICS_PUBLIC")]
+    #[arg(long, env = "AUDITLOG_METRICS_PUBLIC", value_parser = clap::builder::BoolishValueParser::new())]
     pub metrics_public: bool,
+    /// Let webhooks go to `http://` URLs and to loopback, private and link-local addresses (by default only
+    /// `https://` to public addresses: a webhook must not reach the internal network).
+    #[arg(long, env = "AUDITLOG_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
 }
 
 impl Default for SecurityArgs {
@@ -192,6 +196,7 @@ impl Default for SecurityArgs {
             login_window_minutes: 10,
             login_block_minutes: 60,
             metrics_public: false,
+            webhook_allow_private: false,
         }
     }
 }

@@ -20,7 +20,6 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
 use serde_json::json;
 use std::{borrow::Cow, time::Duration};
 use tokio::sync::mpsc;
@@ -193,7 +192,7 @@ impl Renderer {
     fn record(&mut self, r: &ExportRecord<'_>) {
         match self {
             Renderer::Csv(w) => write_csv_row(w, r),
-            Renderer::Jsonl(out) => write_jsonl(out, r),
+            Renderer::Jsonl(out) => r.write_jsonl(out),
         }
     }
 
@@ -261,73 +260,6 @@ pub fn neutralise_formula(cell: &str) -> Cow<'_, [u8]> {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned([b"'", cell.as_bytes()].concat()),
         _ => Cow::Borrowed(cell.as_bytes()),
     }
-}
-
-/// The canonical event JSON of spec/events.md, field for field as `Event` writes it; `details` follows,
-/// copied from storage as it is.
-#[derive(Serialize)]
-struct Canonical<'a> {
-    id: &'a str,
-    timestamp: String,
-    received_at: String,
-    action: &'a str,
-    outcome: &'a str,
-    actor: Party<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target: Option<Party<'a>>,
-    source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_agent: Option<&'a str>,
-}
-
-/// An actor, or a target (which has no email): `type` and whichever of the rest are present.
-#[derive(Serialize)]
-struct Party<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
-}
-
-fn write_jsonl(out: &mut Vec<u8>, r: &ExportRecord<'_>) {
-    let line = Canonical {
-        id: r.id,
-        timestamp: time::format_millis(r.ts),
-        received_at: time::format_millis(r.received_at),
-        action: r.action,
-        outcome: r.outcome,
-        actor: Party {
-            kind: r.actor_type,
-            id: r.actor_id,
-            name: r.actor_name,
-            email: r.actor_email,
-        },
-        target: r.target_type.map(|kind| Party {
-            kind,
-            id: r.target_id,
-            name: r.target_name,
-            email: None,
-        }),
-        source: r.source,
-        ip: r.ip,
-        user_agent: r.user_agent,
-    };
-    // Serialising borrowed strings into a Vec cannot fail. The object's closing brace makes way for
-    // `details` and `recorded_by`, which are stored as validated JSON and so are copied, not parsed and
-    // written again.
-    let _ = serde_json::to_writer(&mut *out, &line);
-    out.pop();
-    out.extend_from_slice(b",\"details\":");
-    out.extend_from_slice(r.details.as_bytes());
-    out.extend_from_slice(b",\"recorded_by\":");
-    out.extend_from_slice(r.recorded_by.as_bytes());
-    out.extend_from_slice(format!(",\"log_index\":{}}}\n", r.log_index).as_bytes());
 }
 
 /// The `audit.export` event of an export of `query`'s events (see `app::model::recorded::exported`).

@@ -18,6 +18,7 @@ pub mod router;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -34,10 +35,15 @@ use crate::{
 /// The state of a server over the database `db` names.
 pub async fn build_state(db: &DatabaseArgs, security: &SecurityArgs) -> Result<AppState, app::store::StoreError> {
     let store = db.open().await?;
+    let security = Security::from(security);
+    let destinations = webhooks::Destinations {
+        allow_private: security.webhook_allow_private,
+    };
     Ok(AppState {
         leptos_options: state::leptos_options(),
         store,
-        security: Arc::new(Security::from(security)),
+        security: Arc::new(security),
+        webhooks: webhooks::Sender::new(destinations, webhooks::ATTEMPT_TIMEOUT),
     })
 }
 
@@ -45,9 +51,14 @@ pub async fn build_state(db: &DatabaseArgs, security: &SecurityArgs) -> Result<A
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
 
 /// Serves until ctrl-c. The peer address of each connection is kept (brute-force protection counts by IP).
-/// The free-text indexer and the retention purge run beside it.
+/// The free-text indexer, the retention purge and the webhook deliverers run beside it.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     tokio::spawn(run_indexer(state.store.clone()));
+    tokio::spawn(webhooks::deliver::run(
+        state.store.clone(),
+        state.webhooks.clone(),
+        webhooks::DeliveryConfig::default(),
+    ));
     tokio::spawn(state.store.clone().run_retention(PURGE_EVERY));
     let app = router::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

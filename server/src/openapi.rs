@@ -10,7 +10,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{error::ErrorBody, export, ingest, log, read, settings};
+use crate::{error::ErrorBody, export, ingest, log, read, settings, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,14 @@ use crate::{error::ErrorBody, export, ingest, log, read, settings};
         settings::retention,
         settings::set_retention,
         read::facets,
+        webhooks::list,
+        webhooks::create,
+        webhooks::get_one,
+        webhooks::update,
+        webhooks::delete,
+        webhooks::rotate_secret,
+        webhooks::replay,
+        webhooks::send_test,
         document,
     ),
     components(schemas(ErrorBody)),

@@ -6,13 +6,13 @@ use axum::{
     extract::State,
     http::{Method, StatusCode},
     response::Redirect,
-    routing::{MethodRouter, get, post, put},
+    routing::{MethodRouter, delete, get, patch, post, put},
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
-use crate::{access, export, ingest, log, login, openapi, read, settings, state::AppState};
+use crate::{access, export, ingest, log, login, openapi, read, settings, state::AppState, webhooks};
 
 /// The plain HTTP routes, one entry per method and path. The router is built from this list, and so is
 /// `inventory`, which the access test walks.
@@ -33,6 +33,18 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/api/v1/settings/retention", get(settings::retention)),
         (Method::PUT, "/api/v1/settings/retention", put(settings::set_retention)),
         (Method::GET, "/api/v1/facets", get(read::facets)),
+        (Method::GET, "/api/v1/webhooks", get(webhooks::list)),
+        (Method::POST, "/api/v1/webhooks", post(webhooks::create)),
+        (Method::GET, "/api/v1/webhooks/{id}", get(webhooks::get_one)),
+        (Method::PATCH, "/api/v1/webhooks/{id}", patch(webhooks::update)),
+        (Method::DELETE, "/api/v1/webhooks/{id}", delete(webhooks::delete)),
+        (
+            Method::POST,
+            "/api/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        ),
+        (Method::POST, "/api/v1/webhooks/{id}/replay", post(webhooks::replay)),
+        (Method::POST, "/api/v1/webhooks/{id}/test", post(webhooks::send_test)),
         (Method::GET, "/api/v1/openapi.json", get(openapi::document)),
         (Method::GET, "/metrics", get(read::metrics)),
     ]

@@ -13,6 +13,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: AuditStore,
     pub security: Arc<Security>,
+    /// Sends webhook deliveries (and test events) under the destination policy.
+    pub webhooks: crate::webhooks::Sender,
 }
 
 /// Access-control settings, fixed at start.
@@ -23,6 +25,8 @@ pub struct Security {
     pub brute_force: BruteForcePolicy,
     /// `/metrics` needs no credentials.
     pub metrics_public: bool,
+    /// Webhooks may go to `http://` and internal addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl From<&SecurityArgs> for Security {
@@ -31,6 +35,7 @@ impl From<&SecurityArgs> for Security {
             trusted_proxies: a.trusted_proxies.clone(),
             frame_ancestors: a.frame_ancestors.join(" "),
             metrics_public: a.metrics_public,
+            webhook_allow_private: a.webhook_allow_private,
             brute_force: BruteForcePolicy {
                 max_failures: a.login_max_failures.max(1),
                 window_ms: a.login_window_minutes.max(1) * 60_000,

@@ -73,6 +73,44 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
         "/api/v1/settings/retention",
         Needs::Api("admin"),
     ),
+    ("GET", "/api/v1/webhooks", "/api/v1/webhooks", Needs::Api("admin")),
+    ("POST", "/api/v1/webhooks", "/api/v1/webhooks", Needs::Api("admin")),
+    (
+        "GET",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/01JB8Q4K7N2X5S3V9T0R1C6M2D",
+        Needs::Api("admin"),
+    ),
+    (
+        "PATCH",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/01JB8Q4K7N2X5S3V9T0R1C6M2D",
+        Needs::Api("admin"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/01JB8Q4K7N2X5S3V9T0R1C6M2D",
+        Needs::Api("admin"),
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        "/api/v1/webhooks/01JB8Q4K7N2X5S3V9T0R1C6M2D/rotate-secret",
+        Needs::Api("admin"),
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/replay",
+        "/api/v1/webhooks/01JB8Q4K7N2X5S3V9T0R1C6M2D/replay",
+        Needs::Api("admin"),
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/test",
+        "/api/v1/webhooks/01JB8Q4K7N2X5S3V9T0R1C6M2D/test",
+        Needs::Api("admin"),
+    ),
     ("GET", "/metrics", "/metrics", Needs::Api("read")),
     ("GET", "/admin", "/admin", Needs::SignedIn),
     ("GET", "/admin/users", "/admin/users", Needs::SignedIn),
@@ -167,7 +205,7 @@ async fn send(
     if let Some(t) = bearer {
         req = req.bearer_auth(t);
     }
-    if method == Method::POST || method == Method::PUT {
+    if ![Method::GET, Method::HEAD].contains(&method) {
         req = req
             .header("origin", app.origin())
             .header("content-type", "application/x-www-form-urlencoded")

@@ -27,15 +27,16 @@ pub struct ActionCatalog {
 }
 
 /// The labels of the product's own events.
-const BUILT_IN_CATEGORIES: [(&str, &str); 5] = [
+const BUILT_IN_CATEGORIES: [(&str, &str); 6] = [
     ("auth", "Sign-ins"),
     ("user", "Users"),
     ("api_token", "API tokens"),
     ("settings", "Settings"),
     ("audit", "Audit log"),
+    ("webhook", "Webhooks"),
 ];
 
-const BUILT_IN_ACTIONS: [(&str, &str); 16] = [
+const BUILT_IN_ACTIONS: [(&str, &str); 21] = [
     ("auth.login", "Signed in"),
     ("auth.logout", "Signed out"),
     ("auth.password_change", "Password changed"),
@@ -52,6 +53,11 @@ const BUILT_IN_ACTIONS: [(&str, &str); 16] = [
     ("audit.backup", "Audit log backed up"),
     ("audit.verify", "Audit log verified"),
     ("audit.retention_purge", "Old events purged"),
+    ("webhook.create", "Webhook added"),
+    ("webhook.update", "Webhook changed"),
+    ("webhook.delete", "Webhook removed"),
+    ("webhook.rotate_secret", "Webhook secret rotated"),
+    ("webhook.disabled", "Webhook disabled"),
 ];
 
 impl ActionCatalog {

@@ -18,6 +18,7 @@ pub mod syntax;
 pub mod time;
 pub mod token;
 pub mod user;
+pub mod webhook;
 pub mod wire;
 
 pub use catalog::ActionCatalog;

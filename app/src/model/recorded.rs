@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Actor, ActorType, NewEvent, Outcome, Target, User, ip::IpBlock, time, token::ApiToken, user::is_email_address,
+    webhook::WebhookSettings,
 };
 
 /// The source of the events the product records about its own sign-ins, exports and command line.
@@ -255,6 +256,87 @@ pub fn token_event(action: &str, actor: Actor, token: &ApiToken) -> NewEvent {
         }),
         details,
         ..NewEvent::default()
+    }
+}
+
+/// A `webhook.*` change (`webhook.create`, `webhook.update`, `webhook.delete`): the endpoint's settings (never
+/// its secret); with `before`, a `changes` diff of what differs.
+pub fn webhook_event(
+    action: &str,
+    actor: Actor,
+    id: &str,
+    after: &WebhookSettings,
+    before: Option<&WebhookSettings>,
+) -> NewEvent {
+    let settings = |s: &WebhookSettings| {
+        json!({
+            "url": s.url,
+            "description": s.description,
+            "actions": s.actions,
+            "outcome": s.outcome.as_str(),
+            "format": s.format.as_str(),
+            "enabled": s.enabled,
+        })
+    };
+    let mut details = Map::new();
+    let now = settings(after);
+    match before.map(settings) {
+        Some(Value::Object(was)) => {
+            let mut changes = Map::new();
+            for (name, from) in was {
+                let to = &now[name.as_str()];
+                if &from != to {
+                    changes.insert(name, json!({"from": from, "to": to}));
+                }
+            }
+            details.insert("changes".into(), Value::Object(changes));
+        }
+        _ => {
+            details.insert("webhook".into(), now);
+        }
+    }
+    NewEvent {
+        action: action.into(),
+        actor: Some(actor),
+        target: Some(webhook_target(id, &after.url)),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+/// `webhook.rotate_secret`: the endpoint signs with a new secret (and the previous one for `overlap_hours`).
+pub fn webhook_secret_rotated(actor: Actor, id: &str, url: &str, overlap_hours: i64) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("previous_secret_valid_hours".into(), json!(overlap_hours));
+    NewEvent {
+        action: "webhook.rotate_secret".into(),
+        actor: Some(actor),
+        target: Some(webhook_target(id, url)),
+        details,
+        ..NewEvent::default()
+    }
+}
+
+/// `webhook.disabled`: the deliverer stopped sending to an endpoint, and why (`410 Gone`, or its last error
+/// after failing for three days).
+pub fn webhook_disabled(id: &str, url: &str, reason: &str, event_id: &str) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("reason".into(), json!(reason));
+    details.insert("event_id".into(), json!(event_id));
+    own(
+        "webhook.disabled",
+        Outcome::Failure,
+        Actor::system(OWN_SOURCE),
+        Some(webhook_target(id, url)),
+        details,
+    )
+}
+
+fn webhook_target(id: &str, url: &str) -> Target {
+    Target {
+        kind: "webhook".into(),
+        id: Some(id.to_string()),
+        name: Some(url.to_string()),
     }
 }
 

@@ -7,6 +7,7 @@
 use std::{path::PathBuf, sync::Arc};
 
 use rusqlite::{Row, params_from_iter};
+use serde::Serialize;
 
 use super::{
     error::StoreError,
@@ -15,7 +16,7 @@ use super::{
     schema::full_columns,
     sql::{RawSql, SqlSink, open_connection},
 };
-use crate::model::{AuditQuery, SortKey, query::Cursor};
+use crate::model::{AuditQuery, SortKey, query::Cursor, time};
 
 /// One stored event, borrowed from SQLite's row: `details` is the stored JSON text, `ip` the whole address.
 #[derive(Clone, Copy, Debug)]
@@ -181,7 +182,7 @@ impl ExportPlan {
 }
 
 /// The row in `full_columns()` order.
-fn record<'a>(r: &'a Row<'_>) -> rusqlite::Result<ExportRecord<'a>> {
+pub(super) fn record<'a>(r: &'a Row<'_>) -> rusqlite::Result<ExportRecord<'a>> {
     let text = |i: usize| -> rusqlite::Result<&'a str> { Ok(r.get_ref(i)?.as_str()?) };
     let opt = |i: usize| -> rusqlite::Result<Option<&'a str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
     Ok(ExportRecord {
@@ -204,4 +205,76 @@ fn record<'a>(r: &'a Row<'_>) -> rusqlite::Result<ExportRecord<'a>> {
         log_index: r.get(16)?,
         recorded_by: r.get_ref(17)?.as_str_or_null()?.unwrap_or("null"),
     })
+}
+
+/// The canonical event JSON (the README's "The event"), field for field as `Event` writes it; `details` follows,
+/// copied from storage as it is.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    id: &'a str,
+    timestamp: String,
+    received_at: String,
+    action: &'a str,
+    outcome: &'a str,
+    actor: Party<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<Party<'a>>,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'a str>,
+}
+
+/// An actor, or a target (which has no email): `type` and whichever of the rest are present.
+#[derive(Serialize)]
+struct Party<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+impl ExportRecord<'_> {
+    /// Appends the event's canonical JSON (the README's "The event": as the API returns it, with `log_index`) and a
+    /// newline: one line of a JSONL export, of an archive file, and a webhook's `data`.
+    pub fn write_jsonl(&self, out: &mut Vec<u8>) {
+        let r = self;
+        let line = Canonical {
+            id: r.id,
+            timestamp: time::format_millis(r.ts),
+            received_at: time::format_millis(r.received_at),
+            action: r.action,
+            outcome: r.outcome,
+            actor: Party {
+                kind: r.actor_type,
+                id: r.actor_id,
+                name: r.actor_name,
+                email: r.actor_email,
+            },
+            target: r.target_type.map(|kind| Party {
+                kind,
+                id: r.target_id,
+                name: r.target_name,
+                email: None,
+            }),
+            source: r.source,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        };
+        // Serialising borrowed strings into a Vec cannot fail. The object's closing brace makes way for
+        // `details` and `recorded_by`, which are stored as validated JSON and so are copied, not parsed and
+        // written again.
+        let _ = serde_json::to_writer(&mut *out, &line);
+        out.pop();
+        out.extend_from_slice(b",\"details\":");
+        out.extend_from_slice(r.details.as_bytes());
+        out.extend_from_slice(b",\"recorded_by\":");
+        out.extend_from_slice(r.recorded_by.as_bytes());
+        out.extend_from_slice(format!(",\"log_index\":{}}}\n", r.log_index).as_bytes());
+    }
 }

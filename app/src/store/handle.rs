@@ -78,6 +78,8 @@ pub struct AuditStore {
     pub(super) exports: Arc<tokio::sync::Semaphore>,
     /// Exports running or waiting, by caller (`Tuning::exports_per_caller`).
     pub(super) exporters: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    /// Counts the changes of the webhook endpoints: their deliverers restart from what is stored.
+    pub(super) webhooks_changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl AuditStore {
@@ -158,6 +160,7 @@ impl AuditStore {
             retention_changed: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
             exporters: Arc::default(),
+            webhooks_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
             catalog: Arc::new(ActionCatalog::built_in()),
             tuning,
         })

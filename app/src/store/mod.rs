@@ -11,6 +11,7 @@
 //! - `handle`: `AuditStore` itself, what every subject shares;
 //! - `fulltext`, then `events` (the list's planner and its plans, totals, one event, facets), `export`,
 //!   `backup`, `integrity` (checkpoints, proofs, verification), `retention`;
+//! - `outbox` (what webhook deliverers read and save), then `webhooks` (the endpoints as admins manage them);
 //! - `tokens` (the audit log's API tokens), `panel` (the demo host panel's users, sessions and settings) and
 //!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two.
 
@@ -28,6 +29,7 @@ mod handle;
 mod indexer;
 mod integrity;
 mod log;
+mod outbox;
 mod panel;
 mod prepared;
 mod purge;
@@ -38,6 +40,7 @@ mod sign_in;
 mod sql;
 mod tokens;
 mod tuning;
+mod webhooks;
 mod writer;
 
 pub use error::StoreError;
@@ -46,8 +49,10 @@ pub use export::{ExportPlan, ExportRecord};
 pub use filter::Source;
 pub use handle::{AuditStore, LogConfig};
 pub use integrity::{ConsistencyProof, InclusionProof, VerifyReport};
+pub use outbox::{Attempt, PendingEvent, Progress, Retry, WebhookTarget};
 pub use panel::SESSION_TTL_MS;
 pub use retention::{MAX_RETENTION_DAYS, check_retention};
 pub use sign_in::{BruteForcePolicy, SignInAttempt};
 pub use tokens::{ApiToken, NewToken, Scope, Scopes};
 pub use tuning::Tuning;
+pub use webhooks::{Changer, SECRET_OVERLAP_HOURS};

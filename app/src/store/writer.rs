@@ -18,7 +18,7 @@ use std::{
 
 use rusqlite::{Connection, TransactionBehavior, functions::FunctionFlags};
 use rustc_hash::FxHashMap as HashMap;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{
     derived::{Counted, Derived, KnownActors},
@@ -84,6 +84,8 @@ pub(super) struct Writer {
     last_insert: Arc<AtomicI64>,
     /// Background work waits until inserts have paused for this long (`Tuning::quiet`).
     quiet_ms: i64,
+    /// The row id of the last event committed: webhook deliverers wait on it.
+    committed: watch::Receiver<i64>,
 }
 
 impl std::fmt::Debug for Job {
@@ -131,7 +133,9 @@ impl Writer {
                 } {}
             })?;
         let last_insert = Arc::new(AtomicI64::new(0));
+        let (last_seq, committed_seq) = watch::channel(log.next_seq() - 1);
         let thread = Thread {
+            last_seq,
             last_insert: last_insert.clone(),
             committed,
             max_group_events: tuning.max_group_events,
@@ -147,7 +151,13 @@ impl Writer {
             tx,
             last_insert,
             quiet_ms: tuning.quiet.as_millis() as i64,
+            committed: committed_seq,
         })
+    }
+
+    /// Follows the row id of the last event committed.
+    pub(super) fn committed(&self) -> watch::Receiver<i64> {
+        self.committed.clone()
     }
 
     /// True while inserts are queued for the writer or came in the last moments: a burst is under way.
@@ -225,6 +235,8 @@ struct Thread {
     last_insert: Arc<AtomicI64>,
     /// Tells the checkpoint thread that the WAL grew.
     committed: std::sync::mpsc::SyncSender<()>,
+    /// The row id of the last event committed, for those who wait on new events.
+    last_seq: watch::Sender<i64>,
     max_group_events: usize,
     known: KnownActors,
     log: Log,
@@ -330,6 +342,9 @@ impl Thread {
     /// Marks the time of a commit (inserts pause background work) and wakes the checkpoint thread.
     fn stamp(&self) {
         self.last_insert.store(now_millis(), Ordering::Relaxed);
+        let last = self.log.next_seq() - 1;
+        self.last_seq
+            .send_if_modified(|seq| std::mem::replace(seq, last) != last);
         self.wake();
     }
 

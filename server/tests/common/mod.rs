@@ -11,6 +11,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: TempDir,
     server: tokio::task::JoinHandle<()>,
+    deliverers: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -20,6 +21,24 @@ impl TestApp {
 
     /// A server whose store reads with `tuning` (an export's stall limit, say).
     pub async fn start_tuned(tuning: app::store::Tuning) -> TestApp {
+        Self::start_with(tuning, server::config::SecurityArgs::default(), None).await
+    }
+
+    /// A server whose webhooks may reach 127.0.0.1, with its deliverers running as `delivery` paces them and
+    /// each attempt given `timeout`.
+    pub async fn start_delivering(delivery: server::webhooks::DeliveryConfig, timeout: std::time::Duration) -> TestApp {
+        let security = server::config::SecurityArgs {
+            webhook_allow_private: true,
+            ..Default::default()
+        };
+        Self::start_with(app::store::Tuning::default(), security, Some((delivery, timeout))).await
+    }
+
+    async fn start_with(
+        tuning: app::store::Tuning,
+        security: server::config::SecurityArgs,
+        delivery: Option<(server::webhooks::DeliveryConfig, std::time::Duration)>,
+    ) -> TestApp {
         // TEST_LOG=tower_http=debug,server=debug shows each request of a hanging or failing test.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into()))
@@ -33,10 +52,17 @@ impl TestApp {
             checkpoint_interval_ms: 100,
             ..Default::default()
         };
-        let mut state = server::build_state(&db, &server::config::SecurityArgs::default())
-            .await
-            .expect("state");
+        let mut state = server::build_state(&db, &security).await.expect("state");
         state.store = state.store.clone().with_tuning(tuning);
+        let deliverers = delivery.map(|(config, timeout)| {
+            let destinations = state.webhooks.destinations();
+            state.webhooks = server::webhooks::Sender::new(destinations, timeout);
+            tokio::spawn(server::webhooks::deliver::run(
+                state.store.clone(),
+                state.webhooks.clone(),
+                config,
+            ))
+        });
         let store = state.store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -54,6 +80,7 @@ impl TestApp {
             client,
             dir,
             server,
+            deliverers,
         }
     }
 
@@ -115,6 +142,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(d) = &self.deliverers {
+            d.abort();
+        }
     }
 }
 
@@ -150,6 +180,11 @@ pub struct Served {
 impl Served {
     /// Starts `auditlog serve` and waits until it answers `/healthz`.
     pub async fn start(db: &str) -> Served {
+        Self::start_env(db, &[]).await
+    }
+
+    /// `start`, with these environment variables too.
+    pub async fn start_env(db: &str, env: &[(&str, &str)]) -> Served {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             l.local_addr().expect("addr").port()
@@ -159,6 +194,7 @@ impl Served {
             .env("AUDITLOG_ADMIN_EMAIL", "a@example.com")
             .env("AUDITLOG_ADMIN_PASSWORD", "served-test-password")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("start auditlog serve");

@@ -234,6 +234,11 @@ async fn serve(db: &crate::config::DatabaseArgs, args: ServeArgs) -> CliResult {
     );
     println!("{sign_in}");
     let store = state.store.clone();
+    if let Some(dir) = &db.archive_dir {
+        let (archive, archived) =
+            crate::archive::Archive::open(dir).map_err(|e| format!("--archive-dir {}: {e}", dir.display()))?;
+        tokio::spawn(archive.run(store.clone(), archived));
+    }
     crate::serve(listener, state).await?;
     // In-flight requests have finished: the WAL is copied into the database and emptied.
     store.close().await;

@@ -35,6 +35,10 @@ pub struct DatabaseArgs {
     #[arg(long, global = true, env = "AUDITLOG_CHECKPOINT_INTERVAL_MS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(10..=86_400_000))]
     pub checkpoint_interval_ms: u64,
+    /// Append every event to `DIR/YYYY-MM-DD.jsonl` (the UTC day it was received), one canonical JSON line
+    /// each, within a second of its commit. The retention purge deletes no event that is not archived yet.
+    #[arg(long, global = true, env = "AUDITLOG_ARCHIVE_DIR")]
+    pub archive_dir: Option<std::path::PathBuf>,
 }
 
 impl DatabaseArgs {
@@ -48,7 +52,14 @@ impl DatabaseArgs {
             key_file: self.signing_key_file.clone(),
             origin: self.log_origin.clone(),
         };
-        app::store::AuditStore::open_with(&self.database_url, tuning, &log).await
+        let store = app::store::AuditStore::open_with(&self.database_url, tuning, &log).await?;
+        if let Some(dir) = &self.archive_dir {
+            let (_, archived) = crate::archive::Archive::open(dir).map_err(|e| {
+                app::store::StoreError::Io(std::io::Error::other(format!("--archive-dir {}: {e}", dir.display())))
+            })?;
+            store.set_archived(archived);
+        }
+        Ok(store)
     }
 }
 
@@ -59,6 +70,7 @@ impl Default for DatabaseArgs {
             signing_key_file: None,
             log_origin: None,
             checkpoint_interval_ms: 10_000,
+            archive_dir: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod config;

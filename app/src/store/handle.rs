@@ -80,6 +80,9 @@ pub struct AuditStore {
     pub(super) exporters: Arc<std::sync::Mutex<HashMap<String, usize>>>,
     /// Counts the changes of the webhook endpoints: their deliverers restart from what is stored.
     pub(super) webhooks_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The row id of the last event in the archive files (`i64::MAX` without them): the retention purge
+    /// deletes none after it.
+    pub(super) archived: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AuditStore {
@@ -161,6 +164,7 @@ impl AuditStore {
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
             exporters: Arc::default(),
             webhooks_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+            archived: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
             catalog: Arc::new(ActionCatalog::built_in()),
             tuning,
         })

@@ -1,4 +1,4 @@
-//! What the webhook deliverers read and save. The events table is the outbox (migration 19): an endpoint's
+//! What the webhook deliverers and the archive read and save. The events table is the outbox (migration 19): an endpoint's
 //! `cursor` is the row id of the last event it delivered or passed over, so every event committed after it is
 //! still to go, in commit order, and a deliverer that crashes starts again from its last saved cursor.
 
@@ -49,6 +49,8 @@ pub struct Retry {
 #[derive(Clone, Debug)]
 pub struct PendingEvent {
     pub seq: i64,
+    /// Unix ms.
+    pub received_at: i64,
     pub id: String,
     pub action: String,
     pub outcome: String,
@@ -98,6 +100,7 @@ fn pending(r: &ExportRecord<'_>) -> PendingEvent {
     let timestamp = crate::model::time::format_millis(r.ts);
     PendingEvent {
         seq: r.log_index + 1,
+        received_at: r.received_at,
         id: r.id.to_string(),
         action: r.action.to_string(),
         outcome: r.outcome.to_string(),
@@ -116,6 +119,11 @@ impl AuditStore {
     /// Changes whenever an endpoint is created, changed, removed, rotated or replayed.
     pub fn webhooks_changed(&self) -> watch::Receiver<u64> {
         self.webhooks_changed.subscribe()
+    }
+
+    /// Tells the retention purge that the events up to row id `seq` are archived (and none after it is).
+    pub fn set_archived(&self, seq: i64) {
+        self.archived.store(seq, std::sync::atomic::Ordering::Release);
     }
 
     /// Runs `read` on a read-only connection of its own, on a blocking thread.

@@ -52,16 +52,17 @@ pub(super) struct Batch {
     pub last: Option<u64>,
 }
 
-/// Deletes up to `limit` of the oldest events with `ts < cutoff`, for the purge whose event is `purge`.
-/// `deleting` turns the trigger's permission on for the DELETE alone.
+/// Deletes up to `limit` of the oldest events with `ts < cutoff` and a row id of at most `up_to` (what is
+/// archived), for the purge whose event is `purge`. `deleting` turns the trigger's permission on for the
+/// DELETE alone.
 pub(super) fn purge_batch(
     tx: &Transaction,
-    cutoff: i64,
+    (cutoff, up_to): (i64, i64),
     limit: i64,
     purge: &str,
     deleting: impl Fn(bool),
 ) -> rusqlite::Result<Batch> {
-    let rows = oldest(tx, cutoff, limit)?;
+    let rows = oldest(tx, (cutoff, up_to), limit)?;
     if rows.is_empty() {
         return Ok(Batch::default());
     }
@@ -89,13 +90,14 @@ pub(super) fn purge_batch(
     })
 }
 
-/// The oldest `limit` events before `cutoff`, by time (the time index).
-fn oldest(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<Vec<Gone>> {
+/// The oldest `limit` events before `cutoff` with a row id of at most `up_to`, by time (the time index).
+fn oldest(conn: &Connection, (cutoff, up_to): (i64, i64), limit: i64) -> rusqlite::Result<Vec<Gone>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, ts, action, category, outcome, actor_type, actor_id, actor_name, actor_email, \
-         target_type, target_id, source FROM events INDEXED BY events_by_time WHERE ts < ?1 ORDER BY ts LIMIT ?2",
+         target_type, target_id, source FROM events INDEXED BY events_by_time WHERE ts < ?1 AND seq <= ?3 \
+         ORDER BY ts LIMIT ?2",
     )?;
-    stmt.query_map(params![cutoff, limit], |r| {
+    stmt.query_map(params![cutoff, limit, up_to], |r| {
         Ok(Gone {
             seq: r.get(0)?,
             ts: r.get(1)?,

@@ -98,6 +98,7 @@ impl AuditStore {
                 let _gate = self.purge_gate.write().await;
                 let batch = PurgeBatch {
                     cutoff,
+                    up_to: self.archived.load(std::sync::atomic::Ordering::Acquire),
                     limit,
                     purge: purge.clone(),
                 };

@@ -63,11 +63,12 @@ enum Job {
     Truncate(oneshot::Sender<Result<(), StoreError>>),
 }
 
-/// One batch of a retention purge: at most `limit` of the oldest events before `cutoff` (Unix ms), for the
-/// purge recorded as event `purge`.
+/// One batch of a retention purge: at most `limit` of the oldest events before `cutoff` (Unix ms) whose row
+/// id is at most `up_to`, for the purge recorded as event `purge`.
 #[derive(Debug)]
 pub(super) struct PurgeBatch {
     pub cutoff: i64,
+    pub up_to: i64,
     pub limit: i64,
     pub purge: String,
 }
@@ -270,7 +271,13 @@ impl Thread {
                     let purging = self.purging.clone();
                     let result = self.in_transaction(&mut conn, |_, tx| {
                         let deleting = |on: bool| purging.store(on, Ordering::Relaxed);
-                        Ok(purge_batch(tx, batch.cutoff, batch.limit, &batch.purge, deleting)?)
+                        Ok(purge_batch(
+                            tx,
+                            (batch.cutoff, batch.up_to),
+                            batch.limit,
+                            &batch.purge,
+                            deleting,
+                        )?)
                     });
                     // Actors may have left `actors`: relearn which are there.
                     self.known.forget();

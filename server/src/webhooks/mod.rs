@@ -319,6 +319,7 @@ fn test_event() -> PendingEvent {
     });
     PendingEvent {
         seq: 0,
+        received_at: chrono::Utc::now().timestamp_millis(),
         chat: format!("{timestamp} auditlog webhook.test success (a test event: the endpoint works)"),
         id,
         action: "webhook.test".into(),

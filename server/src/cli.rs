@@ -13,7 +13,7 @@ use clap::Parser;
 use rand::Rng;
 
 use crate::{
-    config::{Cli, Command, ExportArgs, ServeArgs, ServeDefaults, TokenCommand, UserCommand},
+    config::{Cli, Command, ExportArgs, ServeArgs, ServeDefaults, TokenCommand, UserCommand, WebhookCommand},
     demo, export, import,
 };
 
@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> CliResult {
     {
         Command::Serve(args) => serve(&cli.database, args).await,
         Command::Token(cmd) => token(&cli.database, cmd).await,
+        Command::Webhook(cmd) => webhook(&cli.database, cmd).await,
         Command::Import(args) => import::run(&cli.database, args).await,
         Command::Export(args) => export_to_stdout(&cli.database, args).await,
         Command::User(cmd) => user(&cli.database, cmd).await,
@@ -263,6 +264,90 @@ fn from_cli(event: NewEvent) -> NewEvent {
 /// The command line acts as a system actor in the events it causes.
 pub fn cli_actor() -> Actor {
     Actor::system("auditlog cli")
+}
+
+/// Who changes webhooks from the command line.
+fn cli_changer() -> app::store::Changer {
+    app::store::Changer {
+        actor: cli_actor(),
+        by: app::model::RecordedBy::system(),
+        finish: Box::new(from_cli),
+    }
+}
+
+async fn webhook(db: &crate::config::DatabaseArgs, cmd: WebhookCommand) -> CliResult {
+    use app::model::webhook::{OutcomeFilter, WebhookFormat, WebhookPatch, WebhookSettings};
+    let store = db.open().await?;
+    let named = |e: app::model::FieldError| format!("--{}: {}", e.field, e.message);
+    match cmd {
+        WebhookCommand::Add {
+            url,
+            description,
+            actions,
+            outcome,
+            format,
+            allow_private,
+        } => {
+            let settings = WebhookSettings {
+                url,
+                description,
+                actions,
+                outcome: OutcomeFilter::parse(&outcome).unwrap_or_default(),
+                format: WebhookFormat::parse(&format).unwrap_or_default(),
+                enabled: true,
+            }
+            .checked()
+            .map_err(named)?;
+            let destinations = crate::webhooks::Destinations { allow_private };
+            destinations.check(&settings.url).await.map_err(named)?;
+            let (webhook, secret) = store.create_webhook(settings, cli_changer()).await?;
+            println!("{secret}");
+            eprintln!(
+                "Added webhook {} for {}. Its signing secret is shown only once: give it to the receiver now.",
+                webhook.id, webhook.settings.url
+            );
+        }
+        WebhookCommand::List => {
+            println!("{:<26}  {:<9}  {:<8}  {:<24}  URL", "ID", "STATE", "FORMAT", "ACTIONS");
+            for w in store.list_webhooks().await? {
+                println!(
+                    "{:<26}  {:<9}  {:<8}  {:<24}  {}",
+                    w.id,
+                    w.state.label(),
+                    w.settings.format.as_str(),
+                    w.settings.actions.join(","),
+                    w.settings.url
+                );
+            }
+        }
+        WebhookCommand::Disable { id } => {
+            let patch = WebhookPatch {
+                enabled: Some(false),
+                ..WebhookPatch::default()
+            };
+            store
+                .update_webhook(&id, patch, cli_changer())
+                .await
+                .map_err(|e| not_found(e, &id))?;
+            eprintln!("Webhook {id} is disabled.");
+        }
+        WebhookCommand::Remove { id } => {
+            store
+                .delete_webhook(&id, cli_changer())
+                .await
+                .map_err(|e| not_found(e, &id))?;
+            eprintln!("Webhook {id} is removed.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A store error, with an unknown id named.
+fn not_found(e: app::store::StoreError, id: &str) -> String {
+    match e {
+        app::store::StoreError::NotFound => format!("no webhook has the id {id}"),
+        other => other.to_string(),
+    }
 }
 
 async fn token(db: &crate::config::DatabaseArgs, cmd: TokenCommand) -> CliResult {

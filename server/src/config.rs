@@ -82,6 +82,9 @@ pub enum Command {
     /// Manage API tokens for scripts.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage webhook endpoints (the server delivers to them).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Import JSONL audit files (this product's export, or daily files of
     /// {"timestamp","user","action","target","details"} lines). Idempotent.
     Import(ImportArgs),
@@ -228,6 +231,36 @@ impl std::str::FromStr for Secret {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Secret(s.to_string()))
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint and print its signing secret once.
+    Add {
+        /// `https://…`; `http://` and internal addresses only with --allow-private.
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Comma-separated patterns: `*`, `auth.*`, `user.delete`.
+        #[arg(long, default_value = "*", value_delimiter = ',')]
+        actions: Vec<String>,
+        #[arg(long, value_parser = ["any", "success", "failure"], default_value = "any")]
+        outcome: String,
+        /// `standard` (Standard Webhooks JSON) or `chat` (Slack-compatible `{"text"}`).
+        #[arg(long, value_parser = ["standard", "chat"], default_value = "standard")]
+        format: String,
+        /// Allow `http://` and loopback, private and link-local addresses (as the server's
+        /// AUDITLOG_WEBHOOK_ALLOW_PRIVATE).
+        #[arg(long, env = "AUDITLOG_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_private: bool,
+    },
+    /// List the endpoints and their state (never their secrets).
+    List,
+    /// Stop delivering to an endpoint (its place in the log is kept; enable it again over the API or Settings).
+    Disable { id: String },
+    /// Remove an endpoint and its deliveries.
+    Remove { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -490,3 +490,72 @@ async fn deliveries_survive_sigkill() {
     );
     drop(served);
 }
+
+#[test]
+fn the_command_line_adds_lists_disables_and_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("audit.db").display());
+    let run = |args: &[&str]| common::auditlog(&db, args, &[]);
+    let refused = run(&["webhook", "add", "--url", "http://127.0.0.1:9/hook"]);
+    assert!(!refused.status.success());
+    assert!(
+        common::text(&refused.stderr).contains("--url"),
+        "{}",
+        common::text(&refused.stderr)
+    );
+    let bad = run(&[
+        "webhook",
+        "add",
+        "--url",
+        "https://93.184.216.34/h",
+        "--actions",
+        "Auth",
+    ]);
+    assert!(
+        common::text(&bad.stderr).contains("--actions"),
+        "{}",
+        common::text(&bad.stderr)
+    );
+    let added = run(&[
+        "webhook",
+        "add",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--allow-private",
+        "--actions",
+        "auth.*,user.delete",
+        "--format",
+        "chat",
+    ]);
+    assert!(added.status.success(), "{}", common::text(&added.stderr));
+    let secret = common::text(&added.stdout).trim().to_string();
+    assert!(secret.starts_with("whsec_") && secret.len() == 6 + 44, "{secret}");
+    let list = common::text(&run(&["webhook", "list"]).stdout);
+    let id = list
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        list.contains("Healthy") && list.contains("auth.*,user.delete") && list.contains("chat"),
+        "{list}"
+    );
+    assert!(!list.contains(&secret[6..]));
+    assert!(run(&["webhook", "disable", &id]).status.success());
+    assert!(common::text(&run(&["webhook", "list"]).stdout).contains("Disabled"));
+    assert!(run(&["webhook", "remove", &id]).status.success());
+    let again = run(&["webhook", "remove", &id]);
+    assert!(
+        common::text(&again.stderr).contains("no webhook has the id"),
+        "{}",
+        common::text(&again.stderr)
+    );
+    let log = common::text(&run(&["export", "--format", "jsonl"]).stdout);
+    for action in ["webhook.create", "webhook.update", "webhook.delete"] {
+        assert!(log.contains(&format!("\"action\":\"{action}\"")), "{action} recorded");
+    }
+    assert!(!log.contains(&secret[6..]), "the secret is never in the log");
+}

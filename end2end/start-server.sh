@@ -10,6 +10,8 @@ export AUDITLOG_DATABASE_URL="sqlite://$tmp/e2e.db"
 export AUDITLOG_ADMIN_EMAIL=admin@example.com AUDITLOG_ADMIN_PASSWORD=correct-horse-battery
 # Checkpoints soon after each write, so the detail dialog shows an event inside one.
 export AUDITLOG_CHECKPOINT_INTERVAL_MS=200
+# The tests' webhook receiver listens on 127.0.0.1.
+export AUDITLOG_WEBHOOK_ALLOW_PRIVATE=1
 export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site}
 "$bin" token create --name e2e --scope admin > "$tmp/token"
 exec "$bin" serve --addr "127.0.0.1:${AUDITLOG_E2E_PORT:-3100}"

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     crate::telemetry::metrics();
     let routes = app_routes();
     let store = state.store.clone();
+    let webhooks = app::api::Webhooks(std::sync::Arc::new(state.webhooks.clone()));
     let options = state.leptos_options.clone();
     let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
     for (_, path, handler) in http_routes() {
@@ -88,7 +89,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(store.clone()),
+            move || {
+                provide_context(store.clone());
+                provide_context(webhooks.clone());
+            },
             move || shell(options.clone()),
         )
         .route_layer(axum::middleware::from_fn(crate::telemetry::track_requests))

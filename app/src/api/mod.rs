@@ -7,6 +7,7 @@ mod list_events;
 mod settings;
 mod users;
 mod verify_log;
+mod webhooks;
 
 pub use current_user::{CurrentUser, current_user};
 pub use get_event::{GetEvent, get_event};
@@ -19,6 +20,13 @@ pub use settings::{
 };
 pub use users::{CreateUser, DeleteUser, ListUsers, UpdateUser, create_user, delete_user, list_users, update_user};
 pub use verify_log::{StartVerify, VerificationStatus, start_verify, verification_status};
+pub use webhooks::{
+    AddWebhook, ListWebhooks, RemoveWebhook, ReplayWebhook, RotateWebhookSecret, SendTestEvent, SetWebhookEnabled,
+    WebhookEntry, add_webhook, list_webhooks, remove_webhook, replay_webhook, rotate_webhook_secret, send_test_event,
+    set_webhook_enabled,
+};
+#[cfg(feature = "ssr")]
+pub use webhooks::{WebhookDelivery, Webhooks};
 
 #[cfg(feature = "ssr")]
 pub mod guard;

@@ -696,6 +696,11 @@ fn choice<T: Copy>(key: &str, value: &str, words: &[(&str, T)]) -> Result<T, Fie
         })
 }
 
+/// A start time as `from` takes it (Unix ms); an error names `field`.
+pub fn parse_start(field: &str, value: &str) -> Result<i64, FieldError> {
+    parse_bound(field, value.trim(), false).map(|b| b.millis)
+}
+
 /// `from`/`to`: an RFC 3339 instant; a UTC date and time of day to the minute or second
 /// (`2026-11-01T08:30`, as a `datetime-local` input sends it); or a whole UTC day. A `to` covers its whole last
 /// unit (day, minute, second): `to=2026-11-01T08:30` ends at 08:30:59.999.

@@ -3,6 +3,7 @@
 mod login;
 mod settings;
 mod users;
+mod webhooks;
 
 pub use login::Login;
 pub use settings::Settings;

@@ -1,6 +1,6 @@
 //! The Settings tab: panel settings (each change recorded as `settings.update` with a diff) and, for
 //! admins, retention, API tokens (created and shown once, listed, revoked) and the addresses blocked after
-//! failed sign-ins (each can be unblocked, recorded as `auth.ip_unblocked`).
+//! failed sign-ins (each can be unblocked, recorded as `auth.ip_unblocked`), and webhook endpoints (`webhooks`).
 
 use leptos::{form::ActionForm, prelude::*};
 
@@ -54,7 +54,7 @@ pub fn Settings() -> impl IntoView {
                 let admin = me.await.is_some_and(|u| u.is_admin());
                 view! {
                     <table class="simple" aria-label="Settings"><tbody>{rows}</tbody></table>
-                    {admin.then(|| view! { <Retention/> <Tokens/> <BlockedAddresses/> })}
+                    {admin.then(|| view! { <Retention/> <Tokens/> <BlockedAddresses/> <super::webhooks::Webhooks/> })}
                 }
             })}
         </Suspense>

@@ -6,11 +6,12 @@ pub mod destination;
 pub mod send;
 
 use app::{
+    api::WebhookDelivery,
     model::{
         FieldError, time,
         webhook::{Delivery, Webhook, WebhookPatch, WebhookSettings},
     },
-    store::{Attempt, Changer, PendingEvent, Scope},
+    store::{Attempt, AuditStore, Changer, PendingEvent, Scope, StoreError},
 };
 use axum::{
     Json,
@@ -277,31 +278,52 @@ pub async fn send_test(
     Path(id): Path<String>,
 ) -> Result<Json<Delivery>, ApiError> {
     caller.require(Scope::Admin)?;
-    let target = state.store.webhook_target(&id).await?;
-    let event = test_event();
-    let (message_id, body) = send::message(&event, target.settings.format);
-    let sent = state
-        .webhooks
-        .send(&target.settings.url, &target.secrets, &message_id, body)
-        .await;
-    let attempt = Attempt {
-        event_id: event.id.clone(),
-        attempt: 1,
-        at: chrono::Utc::now().timestamp_millis(),
-        status: sent.status(),
-        latency_ms: sent.latency.as_millis() as u64,
-        error: sent.error(),
-    };
-    state.store.record_webhook_attempts(&id, vec![attempt.clone()]).await?;
-    Ok(Json(Delivery {
-        event_id: attempt.event_id,
-        attempt: 1,
-        at: time::format_millis(attempt.at),
-        status: attempt.status,
-        latency_ms: attempt.latency_ms,
-        error: attempt.error,
-    }))
+    Ok(Json(state.webhooks.send_test(&state.store, &id).await?))
 }
+
+impl Sender {
+    /// Sends a `webhook.test` event to endpoint `id` now, outside its queue, and records the attempt with its
+    /// deliveries.
+    pub async fn send_test(&self, store: &AuditStore, id: &str) -> Result<Delivery, StoreError> {
+        let target = store.webhook_target(id).await?;
+        let event = test_event();
+        let (message_id, body) = send::message(&event, target.settings.format);
+        let sent = self
+            .send(&target.settings.url, &target.secrets, &message_id, body)
+            .await;
+        let attempt = Attempt {
+            event_id: event.id.clone(),
+            attempt: 1,
+            at: chrono::Utc::now().timestamp_millis(),
+            status: sent.status(),
+            latency_ms: sent.latency.as_millis() as u64,
+            error: sent.error(),
+        };
+        store.record_webhook_attempts(id, vec![attempt.clone()]).await?;
+        Ok(Delivery {
+            event_id: attempt.event_id,
+            attempt: 1,
+            at: time::format_millis(attempt.at),
+            status: attempt.status,
+            latency_ms: attempt.latency_ms,
+            error: attempt.error,
+        })
+    }
+}
+
+/// What the Settings tab's webhook server functions ask of the server.
+impl WebhookDelivery for Sender {
+    fn check_url<'a>(&'a self, url: &'a str) -> Boxed<'a, Result<(), FieldError>> {
+        let destinations = self.destinations();
+        Box::pin(async move { destinations.check(url).await })
+    }
+
+    fn send_test<'a>(&'a self, store: &'a AuditStore, id: &'a str) -> Boxed<'a, Result<Delivery, StoreError>> {
+        Box::pin(Sender::send_test(self, store, id))
+    }
+}
+
+type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// A `webhook.test` event, not stored: what a receiver can check its verification against.
 fn test_event() -> PendingEvent {

@@ -1,7 +1,7 @@
 //! The benchmark: the release `auditlog` binary as a child process on a real port, over a real SQLite file.
 //!
 //! cargo run --release -p server --example bench -- [--events 1000000] [--skip-ingest] [--skip-import]
-//!     [--skip-queries] [--skip-export] [--skip-purge]
+//!     [--skip-queries] [--skip-export] [--skip-purge] [--skip-webhooks]
 //!
 //! 1. Ingest over HTTP into a fresh database: 1,000-event batches from 1, 4 and 8 clients, then single events
 //!    from 8 clients.
@@ -11,6 +11,7 @@
 //! 3. CSV export of everything over HTTP: rows/s and the server's peak resident memory above idle.
 //! 4. `auditlog import` of a 1M-line JSONL file: lines/s until stored, and for the whole command (which ends
 //!    with the events indexed for search).
+//! 5. Webhooks (`common/webhook_bench.rs`): delivery latency, ingest with endpoints, a 1M backlog, SIGKILL.
 
 use std::{
     path::{Path, PathBuf},
@@ -32,6 +33,8 @@ use serde_json::json;
 use common::{Result, Running, binary, start};
 
 mod common;
+#[path = "common/webhook_bench.rs"]
+mod webhook_bench;
 
 struct Args {
     events: usize,
@@ -40,6 +43,7 @@ struct Args {
     skip_export: bool,
     skip_queries: bool,
     skip_purge: bool,
+    skip_webhooks: bool,
 }
 
 fn args() -> Args {
@@ -50,6 +54,7 @@ fn args() -> Args {
         skip_export: false,
         skip_queries: false,
         skip_purge: false,
+        skip_webhooks: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -65,6 +70,7 @@ fn args() -> Args {
             "--skip-export" => a.skip_export = true,
             "--skip-queries" => a.skip_queries = true,
             "--skip-purge" => a.skip_purge = true,
+            "--skip-webhooks" => a.skip_webhooks = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -756,6 +762,9 @@ async fn main() -> Result<()> {
         if !a.skip_purge {
             bench_purge(&db, &token).await?;
         }
+    }
+    if !a.skip_webhooks {
+        webhook_bench::bench_webhooks().await?;
     }
     Ok(())
 }

@@ -50,6 +50,27 @@ async fn add_endpoint(app: &TestApp, admin: &str, body: Value) -> (String, Strin
     )
 }
 
+/// The endpoint as shown once it is disabled (or after 5 s).
+async fn once_disabled(app: &TestApp, admin: &str, id: &str) -> Value {
+    let mut state = Value::Null;
+    for _ in 0..100 {
+        state = send(
+            app,
+            admin,
+            reqwest::Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
+        .await
+        .1;
+        if state["state"] == "disabled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    state
+}
+
 /// The JSONL export of every event, by id.
 async fn exported(app: &TestApp, token: &str) -> std::collections::HashMap<String, Value> {
     let text = app
@@ -180,22 +201,7 @@ async fn failures_are_retried_in_order_and_a_410_disables_the_endpoint() {
     receiver.always(410);
     app.post_events(&admin, &event("order.delete", "c")).await;
     receiver.wait_for(6, Duration::from_secs(10)).await;
-    let mut state = Value::Null;
-    for _ in 0..100 {
-        state = send(
-            &app,
-            &admin,
-            reqwest::Method::GET,
-            &format!("/api/v1/webhooks/{id}"),
-            None,
-        )
-        .await
-        .1;
-        if state["state"] == "disabled" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = once_disabled(&app, &admin, &id).await;
     assert_eq!(state["state"], "disabled", "{state}");
     assert_eq!(state["enabled"], false);
     assert!(state["disabled_reason"].as_str().unwrap().contains("410"));
@@ -217,22 +223,7 @@ async fn an_endpoint_failing_past_the_limit_is_disabled_with_its_last_error() {
     let admin = app.token("admin").await;
     let (id, _) = add_endpoint(&app, &admin, json!({"url": receiver.url})).await;
     app.post_events(&admin, &event("order.create", "a")).await;
-    let mut state = Value::Null;
-    for _ in 0..100 {
-        state = send(
-            &app,
-            &admin,
-            reqwest::Method::GET,
-            &format!("/api/v1/webhooks/{id}"),
-            None,
-        )
-        .await
-        .1;
-        if state["state"] == "disabled" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let state = once_disabled(&app, &admin, &id).await;
     assert_eq!(state["state"], "disabled", "{state}");
     assert!(
         state["disabled_reason"].as_str().unwrap().contains("HTTP 500"),

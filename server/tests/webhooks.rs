@@ -550,3 +550,47 @@ fn the_command_line_adds_lists_disables_and_removes() {
     }
     assert!(!log.contains(&secret[6..]), "the secret is never in the log");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purge_keeps_what_an_enabled_endpoint_has_not_delivered() {
+    let app = quick_app().await;
+    let receiver = Receiver::start().await;
+    receiver.always(503);
+    let admin = app.token("admin").await;
+    let (id, _) = add_endpoint(&app, &admin, json!({"url": receiver.url, "actions": ["order.*"]})).await;
+    let old = (chrono::Utc::now() - chrono::Duration::days(400)).to_rfc3339();
+    let batch: Vec<Value> = (0..5)
+        .map(|i| {
+            let mut e = event("order.create", &format!("old-{i}"));
+            e["timestamp"] = json!(old);
+            e
+        })
+        .collect();
+    app.post_events(&admin, &json!({ "events": batch })).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    let (status, _) = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        "/api/v1/settings/retention",
+        Some(json!({"days": 365})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        app.store.purge_expired(now).await.unwrap().deleted,
+        0,
+        "the endpoint still has them to deliver"
+    );
+    // Disabled, it holds nothing back.
+    send(
+        &app,
+        &admin,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/webhooks/{id}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(app.store.purge_expired(now).await.unwrap().deleted, 5);
+}

@@ -53,7 +53,7 @@ pub(super) struct Batch {
 }
 
 /// Deletes up to `limit` of the oldest events with `ts < cutoff` and a row id of at most `up_to` (what is
-/// archived), for the purge whose event is `purge`. `deleting` turns the trigger's permission on for the
+/// archived) that every enabled webhook endpoint has delivered, for the purge whose event is `purge`. `deleting` turns the trigger's permission on for the
 /// DELETE alone.
 pub(super) fn purge_batch(
     tx: &Transaction,
@@ -90,11 +90,14 @@ pub(super) fn purge_batch(
     })
 }
 
-/// The oldest `limit` events before `cutoff` with a row id of at most `up_to`, by time (the time index).
+/// The oldest `limit` events before `cutoff` with a row id of at most `up_to` and not after any enabled
+/// webhook endpoint's cursor (an event not yet delivered stays until it is, or until its endpoint is
+/// disabled), by time (the time index).
 fn oldest(conn: &Connection, (cutoff, up_to): (i64, i64), limit: i64) -> rusqlite::Result<Vec<Gone>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, ts, action, category, outcome, actor_type, actor_id, actor_name, actor_email, \
-         target_type, target_id, source FROM events INDEXED BY events_by_time WHERE ts < ?1 AND seq <= ?3 \
+         target_type, target_id, source FROM events INDEXED BY events_by_time \
+         WHERE ts < ?1 AND seq <= min(?3, COALESCE((SELECT MIN(cursor) FROM webhooks WHERE enabled), ?3)) \
          ORDER BY ts LIMIT ?2",
     )?;
     stmt.query_map(params![cutoff, limit, up_to], |r| {

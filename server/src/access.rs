@@ -15,8 +15,10 @@ use app::api::guard::RequestMeta;
 use crate::{
     auth::{SessionUser, came_over_https, client_ip, peer, session_cookie},
     error::ApiError,
+    host_sign_in,
     state::AppState,
 };
+use app::model::User;
 
 /// What a route needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,13 +84,23 @@ pub fn access_for(path: &str) -> Access {
 
 /// Resolves the session cookie into `SessionUser`, then applies the access table.
 pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let user = match session_cookie(req.headers()) {
-        Some(token) => state.store.session_user(token).await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "session lookup failed");
-            None
-        }),
+    let meta = request_meta(&state, &req);
+    let mut user = match session_cookie(req.headers()) {
+        Some(token) => session(&state, token).await,
         None => None,
     };
+    if user.is_none() {
+        if req.method() == Method::GET
+            && !req.uri().path().starts_with("/api/")
+            && let Some(answer) = host_sign_in::exchange(&state, req.uri(), &meta).await
+        {
+            return answer;
+        }
+        match host_sign_in::bearer_viewer(&state, req.headers(), &meta).await {
+            Ok(viewer) => user = viewer,
+            Err(refused) => return refused,
+        }
+    }
     if let Err(refusal) = check_origin(req.method(), req.headers(), user.is_some()) {
         return *refusal;
     }
@@ -103,14 +115,6 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
     };
     match allowed {
         Ok(()) => {
-            let ip = client_ip(req.headers(), peer(req.extensions()), &state.security.trusted_proxies);
-            let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-            let https = came_over_https(req.headers(), peer(req.extensions()), &state.security.trusted_proxies);
-            let meta = RequestMeta {
-                https,
-                ip: ip.map(|ip| ip.to_string()),
-                user_agent: user_agent.map(|ua| ua.chars().take(1000).collect()),
-            };
             req.extensions_mut().insert(meta);
             req.extensions_mut().insert(SessionUser(user));
             next.run(req).await
@@ -128,6 +132,30 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             Redirect::to(&format!("/login?next={}", urlencoding::encode(target))).into_response()
         }
         Err(_) => forbidden_page(),
+    }
+}
+
+/// The user of a session cookie: a panel user's session, or a host's viewer's.
+async fn session(state: &AppState, token: &str) -> Option<User> {
+    let found = match state.store.session_user(token).await {
+        Ok(None) => state.store.host_session_viewer(token).await,
+        other => other,
+    };
+    found.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "session lookup failed");
+        None
+    })
+}
+
+/// Where a request came from: the client IP as the proxy settings decide, the user agent, https or not.
+fn request_meta(state: &AppState, req: &Request) -> RequestMeta {
+    let trusted = &state.security.trusted_proxies;
+    let ip = client_ip(req.headers(), peer(req.extensions()), trusted);
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    RequestMeta {
+        https: came_over_https(req.headers(), peer(req.extensions()), trusted),
+        ip: ip.map(|ip| ip.to_string()),
+        user_agent: user_agent.map(|ua| ua.chars().take(1000).collect()),
     }
 }
 

@@ -92,6 +92,12 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let resolved = match bearer(&parts.headers) {
+            // A host's JWT: the access middleware verified it and put the person it stands for in the request.
+            Some(jwt) if state.security.host_tokens.is_some() && crate::jwt::looks_like_jwt(jwt) => Ok(parts
+                .extensions
+                .get::<SessionUser>()
+                .and_then(|s| s.0.clone())
+                .map(Principal::User)),
             Some(token) => match state.store.find_token(token).await {
                 Ok(Some(t)) if t.revoked_at.is_some() => Err(ApiError::unauthorized("this token has been revoked")),
                 Ok(Some(t)) => Ok(Some(Principal::Token(t))),
@@ -108,7 +114,8 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The credential of an `Authorization: Bearer` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme

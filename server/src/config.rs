@@ -200,6 +200,15 @@ pub struct SecurityArgs {
     /// `https://` to public addresses: a webhook must not reach the internal network).
     #[arg(long, env = "AUDITLOG_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
     pub webhook_allow_private: bool,
+    /// The host panel's sign-in: the HS256 secret its JWTs are signed with (at least 32 characters).
+    #[arg(long, env = "AUDITLOG_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// The host panel's sign-in: a JWKS file of the EdDSA and RS256 public keys its JWTs are signed with.
+    #[arg(long, env = "AUDITLOG_JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<std::path::PathBuf>,
+    /// The `aud` the host's JWTs must carry (not checked when unset).
+    #[arg(long, env = "AUDITLOG_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
 }
 
 impl Default for SecurityArgs {
@@ -212,6 +221,9 @@ impl Default for SecurityArgs {
             login_block_minutes: 60,
             metrics_public: false,
             webhook_allow_private: false,
+            jwt_secret: None,
+            jwt_jwks_file: None,
+            jwt_audience: None,
         }
     }
 }

@@ -9,8 +9,10 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod host_sign_in;
 pub mod import;
 pub mod ingest;
+pub mod jwt;
 pub mod log;
 pub mod login;
 pub mod openapi;
@@ -36,7 +38,8 @@ use crate::{
 /// The state of a server over the database `db` names.
 pub async fn build_state(db: &DatabaseArgs, security: &SecurityArgs) -> Result<AppState, app::store::StoreError> {
     let store = db.open().await?;
-    let security = Security::from(security);
+    let security = Security::new(security)
+        .map_err(|e| app::store::StoreError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
     let destinations = webhooks::Destinations {
         allow_private: security.webhook_allow_private,
     };

@@ -183,6 +183,9 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
         if let Err(e) = state.store.delete_session(token).await {
             tracing::error!(error = %e, "could not delete a session");
         }
+        if let Err(e) = state.store.delete_host_session(token).await {
+            tracing::error!(error = %e, "could not delete a host session");
+        }
     }
     let mut r = Redirect::to("/login").into_response();
     let secure = if from.secure { "; Secure" } else { "" };

@@ -27,11 +27,27 @@ pub struct Security {
     pub metrics_public: bool,
     /// Webhooks may go to `http://` and internal addresses.
     pub webhook_allow_private: bool,
+    /// The host panel's JWT sign-in, when configured.
+    pub host_tokens: Option<Arc<crate::jwt::HostTokens>>,
 }
 
-impl From<&SecurityArgs> for Security {
-    fn from(a: &SecurityArgs) -> Self {
-        Security {
+impl Security {
+    /// The settings of `a`; an error names a JWT setting that cannot be used (a short secret, a JWKS file that
+    /// cannot be read or holds a key that is not a signing key).
+    pub fn new(a: &SecurityArgs) -> Result<Self, String> {
+        let jwks = a
+            .jwt_jwks_file
+            .as_ref()
+            .map(|f| std::fs::read_to_string(f).map_err(|e| format!("AUDITLOG_JWT_JWKS_FILE {}: {e}", f.display())))
+            .transpose()?;
+        let host_tokens = crate::jwt::HostTokens::new(
+            a.jwt_secret.as_ref().map(|s| s.0.as_str()),
+            jwks.as_deref(),
+            a.jwt_audience.clone(),
+        )?
+        .map(Arc::new);
+        Ok(Security {
+            host_tokens,
             trusted_proxies: a.trusted_proxies.clone(),
             frame_ancestors: a.frame_ancestors.join(" "),
             metrics_public: a.metrics_public,
@@ -41,7 +57,7 @@ impl From<&SecurityArgs> for Security {
                 window_ms: a.login_window_minutes.max(1) * 60_000,
                 block_ms: a.login_block_minutes.max(1) * 60_000,
             },
-        }
+        })
     }
 }
 

@@ -68,6 +68,35 @@ pub fn sign_in_failed(attempted_email: &str) -> NewEvent {
     own("auth.login", Outcome::Failure, actor, None, details)
 }
 
+/// `auth.login` with a host's JWT exchanged for a session (`?auth_token=`).
+pub fn host_signed_in(user: &User) -> NewEvent {
+    let mut event = signed_in(user);
+    event.details.insert("method".into(), json!("jwt"));
+    event
+}
+
+/// `auth.login` that failed: a host's JWT refused for `reason` (`expired`, `bad_signature`, `alg_none`,
+/// `unknown_key`, `wrong_audience`, `role_missing`, ...). `subject` is the token's `sub`, when it could be read
+/// (it is not trusted: the token was refused).
+pub fn host_sign_in_refused(reason: &str, subject: Option<&str>) -> NewEvent {
+    let mut details = Map::new();
+    details.insert("method".into(), json!("jwt"));
+    details.insert("reason".into(), json!(reason));
+    if let Some(sub) = subject {
+        details.insert(
+            "claimed_subject".into(),
+            json!(sub.chars().take(200).collect::<String>()),
+        );
+    }
+    let actor = Actor {
+        kind: ActorType::User,
+        id: None,
+        name: Some("(host sign-in refused)".into()),
+        email: None,
+    };
+    own("auth.login", Outcome::Failure, actor, None, details)
+}
+
 /// `auth.ip_blocked`: `ip` failed `failures` times within `window_minutes` and is blocked for
 /// `blocked_minutes`.
 pub fn ip_blocked(ip: &str, failures: u32, window_minutes: i64, blocked_minutes: i64) -> NewEvent {

@@ -13,7 +13,8 @@
 //!   `backup`, `integrity` (checkpoints, proofs, verification), `retention`;
 //! - `outbox` (what webhook deliverers read and save), then `webhooks` (the endpoints as admins manage them);
 //! - `tokens` (the audit log's API tokens), `panel` (the demo host panel's users, sessions and settings) and
-//!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two.
+//!   `sign_in` (its sign-in blocks): a host that brings its own sign-in uses neither of the last two;
+//!   `viewers` (the sessions of the people a host signs in with a JWT).
 
 mod backup;
 mod caches;
@@ -40,6 +41,7 @@ mod sign_in;
 mod sql;
 mod tokens;
 mod tuning;
+mod viewers;
 mod webhooks;
 mod writer;
 

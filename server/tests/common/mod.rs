@@ -34,6 +34,11 @@ impl TestApp {
         Self::start_with(app::store::Tuning::default(), security, Some((delivery, timeout))).await
     }
 
+    /// A server with these access settings (a JWT sign-in, say).
+    pub async fn start_secured(security: server::config::SecurityArgs) -> TestApp {
+        Self::start_with(app::store::Tuning::default(), security, None).await
+    }
+
     async fn start_with(
         tuning: app::store::Tuning,
         security: server::config::SecurityArgs,

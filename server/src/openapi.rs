@@ -219,4 +219,6 @@ pub struct Filters {
     tz: Option<String>,
     /// The tab's open detail (an event id); the API ignores it.
     event: Option<String>,
+    /// `1`: the tab is shown alone, without the panel's navigation; the API ignores it.
+    embed: Option<String>,
 }

@@ -38,6 +38,52 @@ async fn health_answers_ok_and_the_tab_renders_on_the_server() {
 }
 
 #[tokio::test]
+async fn embed_shows_the_tab_alone_and_every_link_keeps_it() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest").await;
+    let batch: Vec<Value> = (0..60).map(|i| event("mailbox.create", &format!("u{i}"))).collect();
+    let (status, _) = app.post_events(&token, &json!({ "events": batch })).await;
+    assert_eq!(status, 201);
+    let admin = app.session(app::model::Role::Admin).await;
+    let page = |path: &str| {
+        let (client, url, cookie) = (app.client.clone(), app.url(path), admin.clone());
+        async move {
+            client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let whole = page("/admin/audit-log").await;
+    assert!(whole.contains(">Sign out<") && whole.contains(r#"aria-label="Admin""#));
+    let alone = page("/admin/audit-log?embed=1").await;
+    assert!(alone.contains(r#"aria-label="Audit log""#), "the tab is there");
+    assert!(
+        !alone.contains(">Sign out<") && !alone.contains(r#"aria-label="Admin""#),
+        "without the panel"
+    );
+    // Every link of the tab (pager, sort headers, view tabs, details) keeps it; the filter form carries it.
+    let links: Vec<&str> = alone
+        .split("href=\"?")
+        .skip(1)
+        .map(|l| &l[..l.find('"').unwrap()])
+        .collect();
+    assert!(links.len() > 10, "{links:?}");
+    for link in &links {
+        assert!(link.ends_with("embed=1"), "{link}");
+    }
+    for kind in ["page=2", "sort=action", "view=signins", "event="] {
+        assert!(links.iter().any(|l| l.contains(kind)), "a link with {kind}: {links:?}");
+    }
+    assert!(alone.contains(r#"name="embed" value="1""#));
+}
+
+#[tokio::test]
 async fn root_leads_to_the_panel() {
     let app = TestApp::start().await;
     let resp = app.client.get(app.url("/")).send().await.unwrap();

@@ -84,6 +84,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
         zone: q.zone,
         page_size: q.page_size,
         auto_refresh: q.auto_refresh,
+        embed: q.embed,
         ..AuditQuery::new()
     };
 
@@ -175,6 +176,7 @@ fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
         ("sort", Some(q.sort.as_str().to_string())),
         ("order", Some(q.order.as_str().to_string())),
         ("refresh", q.auto_refresh.then(|| "on".to_string())),
+        ("embed", q.embed.then(|| "1".to_string())),
     ];
     kept.into_iter()
         .filter_map(|(name, value)| value.map(|value| view! { <input type="hidden" name=name value=value/> }))

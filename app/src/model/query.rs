@@ -122,6 +122,9 @@ pub struct AuditQuery {
     pub auto_refresh: bool,
     /// `tz=local`: the viewer shows times in the browser's time zone (not a filter).
     pub zone: Zone,
+    /// `embed=1`: the tab is shown alone, without the demo panel's navigation (not a filter; kept in every
+    /// link of the tab).
+    pub embed: bool,
 }
 
 /// A query's filters, borrowed from it: what every place that must handle all of them destructures, without
@@ -183,6 +186,7 @@ impl Default for AuditQuery {
             exact_count: false,
             auto_refresh: false,
             zone: Zone::Utc,
+            embed: false,
         }
     }
 }
@@ -193,7 +197,7 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 24] = [
+    pub const PARAMETERS: [&'static str; 25] = [
         "view",
         "q",
         "action",
@@ -218,6 +222,7 @@ impl AuditQuery {
         "refresh",
         "tz",
         "event",
+        "embed",
     ];
 
     /// Parses URL parameters. Empty values count as absent (an HTML form sends every field); anything else
@@ -361,6 +366,7 @@ impl AuditQuery {
             }
             "count" => self.exact_count = choice(key, value, &[("exact", true), ("capped", false)])?,
             "refresh" => self.auto_refresh = choice(key, value, &[("on", true), ("off", false)])?,
+            "embed" => self.embed = choice(key, value, &[("1", true), ("0", false)])?,
             "tz" => self.zone = choice(key, value, &[("utc", Zone::Utc), ("local", Zone::Local)])?,
             "event" => {
                 self.event = Some(parse_ulid(value).ok_or_else(|| FieldError::filter(key, "must be an event id"))?)
@@ -426,6 +432,7 @@ impl AuditQuery {
         push("count", self.exact_count.then_some("exact"));
         push("refresh", self.auto_refresh.then_some("on"));
         push("tz", (self.zone != Zone::Utc).then_some(self.zone.as_str()));
+        push("embed", self.embed.then_some("1"));
         out
     }
 
@@ -480,6 +487,7 @@ impl AuditQuery {
             exact_count: _,
             auto_refresh: _,
             zone: _,
+            embed: _,
         } = self;
         Filters {
             view,
@@ -855,6 +863,15 @@ mod tests {
         assert_eq!(parse(&actions(MAX_REPEATED + 1)).unwrap_err().field, "action");
         let huge = format!("q=a&{}", "z=1&".repeat(MAX_QUERY_BYTES / 4));
         assert_eq!(parse(&huge).unwrap_err().field, "query");
+    }
+
+    #[test]
+    fn embed_is_part_of_the_url_but_not_of_the_filters() {
+        let q = parse("embed=1&action=a.b").unwrap();
+        assert!(q.embed);
+        assert_eq!(q.to_query_string(), "action=a.b&embed=1");
+        assert_eq!(q.filters_key(), parse("action=a.b").unwrap().filters_key());
+        assert_eq!(parse("embed=yes").unwrap_err().field, "embed");
     }
 
     #[test]

@@ -18,6 +18,16 @@ use crate::api::current_user;
 #[component]
 pub fn AdminLayout() -> impl IntoView {
     let user = Resource::new(|| (), |_| async move { current_user().await.ok().flatten() });
+    // `embed=1`: the tab alone, for a host that frames it or gives it a page of its own.
+    let embedded = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("embed").as_deref() == Some("1"));
+    if embedded {
+        return view! {
+            <main class="panel-main embedded">
+                <Outlet/>
+            </main>
+        }
+        .into_any();
+    }
     view! {
         <div class="panel">
             <header class="panel-header">
@@ -47,6 +57,7 @@ pub fn AdminLayout() -> impl IntoView {
             </main>
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -7,6 +7,8 @@
 //!    order, and the server's resident memory over the run.
 //! 4. SIGKILL: the server killed 10 times while it delivers to a slow receiver; every event arrives at
 //!    least once, and the first arrivals are in commit order.
+//! 5. Archive files: at 1,000 events/s, the time from acknowledgement to the event's line in its file; and
+//!    ingest with `--archive-dir` against without.
 
 use std::{
     collections::HashMap,
@@ -125,7 +127,107 @@ pub async fn bench_webhooks() -> Result<()> {
     latency().await?;
     ingest_overhead().await?;
     backlog(1_000_000).await?;
-    sigkill(10).await
+    sigkill(10).await?;
+    archive_lag().await?;
+    archive_overhead().await
+}
+
+/// The ids of the lines of every file in `dir` not read yet (`read`: how far each file was read).
+fn new_lines(dir: &Path, read: &mut HashMap<std::path::PathBuf, usize>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let from = read.get(&path).copied().unwrap_or(0);
+        let whole = text.rfind('\n').map_or(0, |i| i + 1);
+        if whole > from {
+            for line in text[from..whole].lines() {
+                // `{"id":"<26 characters>",…`
+                if let Some(id) = line.get(7..33) {
+                    ids.push(id.to_string());
+                }
+            }
+            read.insert(path, whole);
+        }
+    }
+    ids
+}
+
+async fn archive_lag() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("archive.db");
+    let archive = dir.path().join("archive");
+    let token = token(&db, "bench", "admin")?;
+    let env = [
+        ("AUDITLOG_ARCHIVE_DIR", archive.to_str().ok_or("path")?),
+        ("RUST_LOG", "error"),
+    ];
+    let _server = start(&db, 3915, &env).await?;
+    let base = "http://127.0.0.1:3915";
+    let client = reqwest::Client::new();
+    let seen: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (seen, done, archive) = (seen.clone(), done.clone(), archive.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut read = HashMap::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let ids = new_lines(&archive, &mut read);
+                let now = Instant::now();
+                seen.lock().unwrap().extend(ids.into_iter().map(|id| (id, now)));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let mut acked: HashMap<String, Instant> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    for b in 0..1_000 {
+        tick.tick().await;
+        let ids = post_batch(&client, base, &token, &batch(&format!("a{b}"), 10)).await?;
+        let now = Instant::now();
+        acked.extend(ids.into_iter().map(|id| (id, now)));
+    }
+    let started = Instant::now();
+    while acked.keys().any(|id| !seen.lock().unwrap().contains_key(id)) && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.await?;
+    let seen = seen.lock().unwrap();
+    let mut ms: Vec<f64> = acked
+        .iter()
+        .filter_map(|(id, ack)| {
+            seen.get(id)
+                .map(|at| at.saturating_duration_since(*ack).as_secs_f64() * 1e3)
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "| archive file, 1,000 events/s: acknowledgement to the line in its file | p50 {:.1} ms, p95 {:.1} ms | {} of {} lines, max {:.1} ms |",
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.95),
+        ms.len(),
+        acked.len(),
+        ms.last().copied().unwrap_or(0.0)
+    );
+    Ok(())
+}
+
+async fn archive_overhead() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("archived.db");
+    let archive = dir.path().join("archive");
+    let token = token(&db, "bench", "admin")?;
+    let env = [
+        ("AUDITLOG_ARCHIVE_DIR", archive.to_str().ok_or("path")?),
+        ("RUST_LOG", "error"),
+    ];
+    let _server = start(&db, 3916, &env).await?;
+    let rate = ingest_rate("http://127.0.0.1:3916", &token, "arch").await?;
+    println!("| ingest, 1,000-event batches, 4 clients, with --archive-dir | {rate:.0} events/s | |");
+    Ok(())
 }
 
 async fn latency() -> Result<()> {

@@ -51,6 +51,22 @@ fn signed_with(alg: Algorithm, kid: &str, claims: &Value) -> String {
     encode(&header, claims, &key.unwrap()).unwrap()
 }
 
+/// `path` with a session cookie (`name=value`).
+async fn with_cookie(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie (`name=value`) an answer sets.
+fn session_of(answer: &reqwest::Response) -> String {
+    let set = answer.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
 async fn get(app: &TestApp, path: &str, jwt: &str) -> reqwest::Response {
     app.client.get(app.url(path)).bearer_auth(jwt).send().await.unwrap()
 }
@@ -127,22 +143,9 @@ async fn an_auth_token_is_exchanged_once_for_a_session_and_left_out_of_the_url()
     );
     let cookie = entry.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("Max-Age="), "{cookie}");
-    let session = cookie.split(';').next().unwrap().to_string();
-    let page = app
-        .client
-        .get(app.url("/admin/audit-log"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let list = app
-        .client
-        .get(app.url("/api/v1/events?action=auth.login"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let session = session_of(&entry);
+    assert_eq!(with_cookie(&app, "/admin/audit-log", &session).await.status(), 200);
+    let list = with_cookie(&app, "/api/v1/events?action=auth.login", &session).await;
     let body: Value = list.json().await.unwrap();
     assert_eq!(body["entries"][0]["actor_id"], "host:u-42", "{body}");
     assert_eq!(body["entries"][0]["outcome"], "success");
@@ -154,20 +157,7 @@ async fn an_auth_token_is_exchanged_once_for_a_session_and_left_out_of_the_url()
         .send()
         .await
         .unwrap();
-    let session = entry.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = app
-        .client
-        .get(app.url("/admin/audit-log"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let page = with_cookie(&app, "/admin/audit-log", &session_of(&entry)).await;
     assert_eq!(page.status(), 403);
 }
 

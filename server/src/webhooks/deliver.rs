@@ -58,18 +58,23 @@ pub async fn run(store: AuditStore, sender: Sender, config: DeliveryConfig) {
     let mut changed = store.webhooks_changed();
     loop {
         changed.borrow_and_update();
-        let mut running = Vec::new();
-        match store.webhook_targets().await {
-            Ok(targets) => {
-                for target in targets {
-                    let endpoint = Endpoint::new(store.clone(), sender.clone(), config.clone(), target);
-                    running.push(tokio::spawn(endpoint.run(changed.clone())));
-                }
+        let targets = match store.webhook_targets().await {
+            Ok(targets) => targets,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the webhook endpoints failed; retrying in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
             }
-            Err(e) => tracing::error!(error = %e, "reading the webhook endpoints failed; retrying"),
-        }
-        // A change, or a look every minute (a deliverer that ended on an error starts again).
-        if let Ok(Err(_)) = tokio::time::timeout(Duration::from_secs(60), changed.changed()).await {
+        };
+        let running: Vec<_> = targets
+            .into_iter()
+            .map(|target| {
+                let endpoint = Endpoint::new(store.clone(), sender.clone(), config.clone(), target);
+                tokio::spawn(endpoint.run(changed.clone()))
+            })
+            .collect();
+        // A deliverer ends only when it is disabled (which is a change) or on a change.
+        if changed.changed().await.is_err() {
             // The store is gone.
             return;
         }

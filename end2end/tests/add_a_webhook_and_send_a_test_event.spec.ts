@@ -66,6 +66,17 @@ test('an admin adds a webhook endpoint, sends a test event and sees the deliveri
     await page.reload();
     await expect(deliveries.getByRole('row').nth(1).getByRole('cell').first()).toHaveText(id);
 
+    // Disable and enable it again; rotate its secret (the new one is shown once).
+    await endpoint.getByRole('button', { name: 'Disable' }).click();
+    await expect(endpoint.locator('.webhook-state')).toHaveText('Disabled');
+    await endpoint.getByRole('button', { name: 'Enable' }).click();
+    await expect(endpoint.locator('.webhook-state')).toHaveText('Healthy');
+    await endpoint.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Secret rotated' })).toBeVisible();
+    const rotated = (await page.getByLabel('Signing secret').textContent())!.trim();
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(secret);
+
     await endpoint.getByRole('button', { name: 'Remove' }).click();
     await expect(page.getByText('No webhook endpoint yet.')).toBeVisible();
   } finally {

@@ -53,11 +53,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("unblock_ip", Access::Admin),
     ("list_webhooks", Access::Admin),
     ("add_webhook", Access::Admin),
-    ("set_webhook_enabled", Access::Admin),
-    ("remove_webhook", Access::Admin),
-    ("rotate_webhook_secret", Access::Admin),
-    ("send_test_event", Access::Admin),
-    ("replay_webhook", Access::Admin),
+    ("webhook_action", Access::Admin),
 ];
 
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";

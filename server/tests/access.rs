@@ -148,26 +148,7 @@ const ROUTES: &[(&str, &str, &str, Needs)] = &[
     ("POST", "/api/fn/unblock_ip", "/api/fn/unblock_ip", Needs::Admin),
     ("GET", "/api/fn/list_webhooks", "/api/fn/list_webhooks", Needs::Admin),
     ("POST", "/api/fn/add_webhook", "/api/fn/add_webhook", Needs::Admin),
-    (
-        "POST",
-        "/api/fn/set_webhook_enabled",
-        "/api/fn/set_webhook_enabled",
-        Needs::Admin,
-    ),
-    ("POST", "/api/fn/remove_webhook", "/api/fn/remove_webhook", Needs::Admin),
-    (
-        "POST",
-        "/api/fn/rotate_webhook_secret",
-        "/api/fn/rotate_webhook_secret",
-        Needs::Admin,
-    ),
-    (
-        "POST",
-        "/api/fn/send_test_event",
-        "/api/fn/send_test_event",
-        Needs::Admin,
-    ),
-    ("POST", "/api/fn/replay_webhook", "/api/fn/replay_webhook", Needs::Admin),
+    ("POST", "/api/fn/webhook_action", "/api/fn/webhook_action", Needs::Admin),
 ];
 
 /// The password every user of these tests has.

@@ -21,9 +21,7 @@ pub use settings::{
 pub use users::{CreateUser, DeleteUser, ListUsers, UpdateUser, create_user, delete_user, list_users, update_user};
 pub use verify_log::{StartVerify, VerificationStatus, start_verify, verification_status};
 pub use webhooks::{
-    AddWebhook, ListWebhooks, RemoveWebhook, ReplayWebhook, RotateWebhookSecret, SendTestEvent, SetWebhookEnabled,
-    WebhookEntry, add_webhook, list_webhooks, remove_webhook, replay_webhook, rotate_webhook_secret, send_test_event,
-    set_webhook_enabled,
+    AddWebhook, ListWebhooks, WebhookAction, WebhookEntry, WebhookOutcome, add_webhook, list_webhooks, webhook_action,
 };
 #[cfg(feature = "ssr")]
 pub use webhooks::{WebhookDelivery, Webhooks};

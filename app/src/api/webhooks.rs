@@ -118,55 +118,61 @@ pub async fn add_webhook(
     Ok(secret)
 }
 
-#[server(prefix = "/api/fn", endpoint = "set_webhook_enabled")]
-pub async fn set_webhook_enabled(id: String, enabled: bool) -> Result<(), AppError> {
+/// What one of an endpoint's buttons did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WebhookOutcome {
+    /// Enabled, disabled, removed or replayed; the sentence says which.
+    Done(String),
+    /// A new secret, shown this once.
+    Rotated(String),
+    /// How the test event's attempt went.
+    Tested(Delivery),
+}
+
+/// One of an endpoint's buttons, named by `act`: `enable`, `disable`, `remove`, `rotate` (a new secret,
+/// shown this once; the previous one signs too for 24 hours), `test` (a `webhook.test` event sent now), or
+/// `replay` (every matching event received since `from`, a UTC date and time as the form's `datetime-local`
+/// sends it, or RFC 3339, delivered again in order). One server function for all of them: each one more would
+/// add its own code to the browser's WASM.
+#[server(prefix = "/api/fn", endpoint = "webhook_action")]
+pub async fn webhook_action(id: String, act: String, from: Option<String>) -> Result<WebhookOutcome, AppError> {
+    use crate::model::{FieldError, webhook::WebhookPatch};
     let (store, by) = super::guard::admin()?;
-    let patch = crate::model::webhook::WebhookPatch {
-        enabled: Some(enabled),
-        ..Default::default()
+    let opaque = super::guard::opaque;
+    let enable = |on: bool| WebhookPatch {
+        enabled: Some(on),
+        ..WebhookPatch::default()
     };
-    store
-        .update_webhook(&id, patch, changer(&by))
-        .await
-        .map_err(super::guard::opaque)?;
-    Ok(())
-}
-
-#[server(prefix = "/api/fn", endpoint = "remove_webhook")]
-pub async fn remove_webhook(id: String) -> Result<(), AppError> {
-    let (store, by) = super::guard::admin()?;
-    store
-        .delete_webhook(&id, changer(&by))
-        .await
-        .map_err(super::guard::opaque)
-}
-
-/// A new secret for the endpoint, shown this once; the previous one signs too for 24 hours.
-#[server(prefix = "/api/fn", endpoint = "rotate_webhook_secret")]
-pub async fn rotate_webhook_secret(id: String) -> Result<String, AppError> {
-    let (store, by) = super::guard::admin()?;
-    store
-        .rotate_webhook_secret(&id, changer(&by))
-        .await
-        .map_err(super::guard::opaque)
-}
-
-/// Sends a `webhook.test` event to the endpoint now.
-#[server(prefix = "/api/fn", endpoint = "send_test_event")]
-pub async fn send_test_event(id: String) -> Result<Delivery, AppError> {
-    let (store, _) = super::guard::admin()?;
-    delivery()?.0.send_test(&store, &id).await.map_err(super::guard::opaque)
-}
-
-/// Delivers again every matching event received since `from` (a UTC date and time, as the form's
-/// `datetime-local` sends it, or RFC 3339), in order.
-#[server(prefix = "/api/fn", endpoint = "replay_webhook")]
-pub async fn replay_webhook(id: String, from: String) -> Result<(), AppError> {
-    let (store, by) = super::guard::admin()?;
-    let from = crate::model::query::parse_start("from", &from).map_err(super::guard::bad_input)?;
-    store
-        .replay_webhook(&id, from, changer(&by))
-        .await
-        .map_err(super::guard::opaque)?;
-    Ok(())
+    let done = |what: &str| Ok(WebhookOutcome::Done(what.to_string()));
+    match act.as_str() {
+        "enable" | "disable" => {
+            let on = act == "enable";
+            store
+                .update_webhook(&id, enable(on), changer(&by))
+                .await
+                .map_err(opaque)?;
+            done(if on { "Endpoint enabled." } else { "Endpoint disabled." })
+        }
+        "remove" => {
+            store.delete_webhook(&id, changer(&by)).await.map_err(opaque)?;
+            done("Endpoint removed.")
+        }
+        "rotate" => {
+            let secret = store.rotate_webhook_secret(&id, changer(&by)).await.map_err(opaque)?;
+            Ok(WebhookOutcome::Rotated(secret))
+        }
+        "test" => Ok(WebhookOutcome::Tested(
+            delivery()?.0.send_test(&store, &id).await.map_err(opaque)?,
+        )),
+        "replay" => {
+            let from = crate::model::query::parse_start("from", from.as_deref().unwrap_or(""))
+                .map_err(super::guard::bad_input)?;
+            store.replay_webhook(&id, from, changer(&by)).await.map_err(opaque)?;
+            done("Replay started: the matching events since then are delivered again, in order.")
+        }
+        other => Err(super::guard::bad_input(FieldError::invalid(
+            "act",
+            format!("`{other}` is not enable, disable, remove, rotate, test or replay"),
+        ))),
+    }
 }

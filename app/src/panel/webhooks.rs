@@ -5,49 +5,22 @@
 use leptos::{form::ActionForm, prelude::*};
 
 use crate::{
-    api::{
-        AddWebhook, RemoveWebhook, ReplayWebhook, RotateWebhookSecret, SendTestEvent, SetWebhookEnabled, WebhookEntry,
-        list_webhooks,
-    },
+    api::{AddWebhook, WebhookAction, WebhookEntry, WebhookOutcome, list_webhooks},
     model::webhook::{Delivery, WebhookFormat, WebhookState},
 };
-
-/// The actions of one endpoint's buttons, shared by every row.
-#[derive(Clone, Copy)]
-struct Actions {
-    enable: ServerAction<SetWebhookEnabled>,
-    remove: ServerAction<RemoveWebhook>,
-    rotate: ServerAction<RotateWebhookSecret>,
-    test: ServerAction<SendTestEvent>,
-    replay: ServerAction<ReplayWebhook>,
-}
 
 #[component]
 pub fn Webhooks() -> impl IntoView {
     let add = ServerAction::<AddWebhook>::new();
-    let actions = Actions {
-        enable: ServerAction::new(),
-        remove: ServerAction::new(),
-        rotate: ServerAction::new(),
-        test: ServerAction::new(),
-        replay: ServerAction::new(),
-    };
+    // Every button of every endpoint goes through this one action (`act` names the button).
+    let act = ServerAction::<WebhookAction>::new();
     let endpoints = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                actions.enable.version().get(),
-                actions.remove.version().get(),
-                actions.rotate.version().get(),
-                actions.test.version().get(),
-                actions.replay.version().get(),
-            )
-        },
+        move || (add.version().get(), act.version().get()),
         |_| async move { list_webhooks().await.unwrap_or_default() },
     );
     view! {
         <h2>"Webhooks"</h2>
-        <Outcomes add actions/>
+        <Outcomes add act/>
         <details class="add-webhook">
             <summary role="button">"Add endpoint"</summary>
             <ActionForm action=add attr:class="stack webhook-form" attr:aria-label="Add a webhook endpoint">
@@ -79,7 +52,7 @@ pub fn Webhooks() -> impl IntoView {
                 if entries.is_empty() {
                     return view! { <p>"No webhook endpoint yet."</p> }.into_any();
                 }
-                entries.into_iter().map(|entry| view! { <Endpoint entry actions/> }).collect_view().into_any()
+                entries.into_iter().map(|entry| view! { <Endpoint entry act/> }).collect_view().into_any()
             })}
         </Suspense>
     }
@@ -87,47 +60,43 @@ pub fn Webhooks() -> impl IntoView {
 
 /// What the last action said: a secret shown once, a test's result, or an error.
 #[component]
-fn Outcomes(add: ServerAction<AddWebhook>, actions: Actions) -> impl IntoView {
-    let secret = |title: &'static str, r: Option<Result<String, crate::model::AppError>>| {
-        r.map(|r| match r {
-            Ok(secret) => view! {
-                <div class="notice" role="status">
-                    <p>{title}" Its signing secret is shown only this once: give it to the receiver now."</p>
-                    <code class="token" aria-label="Signing secret">{secret}</code>
-                </div>
+fn Outcomes(add: ServerAction<AddWebhook>, act: ServerAction<WebhookAction>) -> impl IntoView {
+    let failed = |e: crate::model::AppError| view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any();
+    let secret = |title: &'static str, secret: String| {
+        view! {
+            <div class="notice" role="status">
+                <p>{title}" Its signing secret is shown only this once: give it to the receiver now."</p>
+                <code class="token" aria-label="Signing secret">{secret}</code>
+            </div>
+        }
+        .into_any()
+    };
+    let added = move || {
+        add.value().get().map(|r| match r {
+            Ok(s) => secret("Endpoint added.", s),
+            Err(e) => failed(e),
+        })
+    };
+    let acted = move || {
+        act.value().get().map(|r| match r {
+            Ok(WebhookOutcome::Rotated(s)) => secret("Secret rotated; the previous one signs too for 24 hours.", s),
+            Ok(WebhookOutcome::Tested(d)) if d.succeeded() => view! {
+                <p role="status">{format!("Test event delivered: HTTP {} in {} ms.", d.status.unwrap_or(0), d.latency_ms)}</p>
             }
             .into_any(),
-            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+            Ok(WebhookOutcome::Tested(d)) => view! {
+                <p role="alert" class="error">{format!("Test event failed: {}.", d.error.unwrap_or_default())}</p>
+            }
+            .into_any(),
+            Ok(WebhookOutcome::Done(what)) => view! { <p role="status">{what}</p> }.into_any(),
+            Err(e) => failed(e),
         })
     };
-    let tested = move || {
-        actions.test.value().get().map(|r| match r {
-            Ok(d) if d.succeeded() => view! { <p role="status">{format!("Test event delivered: HTTP {} in {} ms.", d.status.unwrap_or(0), d.latency_ms)}</p> }.into_any(),
-            Ok(d) => view! { <p role="alert" class="error">{format!("Test event failed: {}.", d.error.unwrap_or_default())}</p> }.into_any(),
-            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
-        })
-    };
-    let failed = move || {
-        [
-            actions.enable.value().get().and_then(Result::err),
-            actions.remove.value().get().and_then(Result::err),
-            actions.replay.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })
-        .collect_view()
-    };
-    view! {
-        {move || secret("Endpoint added.", add.value().get())}
-        {move || secret("Secret rotated; the previous one signs too for 24 hours.", actions.rotate.value().get())}
-        {tested}
-        {failed}
-    }
+    view! { {added} {acted} }
 }
 
 #[component]
-fn Endpoint(entry: WebhookEntry, actions: Actions) -> impl IntoView {
+fn Endpoint(entry: WebhookEntry, act: ServerAction<WebhookAction>) -> impl IntoView {
     let w = entry.webhook;
     let url = w.settings.url.clone();
     let id = w.id.clone();
@@ -157,25 +126,13 @@ fn Endpoint(entry: WebhookEntry, actions: Actions) -> impl IntoView {
                 <dt>"Format"</dt><dd>{format}</dd>
             </dl>
             <div class="buttons">
-                <ActionForm action=actions.test attr:class="inline">
-                    {id_field(for_test)}
-                    <button type="submit" class="secondary">"Send test event"</button>
-                </ActionForm>
-                <ActionForm action=actions.rotate attr:class="inline">
-                    {id_field(for_rotate)}
-                    <button type="submit" class="secondary">"Rotate secret"</button>
-                </ActionForm>
-                <ActionForm action=actions.enable attr:class="inline">
-                    {id_field(for_enable)}
-                    <input type="hidden" name="enabled" value=(!enabled).to_string()/>
-                    <button type="submit" class="secondary">{if enabled { "Disable" } else { "Enable" }}</button>
-                </ActionForm>
-                <ActionForm action=actions.remove attr:class="inline">
-                    {id_field(for_remove)}
-                    <button type="submit" class="secondary">"Remove"</button>
-                </ActionForm>
-                <ActionForm action=actions.replay attr:class="inline">
+                {button(act, for_test, "test", "Send test event")}
+                {button(act, for_rotate, "rotate", "Rotate secret")}
+                {if enabled { button(act, for_enable, "disable", "Disable") } else { button(act, for_enable, "enable", "Enable") }}
+                {button(act, for_remove, "remove", "Remove")}
+                <ActionForm action=act attr:class="inline">
                     {id_field(for_replay)}
+                    <input type="hidden" name="act" value="replay"/>
                     <label for=format!("replay-{}", w.id)>"Replay from (UTC)"</label>
                     <input id=format!("replay-{}", w.id) type="datetime-local" name="from" required/>
                     <button type="submit" class="secondary">"Replay from"</button>
@@ -184,6 +141,18 @@ fn Endpoint(entry: WebhookEntry, actions: Actions) -> impl IntoView {
             <Deliveries url deliveries/>
         </section>
     }
+}
+
+/// One of an endpoint's buttons: a form of its own that sends `act`.
+fn button(act: ServerAction<WebhookAction>, id: String, what: &'static str, label: &'static str) -> AnyView {
+    view! {
+        <ActionForm action=act attr:class="inline">
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="act" value=what/>
+            <button type="submit" class="secondary">{label}</button>
+        </ActionForm>
+    }
+    .into_any()
 }
 
 #[component]

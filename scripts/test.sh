@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy for the server and the WASM builds, the Rust tests (unit,
 # store against real SQLite files, the real server over HTTP), the API fuzzed from its OpenAPI document, then
-# the browser tests in Debian's Chromium against the real server (JavaScript off and hydrated). Installs what
-# is missing first.
+# the browser tests in Debian's Chromium against the real server (JavaScript off and hydrated), and the size
+# of the release WASM. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh --browser --fuzz
@@ -22,3 +22,6 @@ step "build the site (cargo leptos build)"
 cargo leptos build
 step "browser tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)
+# Last: it replaces the debug site with the release one.
+step "the release WASM's size"
+./scripts/wasm_size.sh

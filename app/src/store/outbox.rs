@@ -20,6 +20,22 @@ use crate::model::{
 /// The recent attempts kept per endpoint.
 pub(super) const KEPT_DELIVERIES: i64 = 50;
 
+/// An endpoint's settings as stored, in `WebhookSettings`' order: `settings_at` reads them.
+pub(super) const SETTINGS_COLUMNS: &str = "url, description, actions, outcome, format, enabled";
+
+/// The settings in `SETTINGS_COLUMNS`, from column `first` of `r` on.
+pub(super) fn settings_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<WebhookSettings> {
+    let text = |i: usize| r.get::<_, String>(first + i);
+    Ok(WebhookSettings {
+        url: text(0)?,
+        description: text(1)?,
+        actions: text(2)?.lines().map(str::to_string).collect(),
+        outcome: OutcomeFilter::parse(&text(3)?).unwrap_or_default(),
+        format: WebhookFormat::parse(&text(4)?).unwrap_or_default(),
+        enabled: r.get(first + 5)?,
+    })
+}
+
 /// An enabled endpoint as its deliverer needs it.
 #[derive(Clone, Debug)]
 pub struct WebhookTarget {
@@ -152,32 +168,24 @@ impl AuditStore {
         let now = now_millis();
         self.webhook_read(move |conn| {
             let mut s = conn.prepare(&format!(
-                "SELECT id, url, description, actions, outcome, format, secret, previous_secret, previous_until, \
-                 cursor, generation, failing_since, attempts, next_attempt_at, enabled FROM webhooks \
-                 WHERE {condition} ORDER BY id"
+                "SELECT id, {SETTINGS_COLUMNS}, secret, previous_secret, previous_until, cursor, generation, \
+                 failing_since, attempts, next_attempt_at FROM webhooks WHERE {condition} ORDER BY id"
             ))?;
             let rows = s.query_map(rusqlite::params_from_iter(id.iter()), |r| {
-                let previous: Option<String> = r.get(7)?;
-                let until: Option<i64> = r.get(8)?;
-                let mut secrets = vec![r.get::<_, String>(6)?];
+                let previous: Option<String> = r.get(8)?;
+                let until: Option<i64> = r.get(9)?;
+                let mut secrets = vec![r.get::<_, String>(7)?];
                 secrets.extend(previous.filter(|_| until.is_some_and(|u| u > now)));
                 Ok(WebhookTarget {
                     id: r.get(0)?,
-                    settings: WebhookSettings {
-                        url: r.get(1)?,
-                        description: r.get(2)?,
-                        actions: r.get::<_, String>(3)?.lines().map(str::to_string).collect(),
-                        outcome: OutcomeFilter::parse(&r.get::<_, String>(4)?).unwrap_or_default(),
-                        format: WebhookFormat::parse(&r.get::<_, String>(5)?).unwrap_or_default(),
-                        enabled: r.get(14)?,
-                    },
+                    settings: settings_at(r, 1)?,
                     secrets,
-                    cursor: r.get(9)?,
-                    generation: r.get(10)?,
+                    cursor: r.get(10)?,
+                    generation: r.get(11)?,
                     retry: Retry {
-                        failing_since: r.get(11)?,
-                        attempts: r.get(12)?,
-                        next_attempt_at: r.get(13)?,
+                        failing_since: r.get(12)?,
+                        attempts: r.get(13)?,
+                        next_attempt_at: r.get(14)?,
                     },
                 })
             })?;

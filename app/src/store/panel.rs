@@ -50,8 +50,18 @@ impl UserRow {
     }
 }
 
-fn sha256_hex(s: &str) -> String {
+/// What a session cookie's value is stored as.
+pub(super) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// A new session cookie value: 43 random letters and digits.
+pub(super) fn session_token() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(43)
+        .map(char::from)
+        .collect()
 }
 
 fn check_email(email: &str) -> Result<String, FieldError> {
@@ -315,11 +325,7 @@ impl AuditStore {
 
     /// A new session for the user; returns the cookie value (stored only as a hash).
     pub async fn create_session(&self, user_id: &str, ttl_ms: i64) -> Result<String, StoreError> {
-        let token: String = rand::thread_rng()
-            .sample_iter(&Alphanumeric)
-            .take(43)
-            .map(char::from)
-            .collect();
+        let token = session_token();
         let now = now_millis();
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(sha256_hex(&token))

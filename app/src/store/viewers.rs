@@ -1,24 +1,18 @@
 //! Sessions of the people a host panel signs in with a JWT: the host vouches for who they are, so they are
 //! kept as the token described them (migration 20), never as users of the demo panel.
 
-use rand::{Rng, distributions::Alphanumeric};
-use sha2::{Digest, Sha256};
-
-use super::{error::StoreError, handle::AuditStore, schema::now_millis};
+use super::{
+    error::StoreError,
+    handle::AuditStore,
+    panel::{session_token, sha256_hex as hash},
+    schema::now_millis,
+};
 use crate::model::User;
-
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 impl AuditStore {
     /// A session for `viewer` until `expires_at` (Unix ms); returns the cookie value (stored only as a hash).
     pub async fn create_host_session(&self, viewer: &User, expires_at: i64) -> Result<String, StoreError> {
-        let token: String = rand::thread_rng()
-            .sample_iter(&Alphanumeric)
-            .take(43)
-            .map(char::from)
-            .collect();
+        let token = session_token();
         let now = now_millis();
         let viewer = serde_json::to_string(viewer).map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
         sqlx::query("DELETE FROM host_sessions WHERE expires_at <= ?")

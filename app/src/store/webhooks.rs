@@ -6,17 +6,24 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use rand::RngCore;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{error::StoreError, handle::AuditStore, outbox::KEPT_DELIVERIES, schema::now_millis};
+use super::{
+    error::StoreError,
+    handle::AuditStore,
+    outbox::{KEPT_DELIVERIES, SETTINGS_COLUMNS, settings_at},
+    schema::now_millis,
+};
 use crate::model::{
     Actor, NewEvent, RecordedBy, recorded, time,
-    webhook::{Delivery, OutcomeFilter, Webhook, WebhookFormat, WebhookPatch, WebhookSettings, WebhookState},
+    webhook::{Delivery, Webhook, WebhookPatch, WebhookSettings, WebhookState},
 };
 
 /// How long the previous secret still signs after a rotation.
 pub const SECRET_OVERLAP_HOURS: i64 = 24;
 
-const WEBHOOK_COLUMNS: &str = "id, url, description, actions, outcome, format, enabled, \
-     disabled_reason, last_error, failing_since, created_at";
+/// `id`, `SETTINGS_COLUMNS`, then the state: what `webhook_of` reads.
+fn webhook_columns() -> String {
+    format!("id, {SETTINGS_COLUMNS}, disabled_reason, last_error, failing_since, created_at")
+}
 
 /// A new signing secret: `whsec_` and the base64 of 32 random bytes (Standard Webhooks).
 fn new_secret() -> String {
@@ -25,17 +32,9 @@ fn new_secret() -> String {
     format!("whsec_{}", STANDARD.encode(bytes))
 }
 
-/// A row of `WEBHOOK_COLUMNS`.
+/// A row of `webhook_columns()`.
 fn webhook_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
-    let text = |i: usize| r.get::<_, String>(i);
-    let settings = WebhookSettings {
-        url: text(1)?,
-        description: text(2)?,
-        actions: text(3)?.lines().map(str::to_string).collect(),
-        outcome: OutcomeFilter::parse(&text(4)?).unwrap_or_default(),
-        format: WebhookFormat::parse(&text(5)?).unwrap_or_default(),
-        enabled: r.get(6)?,
-    };
+    let settings = settings_at(r, 1)?;
     let failing_since: Option<i64> = r.get(9)?;
     let state = match (settings.enabled, failing_since) {
         (false, _) => WebhookState::Disabled,
@@ -43,7 +42,7 @@ fn webhook_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
         (true, None) => WebhookState::Healthy,
     };
     Ok(Webhook {
-        id: text(0)?,
+        id: r.get(0)?,
         settings,
         state,
         disabled_reason: r.get(7)?,
@@ -55,7 +54,7 @@ fn webhook_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
 
 fn load(tx: &Transaction, id: &str) -> Result<Webhook, StoreError> {
     tx.query_row(
-        &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1"),
+        &format!("SELECT {} FROM webhooks WHERE id = ?1", webhook_columns()),
         [id],
         webhook_of,
     )
@@ -215,7 +214,8 @@ impl AuditStore {
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         self.webhook_read(|conn| {
             let mut s = conn.prepare(&format!(
-                "SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at, id"
+                "SELECT {} FROM webhooks ORDER BY created_at, id",
+                webhook_columns()
             ))?;
             let rows = s.query_map([], webhook_of)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
@@ -228,7 +228,7 @@ impl AuditStore {
         let id = id.to_string();
         self.webhook_read(move |conn| {
             conn.query_row(
-                &format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?1"),
+                &format!("SELECT {} FROM webhooks WHERE id = ?1", webhook_columns()),
                 [&id],
                 webhook_of,
             )

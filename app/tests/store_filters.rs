@@ -265,7 +265,7 @@ async fn list_rows_carry_every_value_as_stored() {
 #[tokio::test]
 async fn facets_group_actions_by_category() {
     let (store, _d) = seeded().await;
-    let f = store.facets().await.unwrap();
+    let f = store.facets(None).await.unwrap();
     let cats: Vec<&str> = f.categories.iter().map(|c| c.category.as_str()).collect();
     assert_eq!(cats, vec!["auth", "mailbox", "user"]);
     let mailbox: u64 = f.categories[1].actions.iter().map(|a| a.count).sum();
@@ -280,7 +280,7 @@ async fn facets_group_actions_by_category() {
         r#"{"categories": {"mailbox": "Mailboxes"}, "actions": {"mailbox.create": "Mailbox created"}}"#,
     )
     .unwrap();
-    let f = store.clone().with_catalog(host).facets().await.unwrap();
+    let f = store.clone().with_catalog(host).facets(None).await.unwrap();
     assert_eq!(f.action_label("mailbox.create"), Some("Mailbox created"));
     assert_eq!(f.categories[1].label.as_deref(), Some("Mailboxes"));
     assert_eq!(f.action_label("auth.login"), Some("Signed in"));
@@ -337,7 +337,7 @@ async fn actors_are_found_by_id_email_or_name_as_their_parts_change() {
     .await
     .concat();
     assert_eq!(paged, vec![2, 1]);
-    let facets = store.facets().await.unwrap();
+    let facets = store.facets(None).await.unwrap();
     let busiest: Vec<(&str, u64)> = facets.actors.iter().map(|a| (a.actor.as_str(), a.count)).collect();
     assert_eq!(busiest, vec![("zoe@x.org", 3), ("admin@y.org", 1), ("cron", 1)]);
     // What the writer added to `actors` is what migration 8 derives from the events.
@@ -450,4 +450,73 @@ async fn an_excluded_actor_leaves_everyone_else() {
         "the export too"
     );
     assert_eq!(store.facet_counts(&q("exclude_actor=u1")).await.unwrap(), None);
+}
+
+/// Tenants: the seeded events of even days belong to `acme`, the others to no tenant; the totals, live counts
+/// and menus of `tenant=acme` are acme's alone (whole days from the tenant's cube, partial days and an actor
+/// within the tenant from its events), and grow with events inserted since.
+#[tokio::test]
+async fn a_tenants_totals_live_counts_and_menus_are_its_own() {
+    let (store, _d) = open().await;
+    let mut events = Vec::new();
+    for day in 1..=12 {
+        let action = ["mailbox.create", "mailbox.delete", "auth.login", "user.update"][day % 4];
+        let mut e = ev(action, &format!("u{}", day % 3), &format!("2026-03-{day:02}T12:00:00Z"));
+        e.tenant = (day % 2 == 0).then(|| "acme".to_string());
+        e.outcome = if day % 4 == 0 {
+            app::model::Outcome::Failure
+        } else {
+            app::model::Outcome::Success
+        };
+        events.push(e);
+    }
+    store.record_batch(events).await.unwrap();
+    let total = |qs: &'static str| {
+        let store = store.clone();
+        async move { store.count(&q(qs)).await.unwrap() }
+    };
+    assert_eq!(total("tenant=acme").await, 6);
+    assert_eq!(total("tenant=acme&outcome=failure").await, 3);
+    assert_eq!(total("tenant=acme&action=mailbox.delete").await, 0);
+    assert_eq!(total("tenant=acme&actor=u1").await, 2);
+    assert_eq!(total("tenant=acme&from=2026-03-04T13:00&to=2026-03-10T11:00").await, 2);
+    assert_eq!(total("tenant=globex").await, 0);
+
+    let pairs = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    };
+    let counts = |qs: &'static str| {
+        let store = store.clone();
+        async move { store.facet_counts(&q(qs)).await.unwrap().unwrap() }
+    };
+    let acme = counts("tenant=acme").await;
+    assert_eq!(pairs(&acme.actions), "auth.login=3 mailbox.create=3");
+    assert_eq!(pairs(&acme.verbs), "create=3 login=3");
+    assert_eq!(
+        pairs(&counts("tenant=acme&actor=u2").await.actions),
+        "auth.login=1 mailbox.create=1"
+    );
+    let partial = counts("tenant=acme&from=2026-03-04T13:00&to=2026-03-10T11:00").await;
+    assert_eq!(pairs(&partial.actions), "auth.login=1 mailbox.create=1");
+
+    let facets = store.facets(Some("acme")).await.unwrap();
+    let actions: Vec<&str> = facets
+        .categories
+        .iter()
+        .flat_map(|c| &c.actions)
+        .map(|a| a.action.as_str())
+        .collect();
+    assert_eq!(actions, ["auth.login", "mailbox.create"]);
+    assert!(facets.tenants.is_empty());
+    assert_eq!(store.facets(None).await.unwrap().tenants, ["acme"]);
+
+    // Remembered, then grown by what was inserted since.
+    let mut more = ev("mailbox.create", "u1", "2026-03-06T08:00:00Z");
+    more.tenant = Some("acme".into());
+    store.record_batch(vec![more.clone(), more]).await.unwrap();
+    assert_eq!(total("tenant=acme").await, 8);
+    assert_eq!(
+        pairs(&counts("tenant=acme").await.actions),
+        "auth.login=3 mailbox.create=5"
+    );
 }

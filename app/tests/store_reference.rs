@@ -27,6 +27,7 @@ const ACTORS: [(&str, &str, &str); 4] = [
     ("3", "zoe", "z@other.org"),
     ("ci", "ci-deploy", ""),
 ];
+const TENANTS: [&str; 2] = ["acme", "globex"];
 const WORDS: [&str; 6] = ["alpha", "beta", "gamma", "nightly-1", "nightly-12", "acme"];
 const DAY_MS: i64 = 86_400_000;
 const START_MS: i64 = 1_772_323_200_000;
@@ -40,6 +41,8 @@ struct Drawn {
     source: bool,
     target: Option<(u8, u8)>,
     word: usize,
+    /// `acme`, `globex`, or none.
+    tenant: Option<u8>,
     ms: i64,
 }
 
@@ -50,16 +53,17 @@ fn drawn() -> impl Strategy<Value = Drawn> {
         any::<bool>(),
         any::<bool>(),
         proptest::option::of((0u8..2, 0u8..4)),
-        0..WORDS.len(),
+        (0..WORDS.len(), proptest::option::of(0u8..2)),
         0..(6 * DAY_MS),
     )
-        .prop_map(|(action, actor, failure, source, target, word, ms)| Drawn {
+        .prop_map(|(action, actor, failure, source, target, (word, tenant), ms)| Drawn {
             action,
             actor,
             failure,
             source,
             target,
             word,
+            tenant,
             ms: START_MS + ms,
         })
 }
@@ -81,6 +85,7 @@ fn event(d: &Drawn) -> NewEvent {
         }),
         outcome: if d.failure { Outcome::Failure } else { Outcome::Success },
         source: Some(if d.source { "mail" } else { "proxy" }.into()),
+        tenant: d.tenant.map(|t| TENANTS[t as usize].into()),
         target: d.target.map(|(kind, id)| Target {
             kind: ["mailbox", "domain"][kind as usize].into(),
             id: Some(format!("t{id}")),
@@ -110,6 +115,7 @@ fn query() -> impl Strategy<Value = String> {
         (0u8..4).prop_map(|t| format!("target_id=t{t}")),
         prop_oneof![Just("success"), Just("failure")].prop_map(|o| format!("outcome={o}")),
         prop_oneof![Just("mail"), Just("proxy")].prop_map(|s| format!("source={s}")),
+        (0..TENANTS.len()).prop_map(|t| format!("tenant={}", TENANTS[t])),
         (0..6i64).prop_map(|d| format!("from={}", time::format_millis(START_MS + d * DAY_MS + 3_600_000))),
         (0..6i64).prop_map(|d| format!("to={}", time::format_millis(START_MS + d * DAY_MS + 7_200_000))),
     ];
@@ -166,6 +172,7 @@ struct Row {
     target_id: Option<String>,
     target_name: Option<String>,
     source: String,
+    tenant: Option<String>,
     ip: Option<String>,
     details: String,
 }
@@ -209,6 +216,7 @@ impl Row {
             && is(&self.target_id, &q.target_id)
             && q.outcome.is_none_or(|o| o.as_str() == self.outcome)
             && q.source.as_ref().is_none_or(|s| *s == self.source)
+            && is(&self.tenant, &q.tenant)
             && q.from.as_ref().is_none_or(|f| self.ts >= f.millis)
             && q.to.as_ref().is_none_or(|t| self.ts <= t.millis)
             && q.q.as_ref().is_none_or(|t| {

@@ -20,6 +20,7 @@ fn spread_events() -> Vec<app::model::NewEvent> {
         let action = ["mailbox.create", "mailbox.delete", "auth.login"][(i % 3) as usize];
         let mut e = ev(action, "u1", &time::format_millis(ms));
         e.outcome = if i % 4 == 0 { Outcome::Failure } else { Outcome::Success };
+        e.tenant = [Some("acme"), Some("globex"), None][(i % 4) as usize % 3].map(str::to_string);
         e.target = (i % 5 != 0).then(|| Target {
             kind: "mailbox".into(),
             id: None,
@@ -60,6 +61,10 @@ async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
         "action=auth.login&action=mailbox.create&target_type=mailbox&actor_type=user",
         "outcome=success&source=nothing&category=auth",
         "category=auth&outcome=success&source=api",
+        "tenant=acme",
+        "tenant=globex&outcome=failure",
+        "tenant=acme&actor=u1",
+        "tenant=globex&action=mailbox.delete&target_type=mailbox",
     ];
     for range in ranges {
         for filter in filters {
@@ -114,6 +119,21 @@ async fn the_writers_counts_equal_the_migrations_backfill() {
         kept_actor_cube, recounted_actor_cube,
         "the writer's actor cube is the migration's"
     );
+    let tenant_cube = "SELECT * FROM tenant_day_cube ORDER BY 1, 2, 3, 4, 5, 6, 7, 8";
+    let kept_tenant_cube: Vec<ActorCubeRow> = sqlx::query_as(tenant_cube).fetch_all(&pool).await.unwrap();
+    let recounted_tenant_cube: Vec<ActorCubeRow> = sqlx::query_as(
+        "SELECT tenant, (ts - ((ts % 86400000) + 86400000) % 86400000) / 86400000 AS d, action, category, \
+         outcome, actor_type, IFNULL(target_type, '') AS tt, source, COUNT(*) FROM events \
+         WHERE tenant IS NOT NULL GROUP BY 1, 2, 3, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept_tenant_cube, recounted_tenant_cube,
+        "the writer's tenant cube is the events'"
+    );
+    assert!(kept_tenant_cube.len() > 20);
     let totals = "SELECT col, value, n FROM value_counts ORDER BY 1, 2";
     let kept_totals: Vec<(String, String, i64)> = sqlx::query_as(totals).fetch_all(&pool).await.unwrap();
     let summed: Vec<(String, String, i64)> =

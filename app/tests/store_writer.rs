@@ -94,7 +94,7 @@ async fn a_change_and_the_event_that_records_it_are_stored_together_or_not_at_al
     let stored = store.get(&page.entries[0].id).await.unwrap();
     assert_eq!(stored.details["from"], "relay1.acme.com");
     let token = store
-        .create_token_recorded("ci", &app::store::Scopes::parse("ingest").unwrap(), |_| None)
+        .create_token_recorded("ci", &app::store::Scopes::parse("ingest").unwrap(), None, |_| None)
         .await
         .unwrap();
     let bad = event("Not An Action");

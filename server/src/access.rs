@@ -27,13 +27,16 @@ pub enum Access {
     Public,
     /// Any signed-in user of the panel.
     SignedIn,
-    /// A signed-in admin.
+    /// A signed-in admin, of the whole log or of one tenant (who reads only its tenant's events).
     Admin,
+    /// A signed-in admin of the whole log: the log's settings, tokens, webhooks, the panel's users.
+    LogAdmin,
     /// The JSON API: a token with the right scope, or an admin session (checked by the handler).
     Api,
 }
 
-/// Server functions and who may call them. A server function missing here is refused to all but admins.
+/// Server functions and who may call them. A server function missing here is refused to all but admins of
+/// the whole log.
 pub const SERVER_FNS: &[(&str, Access)] = &[
     ("list_events", Access::Admin),
     ("get_event", Access::Admin),
@@ -41,19 +44,20 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("get_facet_counts", Access::Admin),
     ("current_user", Access::SignedIn),
     ("list_users", Access::SignedIn),
-    ("create_user", Access::Admin),
-    ("update_user", Access::Admin),
-    ("delete_user", Access::Admin),
+    ("create_user", Access::LogAdmin),
+    ("update_user", Access::LogAdmin),
+    ("delete_user", Access::LogAdmin),
     ("list_settings", Access::SignedIn),
     ("update_setting", Access::SignedIn),
-    ("list_tokens", Access::Admin),
-    ("create_token", Access::Admin),
-    ("revoke_token", Access::Admin),
-    ("list_ip_blocks", Access::Admin),
-    ("unblock_ip", Access::Admin),
-    ("list_webhooks", Access::Admin),
-    ("add_webhook", Access::Admin),
-    ("webhook_action", Access::Admin),
+    ("list_tokens", Access::LogAdmin),
+    ("create_token", Access::LogAdmin),
+    ("revoke_token", Access::LogAdmin),
+    ("list_ip_blocks", Access::LogAdmin),
+    ("unblock_ip", Access::LogAdmin),
+    ("list_webhooks", Access::LogAdmin),
+    ("add_webhook", Access::LogAdmin),
+    ("webhook_action", Access::LogAdmin),
+    ("verify_status", Access::Admin),
 ];
 
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";
@@ -64,7 +68,7 @@ pub fn access_for(path: &str) -> Access {
         return SERVER_FNS
             .iter()
             .find(|(n, _)| *n == name)
-            .map_or(Access::Admin, |(_, a)| *a);
+            .map_or(Access::LogAdmin, |(_, a)| *a);
     }
     if path.starts_with("/api/") {
         return Access::Api;
@@ -106,7 +110,8 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
         Access::Public | Access::Api => Ok(()),
         Access::SignedIn if user.is_some() => Ok(()),
         Access::Admin if user.as_ref().is_some_and(|u| u.is_admin()) => Ok(()),
-        Access::SignedIn | Access::Admin if user.is_none() => Err(StatusCode::UNAUTHORIZED),
+        Access::LogAdmin if user.as_ref().is_some_and(|u| u.is_admin() && u.tenant.is_none()) => Ok(()),
+        Access::SignedIn | Access::Admin | Access::LogAdmin if user.is_none() => Err(StatusCode::UNAUTHORIZED),
         _ => Err(StatusCode::FORBIDDEN),
     };
     match allowed {
@@ -116,10 +121,12 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             next.run(req).await
         }
         Err(status) if is_server_fn => {
-            let e = if status == StatusCode::UNAUTHORIZED {
-                ApiError::unauthorized("sign in first")
-            } else {
-                ApiError::forbidden("this is for admins only")
+            let e = match status {
+                StatusCode::UNAUTHORIZED => ApiError::unauthorized("sign in first"),
+                _ if user.as_ref().is_some_and(|u| u.is_admin()) => {
+                    ApiError::forbidden("this is for admins of the whole log; you see one tenant's events")
+                }
+                _ => ApiError::forbidden("this is for admins only"),
             };
             e.into_response()
         }

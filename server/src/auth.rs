@@ -53,6 +53,14 @@ impl Principal {
         }
     }
 
+    /// The one tenant the caller is bound to (a token's, or a host's viewer's), or `None` for the whole log.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Principal::Token(t) => t.tenant.as_deref(),
+            Principal::User(u) => u.tenant.as_deref(),
+        }
+    }
+
     /// Who records the events it sends or causes: its token, or the signed-in user's session.
     pub fn recorder(&self) -> RecordedBy {
         match self {
@@ -70,8 +78,20 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The principal, when it may act with `needed`. A signed-in admin has every scope; a viewer none.
+    /// The principal, when it may act with `needed`. A signed-in admin has every scope; a viewer none. The
+    /// `admin` scope (the log's settings, webhooks) is for callers of the whole log, never one tenant's.
     pub fn require(self, needed: Scope) -> Result<Principal, ApiError> {
+        let principal = self.permitted(needed)?;
+        if needed == Scope::Admin && principal.tenant().is_some() {
+            return Err(ApiError::forbidden(
+                "this is for callers of the whole log, not of one tenant",
+            ));
+        }
+        Ok(principal)
+    }
+
+    /// `require` without regard to a tenant.
+    fn permitted(self, needed: Scope) -> Result<Principal, ApiError> {
         match self.resolved? {
             None => Err(ApiError::unauthorized(
                 "credentials required: sign in, or send `Authorization: Bearer <token>`",

@@ -353,13 +353,19 @@ fn not_found(e: app::store::StoreError, id: &str) -> String {
 async fn token(db: &crate::config::DatabaseArgs, cmd: TokenCommand) -> CliResult {
     let store = db.open().await?;
     match cmd {
-        TokenCommand::Create { name, scope } => {
+        TokenCommand::Create { name, scope, tenant } => {
             let scopes = Scopes::parse(&scope)?;
             let record = |token: &ApiToken| Some(from_cli(token_event("api_token.create", cli_actor(), token)));
-            let created = store.create_token_recorded(&name, &scopes, record).await?;
+            let created = store
+                .create_token_recorded(&name, &scopes, tenant.as_deref(), record)
+                .await?;
             println!("{}", created.plaintext);
+            let bound = match &created.token.tenant {
+                Some(t) => format!(" for tenant {t}"),
+                None => String::new(),
+            };
             eprintln!(
-                "Created token {} ({}) with scopes {}. It is shown only once: store it now.",
+                "Created token {} ({}) with scopes {}{bound}. It is shown only once: store it now.",
                 created.token.id,
                 created.token.name,
                 created.token.scopes.to_list()

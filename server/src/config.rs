@@ -284,6 +284,10 @@ pub enum TokenCommand {
         /// Comma-separated: ingest, read, admin.
         #[arg(long)]
         scope: String,
+        /// Bind the token to one tenant: the events it ingests get that tenant, and it reads only that
+        /// tenant's events (`ingest` and `read` only).
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// List tokens (never the tokens themselves).
     List,

@@ -29,7 +29,7 @@ use crate::{auth::Caller, config::ExportFormat, error::ApiError, state::AppState
 /// The file goes out in pieces of about this many bytes.
 const PIECE_BYTES: usize = 256 * 1024;
 
-pub const CSV_HEADER: [&str; 15] = [
+pub const CSV_HEADER: [&str; 16] = [
     "id",
     "timestamp",
     "action",
@@ -42,6 +42,7 @@ pub const CSV_HEADER: [&str; 15] = [
     "target_id",
     "target_name",
     "source",
+    "tenant",
     "ip",
     "user_agent",
     "details",
@@ -233,7 +234,7 @@ fn write_csv_record<'a>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'a s
 fn write_csv_row(w: &mut csv::Writer<Vec<u8>>, r: &ExportRecord<'_>) {
     let timestamp = time::format_millis(r.ts);
     let ip = r.ip.map(ip::mask);
-    let cells: [&str; 15] = [
+    let cells: [&str; 16] = [
         r.id,
         &timestamp,
         r.action,
@@ -246,6 +247,7 @@ fn write_csv_row(w: &mut csv::Writer<Vec<u8>>, r: &ExportRecord<'_>) {
         r.target_id.unwrap_or(""),
         r.target_name.unwrap_or(""),
         r.source,
+        r.tenant.unwrap_or(""),
         ip.as_deref().unwrap_or(""),
         r.user_agent.unwrap_or(""),
         r.details,
@@ -262,15 +264,19 @@ pub fn neutralise_formula(cell: &str) -> Cow<'_, [u8]> {
     }
 }
 
-/// The `audit.export` event of an export of `query`'s events (see `app::model::recorded::exported`).
+/// The `audit.export` event of an export of `query`'s events (see `app::model::recorded::exported`). An export
+/// of one tenant's events is one of that tenant's events: its viewers see who took their data.
 pub fn export_event(actor: Actor, format: ExportFormat, query: &AuditQuery, rows: u64, completed: bool) -> NewEvent {
-    recorded::exported(
-        actor,
-        format.as_str(),
-        query.filters_only().to_query_string(),
-        rows,
-        completed,
-    )
+    NewEvent {
+        tenant: query.tenant.clone(),
+        ..recorded::exported(
+            actor,
+            format.as_str(),
+            query.filters_only().to_query_string(),
+            rows,
+            completed,
+        )
+    }
 }
 
 /// One HTTP export in flight. When dropped before it finished (the client went away), it records the
@@ -408,7 +414,7 @@ pub async fn export(
         }
     };
     let filters = pairs.iter().filter(|(k, _)| k != "proof");
-    let query = AuditQuery::from_pairs(filters.map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let query = AuditQuery::from_pairs(filters.map(|(k, v)| (k.as_str(), v.as_str())))?.within(principal.tenant());
     let stall = Some(state.store.tuning().export_stall);
     let export = Export::start(&state.store, &query, format, stall, proof, Some(principal.key())).await?;
     // Counted once it runs (`Run`'s drop counts it out): a refused export never ran.

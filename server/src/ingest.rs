@@ -55,14 +55,17 @@ pub async fn ingest(
         }
     };
     let by = principal.recorder();
+    let bound = principal.tenant();
     let outcome = match events {
-        Events::One(event) => {
+        Events::One(mut event) => {
             refuse_own_source(&event, "source")?;
+            into_tenant(&mut event, bound, "tenant")?;
             state.store.record_by(*event, by).await?
         }
-        Events::Batch(events) => {
-            for (i, event) in events.iter().enumerate() {
+        Events::Batch(mut events) => {
+            for (i, event) in events.iter_mut().enumerate() {
                 refuse_own_source(event, &format!("events[{i}].source"))?;
+                into_tenant(event, bound, &format!("events[{i}].tenant"))?;
             }
             state.store.record_batch_by(events, by).await?
         }
@@ -81,6 +84,22 @@ fn refuse_own_source(event: &NewEvent, field: &str) -> Result<(), ApiError> {
             field,
             format!("{field}: `{OWN_SOURCE}` is reserved for the audit log's own events"),
         ));
+    }
+    Ok(())
+}
+
+/// A caller bound to a tenant ingests into it: an event without a tenant gets it, one naming another is
+/// refused (403, nothing of the request stored).
+fn into_tenant(event: &mut NewEvent, bound: Option<&str>, field: &str) -> Result<(), ApiError> {
+    let Some(bound) = bound else { return Ok(()) };
+    match event.tenant.as_deref().map(str::trim) {
+        None | Some("") => event.tenant = Some(bound.to_string()),
+        Some(t) if t == bound => {}
+        Some(_) => {
+            return Err(ApiError::forbidden(format!(
+                "{field}: this token ingests into tenant `{bound}` only"
+            )));
+        }
     }
     Ok(())
 }

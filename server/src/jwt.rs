@@ -43,8 +43,8 @@ pub enum Refusal {
     SubjectMissing,
     /// `exp` more than 12 hours ahead.
     TooLongLived,
-    /// A `tenant` claim: tenants are not served yet, and a tenant's viewer must never see the whole log.
-    TenantUnsupported,
+    /// A `tenant` claim that is not a tenant's name (1 to 100 of `[A-Za-z0-9._:-]`).
+    BadTenant,
     Malformed,
 }
 
@@ -60,7 +60,7 @@ impl Refusal {
             Refusal::RoleMissing => "role_missing",
             Refusal::SubjectMissing => "subject_missing",
             Refusal::TooLongLived => "expires_too_late",
-            Refusal::TenantUnsupported => "tenant_unsupported",
+            Refusal::BadTenant => "bad_tenant",
             Refusal::Malformed => "malformed",
         }
     }
@@ -161,9 +161,10 @@ impl HostTokens {
         if expires_at - now > MAX_LIFETIME_MS {
             return Err(Refusal::TooLongLived);
         }
-        if claims.tenant.is_some() {
-            return Err(Refusal::TenantUnsupported);
-        }
+        let tenant = match claims.tenant.as_deref() {
+            Some(t) => Some(app::model::event::parse_tenant(t).map_err(|_| Refusal::BadTenant)?),
+            None => None,
+        };
         let role = claims
             .role
             .as_deref()
@@ -180,6 +181,7 @@ impl HostTokens {
                 email: clip(claims.email.unwrap_or_default()),
                 name: clip(claims.name.unwrap_or_default()),
                 role,
+                tenant,
             },
             expires_at,
         })

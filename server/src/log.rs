@@ -89,9 +89,19 @@ pub async fn proof(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::Read)?;
+    let principal = caller.require(Scope::Read)?;
     let size = number(raw.as_deref(), "tree_size")?;
-    match state.store.inclusion_proof(&id.to_ascii_uppercase(), size).await {
+    let id = id.to_ascii_uppercase();
+    // Another tenant's event is as unknown as one that does not exist.
+    if principal.tenant().is_some() {
+        match state.store.get_within(&id, principal.tenant()).await {
+            Err(app::store::StoreError::NotFound) => {
+                return Err(ApiError::not_found(format!("no event with id {id}")));
+            }
+            other => drop(other?),
+        }
+    }
+    match state.store.inclusion_proof(&id, size).await {
         Err(app::store::StoreError::NotFound) => Err(ApiError::not_found(format!(
             "event {id} is not in the tree{}",
             size.map_or(" of the latest checkpoint".into(), |n| format!(" of {n} events"))

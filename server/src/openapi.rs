@@ -148,6 +148,10 @@ pub struct EventInput {
     target: Option<Target>,
     /// What sent it (a server, a service); `auditlog` is the product's own and refused.
     source: Option<String>,
+    /// The tenant (customer, project) it belongs to: 1 to 100 of `[A-Za-z0-9._:-]`. A token bound to a
+    /// tenant sets it, and refuses (403) an event that names another.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,100}$")]
+    tenant: Option<String>,
     /// The client's address, IPv4 or IPv6.
     ip: Option<String>,
     user_agent: Option<String>,
@@ -173,7 +177,7 @@ pub struct Filters {
     /// Free text over action, actor, target, source, IP and details (at most 500 characters). Also takes
     /// `field:value` terms, which set filters: `action:mailbox.*`, `category:auth`, `verb:delete`,
     /// `actor:"Ana Lima"`, `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
-    /// `source:mx2`, `created:>=2026-11-01`, `created:2026-11-01..2026-11-30`; an unknown field is a 400.
+    /// `source:mx2`, `tenant:acme`, `created:>=2026-11-01`, `created:2026-11-01..2026-11-30`; an unknown field is a 400.
     q: Option<String>,
     /// Only these actions (repeat the parameter, at most 100 times); `<category>.*` is the whole category.
     action: Option<Vec<String>>,
@@ -192,6 +196,10 @@ pub struct Filters {
     /// `success` or `failure`.
     outcome: Option<String>,
     source: Option<String>,
+    /// One tenant's events (`[A-Za-z0-9._:-]`, 1 to 100). A caller bound to a tenant always reads its own,
+    /// whatever this says.
+    #[param(pattern = "^[A-Za-z0-9._:-]{1,100}$")]
+    tenant: Option<String>,
     /// A range that ends now: `1h`, `24h`, `7d` or `30d` (`custom`: `from` and `to` alone). With `from`, the
     /// later start counts.
     range: Option<String>,

@@ -35,9 +35,9 @@ pub async fn list(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    caller.require(Scope::Read)?;
+    let principal = caller.require(Scope::Read)?;
     let raw = raw.as_deref().unwrap_or("");
-    let query = AuditQuery::from_query_string(raw)?;
+    let query = AuditQuery::from_query_string(raw)?.within(principal.tenant());
     let full = match decode_pairs(raw)
         .iter()
         .find(|(k, _)| k == "fields")
@@ -86,8 +86,12 @@ pub async fn get_one(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::Read)?;
-    match state.store.get(&id.to_ascii_uppercase()).await {
+    let principal = caller.require(Scope::Read)?;
+    match state
+        .store
+        .get_within(&id.to_ascii_uppercase(), principal.tenant())
+        .await
+    {
         Err(app::store::StoreError::NotFound) => Err(ApiError::not_found(format!("no event with id {id}"))),
         other => Ok(Json(other?)),
     }
@@ -106,15 +110,16 @@ pub async fn get_one(
     )
 )]
 pub async fn facets(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Scope::Read)?;
-    Ok(Json(state.store.facets().await?))
+    let principal = caller.require(Scope::Read)?;
+    Ok(Json(state.store.facets(principal.tenant()).await?))
 }
 
 /// `GET /metrics`: Prometheus text. Needs a `read` token or an admin session, unless the server was started with
 /// `--metrics-public`.
 pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    if !state.security.metrics_public {
-        caller.require(Scope::Read)?;
+    // The whole log's figures: not for a caller bound to one tenant.
+    if !state.security.metrics_public && caller.require(Scope::Read)?.tenant().is_some() {
+        return Err(ApiError::forbidden("metrics are for callers of the whole log"));
     }
     let (database, wal) = state.store.file_sizes();
     metrics::gauge!("database_size_bytes").set(database as f64);

@@ -300,6 +300,66 @@ async fn every_route_refuses_whoever_may_not_use_it() {
     }
 }
 
+/// A token bound to a tenant, and a host's admin of one tenant: each reaches what reads events (its tenant's),
+/// and nothing of the whole log's settings, webhooks or figures.
+#[tokio::test]
+async fn a_tenant_reaches_its_events_and_none_of_the_whole_logs_settings() {
+    let app = TestApp::start().await;
+    let scopes = app::store::Scopes::parse("ingest,read").unwrap();
+    let token = app
+        .store
+        .create_token_recorded("acme-ci", &scopes, Some("acme"), |_| None)
+        .await
+        .unwrap()
+        .plaintext;
+    let viewer = app::model::User {
+        id: "host:t-1".into(),
+        email: "t@acme.example".into(),
+        name: "T".into(),
+        role: Role::Admin,
+        tenant: Some("acme".into()),
+    };
+    let reads = [
+        "list_events",
+        "get_event",
+        "get_facets",
+        "get_facet_counts",
+        "verify_status",
+    ];
+    for &(method, _, path, needs) in ROUTES {
+        let what = format!("{method} {path}");
+        match needs {
+            Needs::Api(scope) => {
+                let status = send(&app, method, path, None, Some(&token)).await.status().as_u16();
+                let whole_log = scope == "admin" || path == "/metrics";
+                match whole_log {
+                    true => assert_eq!(status, 403, "{what}: a tenant's token"),
+                    false => assert!(![401, 403].contains(&status), "{what}: a tenant's token got {status}"),
+                }
+            }
+            Needs::Admin | Needs::SignedIn if path.starts_with("/api/fn/") => {
+                let expires = chrono::Utc::now().timestamp_millis() + 60_000;
+                let session = app.store.create_host_session(&viewer, expires).await.unwrap();
+                let cookie = format!("auditlog_session={session}");
+                let status = send(&app, method, path, Some(&cookie), None).await.status().as_u16();
+                let read = reads.iter().any(|r| path.contains(r)) || needs == Needs::SignedIn;
+                match read {
+                    true => assert!(![401, 403].contains(&status), "{what}: a tenant's admin got {status}"),
+                    false => assert_eq!(status, 403, "{what}: a tenant's admin"),
+                }
+            }
+            _ => {}
+        }
+    }
+    // A token for one tenant cannot be an admin token.
+    let admin = app::store::Scopes::parse("admin").unwrap();
+    let refused = app
+        .store
+        .create_token_recorded("x", &admin, Some("acme"), |_| None)
+        .await;
+    assert!(matches!(refused, Err(app::store::StoreError::Invalid(f)) if f.field == "scope"));
+}
+
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_session_and_is_recorded() {
     let app = TestApp::start().await;

@@ -53,9 +53,9 @@ async fn csv_export_has_exact_bytes() {
     );
     let body = resp.text().await.unwrap();
     let expected = concat!(
-        "\u{feff}id,timestamp,action,outcome,actor_type,actor_id,actor_name,actor_email,target_type,target_id,target_name,source,ip,user_agent,details\r\n",
-        "01JB8Q4K7N2X5S3V9T0R1C6M2D,2026-01-02T03:04:05.678Z,user.update,success,user,7,\"Zoë, \"\"Z\"\"\nMüller\",zoe@acme.com,user,9,\"'=HYPERLINK(\"\"x\"\")\",panel,203.0.113.xxx,Mozilla/5.0,\"{\"\"note\"\":\"\"a,b\"\",\"\"password\"\":\"\"[REDACTED]\"\"}\"\r\n",
-        "01JB8Q4K7N2X5S3V9T0R1C6M2E,2026-01-02T03:04:06.000Z,auth.login,failure,user,,,'-1+2@x.org,,,,default,2001:db8::xxxx,'\tcurl,{}\r\n",
+        "\u{feff}id,timestamp,action,outcome,actor_type,actor_id,actor_name,actor_email,target_type,target_id,target_name,source,tenant,ip,user_agent,details\r\n",
+        "01JB8Q4K7N2X5S3V9T0R1C6M2D,2026-01-02T03:04:05.678Z,user.update,success,user,7,\"Zoë, \"\"Z\"\"\nMüller\",zoe@acme.com,user,9,\"'=HYPERLINK(\"\"x\"\")\",panel,,203.0.113.xxx,Mozilla/5.0,\"{\"\"note\"\":\"\"a,b\"\",\"\"password\"\":\"\"[REDACTED]\"\"}\"\r\n",
+        "01JB8Q4K7N2X5S3V9T0R1C6M2E,2026-01-02T03:04:06.000Z,auth.login,failure,user,,,'-1+2@x.org,,,,default,,2001:db8::xxxx,'\tcurl,{}\r\n",
     );
     assert_eq!(body, expected);
 }

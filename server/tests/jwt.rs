@@ -210,7 +210,7 @@ async fn every_refused_token_is_a_401_recorded_with_its_reason() {
             "expires_too_late",
             hs256(&with(&|c| c["exp"] = json!(now() + 13 * 3_600))),
         ),
-        ("tenant_unsupported", hs256(&with(&|c| c["tenant"] = json!("acme")))),
+        ("bad_tenant", hs256(&with(&|c| c["tenant"] = json!("acme corp")))),
         (
             "malformed",
             hs256(&with(&|c| {

@@ -167,7 +167,7 @@ async fn set_over_http(app: &TestApp, token: &str) {
 
 /// The counts kept beside the events agree with a plain count of the rows that remain.
 async fn derived_tables_agree(app: &TestApp, rows: i64) {
-    let facets = app.store.facets().await.unwrap();
+    let facets = app.store.facets(None).await.unwrap();
     let actions: i64 = plain_count(app, "SELECT COUNT(*) FROM events WHERE action = 'mailbox.delete'").await;
     assert_eq!(actions, 0);
     let facet_json = serde_json::to_string(&facets).unwrap();

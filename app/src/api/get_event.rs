@@ -5,8 +5,11 @@ use crate::model::{AppError, EventView};
 /// One whole event, for the detail dialog, with the signed checkpoint that covers it (if one does yet).
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_event")]
 pub async fn get_event(id: String) -> Result<EventView, AppError> {
-    let store = super::guard::audit_reader().await?;
-    let event = store.get(&id).await.map_err(super::guard::opaque)?;
+    let (store, tenant) = super::guard::audit_reader().await?;
+    let event = store
+        .get_within(&id, tenant.as_deref())
+        .await
+        .map_err(super::guard::opaque)?;
     let checkpoint = match event.log_index {
         Some(index) => store.checkpoint_covering(index).await.map_err(super::guard::opaque)?,
         None => None,

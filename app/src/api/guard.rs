@@ -84,8 +84,20 @@ pub fn signed_in() -> Result<(AuditStore, User), AppError> {
     Ok((store()?, user))
 }
 
-/// A signed-in admin, with the store.
+/// A signed-in admin of the whole log (not one tenant's), with the store: what the settings need.
 pub fn admin() -> Result<(AuditStore, User), AppError> {
+    let (store, user) = tenant_admin()?;
+    if user.tenant.is_some() {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "this is for admins of the whole log; you see one tenant's events",
+        ));
+    }
+    Ok((store, user))
+}
+
+/// A signed-in admin, of the whole log or of one tenant.
+fn tenant_admin() -> Result<(AuditStore, User), AppError> {
     let (store, user) = signed_in()?;
     if !user.is_admin() {
         return Err(refuse(StatusCode::FORBIDDEN, "this is for admins only"));
@@ -93,9 +105,10 @@ pub fn admin() -> Result<(AuditStore, User), AppError> {
     Ok((store, user))
 }
 
-/// The store, when the caller may read the audit log (admins only).
-pub async fn audit_reader() -> Result<AuditStore, AppError> {
-    admin().map(|(store, _)| store)
+/// The store, when the caller may read the audit log (admins only), with the tenant the caller is bound to:
+/// every read goes through `AuditQuery::within` or the store's `*_within` with it.
+pub async fn audit_reader() -> Result<(AuditStore, Option<String>), AppError> {
+    tenant_admin().map(|(store, user)| (store, user.tenant))
 }
 
 /// Validation and not-found errors are shown as they are; a database error is logged with its cause and

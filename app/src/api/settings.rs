@@ -78,7 +78,7 @@ pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
 
 /// Creates a token and returns it: the only time it is shown.
 #[server(prefix = "/api/fn", endpoint = "create_token")]
-pub async fn create_token(name: String, scopes: String) -> Result<String, AppError> {
+pub async fn create_token(name: String, scopes: String, tenant: Option<String>) -> Result<String, AppError> {
     use crate::model::token::Scopes;
     let (store, by) = super::guard::admin()?;
     let scopes = Scopes::parse(&scopes).map_err(super::guard::bad_input)?;
@@ -90,7 +90,7 @@ pub async fn create_token(name: String, scopes: String) -> Result<String, AppErr
         ))
     };
     let created = store
-        .create_token_recorded(&name, &scopes, record)
+        .create_token_recorded(&name, &scopes, tenant.as_deref(), record)
         .await
         .map_err(super::guard::opaque)?;
     Ok(created.plaintext)

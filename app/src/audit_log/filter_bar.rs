@@ -113,7 +113,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
                 <label for="audit-page-size">"Page size"</label>
                 <select id="audit-page-size" name="page_size">{page_sizes}</select>
             </div>
-            {hidden_fields(&q)}
+            {hidden_fields(&q, &facets)}
             <div class="filter-actions">
                 <button type="submit" class="apply">"Apply"</button>
                 <a role="button" class="button secondary" href=href_for(&cleared)>"Clear filters"</a>
@@ -143,7 +143,19 @@ fn choice_fields(q: &AuditQuery, facets: &Facets, counts: Option<&FacetCounts>) 
             <select id="audit-outcome" name="outcome">{menus::outcome_options(outcome)}</select>
         </div>
         {select_field("audit-source", "Source", "source", "All sources", source_options)}
+        {tenant_field(q, facets)}
     }
+}
+
+/// The Tenant select, for an admin of a log that has tenants (a viewer of one tenant is offered none: its
+/// facets name no tenant).
+fn tenant_field(q: &AuditQuery, facets: &Facets) -> Option<impl IntoView + use<>> {
+    let selected = q.tenant.as_deref().unwrap_or_default();
+    if facets.tenants.is_empty() {
+        return None;
+    }
+    let options = menus::tenant_options(facets, selected);
+    Some(select_field("audit-tenant", "Tenant", "tenant", "All tenants", options))
 }
 
 /// The select of one filter: `all` (the filter absent) first, then `options`.
@@ -167,12 +179,14 @@ fn select_field(
 
 /// Hidden fields for what `q` holds that no control of the bar shows (the filters it has no control for yet,
 /// the sort, auto-refresh), so that submitting the bar keeps them.
-fn hidden_fields(q: &AuditQuery) -> impl IntoView + use<> {
+fn hidden_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
     let kept = [
         ("view", (q.view != LogView::All).then(|| q.view.as_str().to_string())),
         // The Action select shows a category only when no action is chosen.
         ("category", q.category.clone().filter(|_| !q.actions.is_empty())),
         ("target_id", q.target_id.clone()),
+        // Shown by the Tenant select only where the log has tenants to offer.
+        ("tenant", q.tenant.clone().filter(|_| facets.tenants.is_empty())),
         ("sort", Some(q.sort.as_str().to_string())),
         ("order", Some(q.order.as_str().to_string())),
         ("refresh", q.auto_refresh.then(|| "on".to_string())),
@@ -192,6 +206,7 @@ fn show_state(q: &AuditQuery) {
     set_control("audit-actor-type", q.actor_type.map_or("", ActorType::as_str));
     set_control("audit-target-type", q.target_type.as_deref().unwrap_or(""));
     set_control("audit-source", q.source.as_deref().unwrap_or(""));
+    set_control("audit-tenant", q.tenant.as_deref().unwrap_or(""));
     set_control("audit-outcome", q.outcome.map_or("", Outcome::as_str));
     set_control("audit-range", range_value(q));
     let shown_minute = |bound: &Option<TimeBound>| match q.zone {

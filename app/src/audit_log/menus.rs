@@ -76,6 +76,16 @@ pub fn source_options(facets: &Facets, counts: Option<&FacetCounts>, selected: &
     value_options(facets.sources.clone(), counts.map(|c| &c.sources), selected)
 }
 
+/// The tenants of the log, for an admin of the whole log (a viewer of one tenant is offered none), with the
+/// one in the URL kept even when the log has no event of it.
+pub fn tenant_options(facets: &Facets, selected: &str) -> impl IntoView + use<> {
+    let mut tenants = facets.tenants.clone();
+    if !selected.is_empty() && !tenants.iter().any(|t| t == selected) {
+        tenants.push(selected.to_string());
+    }
+    value_options(tenants, None, selected)
+}
+
 /// The verbs of the actions present (the last part of each: `create`, `delete`, ...), across every category.
 pub fn verb_options(facets: &Facets, counts: Option<&FacetCounts>, selected: &str) -> impl IntoView + use<> {
     let mut verbs: Vec<String> = facets

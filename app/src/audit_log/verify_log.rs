@@ -17,7 +17,7 @@ const POLL_MS: u32 = 500;
 #[component]
 pub fn VerifyLog() -> impl IntoView {
     let start = ServerAction::<StartVerify>::new();
-    let first = Resource::new(|| (), |_| async { verification_status().await.ok() });
+    let first = Resource::new(|| (), |_| async { verification_status().await.ok().flatten() });
     let status = RwSignal::new(None::<VerifyStatus>);
     Effect::new(move |_| {
         if let Some(Ok(s)) = start.value().get() {
@@ -30,25 +30,28 @@ pub fn VerifyLog() -> impl IntoView {
         running.get().then(|| {
             timers::Interval::new(POLL_MS, move || {
                 leptos::task::spawn_local(async move {
-                    if let Ok(s) = verification_status().await {
+                    if let Ok(Some(s)) = verification_status().await {
                         status.set(Some(s));
                     }
                 });
             })
         })
     });
+    // Offered to those who may check the whole log (the first status says so).
     view! {
-        <div class="verify-log">
-            <ActionForm action=start>
-                <button type="submit" class="secondary" disabled=running>"Verify log"</button>
-            </ActionForm>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let initial = first.await;
-                    move || view! { <Shown status=status.get().or_else(|| initial.clone())/> }
-                })}
-            </Suspense>
-        </div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let initial = first.await?;
+                Some(view! {
+                    <div class="verify-log">
+                        <ActionForm action=start>
+                            <button type="submit" class="secondary" disabled=running>"Verify log"</button>
+                        </ActionForm>
+                        {move || view! { <Shown status=status.get().or_else(|| Some(initial.clone()))/> }}
+                    </div>
+                })
+            })}
+        </Suspense>
     }
 }
 

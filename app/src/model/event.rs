@@ -25,6 +25,9 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
     pub source: String,
+    /// The tenant (customer, project, organisation) the event belongs to, when the log serves several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,6 +207,17 @@ pub fn verb_of(action: &str) -> &str {
     action.rsplit('.').next().unwrap_or(action)
 }
 
+pub const MAX_TENANT_LEN: usize = 100;
+
+/// A tenant's name: 1 to 100 characters of `[A-Za-z0-9._:-]`, or the message saying what is wrong with it.
+pub fn parse_tenant(s: &str) -> Result<String, &'static str> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+    if s.is_empty() || s.len() > MAX_TENANT_LEN || !s.chars().all(allowed) {
+        return Err("must be 1 to 100 characters of letters, digits, `.`, `_`, `:` and `-`");
+    }
+    Ok(s.to_string())
+}
+
 /// A ULID: 26 Crockford base-32 characters whose first is at most `7`. Returned uppercase.
 pub fn parse_ulid(s: &str) -> Option<String> {
     // Crockford's base 32: digits and letters without I, L, O, U.
@@ -227,6 +241,7 @@ pub struct NewEvent {
     pub actor: Option<Actor>,
     pub target: Option<Target>,
     pub source: Option<String>,
+    pub tenant: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub details: Map<String, Value>,
@@ -243,6 +258,7 @@ pub struct ValidEvent {
     pub actor: Actor,
     pub target: Option<Target>,
     pub source: String,
+    pub tenant: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     /// Serialized, redacted `details`.
@@ -266,6 +282,7 @@ impl ValidEvent {
             actor: self.actor.clone(),
             target: self.target.clone(),
             source: self.source.clone(),
+            tenant: self.tenant.clone(),
             ip: self.ip.clone(),
             user_agent: self.user_agent.clone(),
             // Written by `validate` from a map: it reads back.
@@ -333,6 +350,10 @@ impl NewEvent {
             Some(s) => s,
             None => "default".into(),
         };
+        let tenant = match self.tenant {
+            Some(t) => Some(parse_tenant(&t).map_err(|m| FieldError::invalid("tenant", m))?),
+            None => None,
+        };
         let ip = match self.ip.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => {
                 Some(ip::canonical(raw).ok_or_else(|| FieldError::invalid("ip", "must be an IPv4 or IPv6 address"))?)
@@ -356,6 +377,7 @@ impl NewEvent {
             actor,
             target,
             source,
+            tenant,
             ip,
             user_agent,
             details_json,
@@ -410,6 +432,7 @@ impl NewEvent {
             actor,
             target,
             source: text("source")?,
+            tenant: text("tenant")?,
             ip: text("ip")?,
             user_agent: text("user_agent")?,
             details,

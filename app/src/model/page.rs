@@ -100,6 +100,10 @@ pub struct Facets {
     pub target_types: Vec<String>,
     pub sources: Vec<String>,
     pub actors: Vec<ActorFacet>,
+    /// The tenants of the log, for a caller of the whole log (the `Tenant` filter); empty for a caller
+    /// bound to one tenant.
+    #[serde(default)]
+    pub tenants: Vec<String>,
 }
 
 /// How many events each option of a filter menu would give with the other filters as they are (the tab's

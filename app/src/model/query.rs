@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ActorType, FieldError, Outcome,
-    event::parse_ulid,
+    event::{parse_tenant, parse_ulid},
     scope::{LogView, TimeRange, Zone},
     syntax::{self, SyntaxError},
     time,
@@ -104,6 +104,8 @@ pub struct AuditQuery {
     pub target_id: Option<String>,
     pub outcome: Option<Outcome>,
     pub source: Option<String>,
+    /// One tenant's events (`tenant=acme`). A viewer or a token bound to a tenant always has it (`Scope`).
+    pub tenant: Option<String>,
     /// A range that ends now (`range=24h`); with `from`, the later start counts.
     pub range: Option<TimeRange>,
     pub from: Option<TimeBound>,
@@ -144,6 +146,7 @@ pub struct Filters<'a> {
     pub target_id: &'a Option<String>,
     pub outcome: &'a Option<Outcome>,
     pub source: &'a Option<String>,
+    pub tenant: &'a Option<String>,
     pub range: &'a Option<TimeRange>,
     pub from: &'a Option<TimeBound>,
     pub to: &'a Option<TimeBound>,
@@ -174,6 +177,7 @@ impl Default for AuditQuery {
             target_id: None,
             outcome: None,
             source: None,
+            tenant: None,
             range: None,
             from: None,
             to: None,
@@ -197,7 +201,7 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 25] = [
+    pub const PARAMETERS: [&'static str; 26] = [
         "view",
         "q",
         "action",
@@ -210,6 +214,7 @@ impl AuditQuery {
         "target_id",
         "outcome",
         "source",
+        "tenant",
         "range",
         "from",
         "to",
@@ -306,6 +311,7 @@ impl AuditQuery {
                 )
             }
             "source" => self.source = text(),
+            "tenant" => self.tenant = Some(parse_tenant(value).map_err(|m| FieldError::filter(key, m))?),
             // `custom`: the range is `from` and `to` (the tab's Time range select sends it).
             "range" if value == "custom" => self.range = None,
             "range" => {
@@ -411,6 +417,7 @@ impl AuditQuery {
         push("target_id", self.target_id.as_deref());
         push("outcome", self.outcome.map(Outcome::as_str));
         push("source", self.source.as_deref());
+        push("tenant", self.tenant.as_deref());
         push("range", self.range.map(TimeRange::as_str));
         push("from", self.from.as_ref().map(|b| b.raw.as_str()));
         push("to", self.to.as_ref().map(|b| b.raw.as_str()));
@@ -444,6 +451,18 @@ impl AuditQuery {
             .join("&")
     }
 
+    /// The query as a caller bound to `tenant` may ask it: of that tenant only, whatever `tenant=` it named
+    /// (a caller of the whole log, `None`, asks it as it is).
+    pub fn within(self, tenant: Option<&str>) -> Self {
+        match tenant {
+            Some(t) => AuditQuery {
+                tenant: Some(t.to_string()),
+                ..self
+            },
+            None => self,
+        }
+    }
+
     /// The same filters without paging or the open detail: what an export or a total covers.
     pub fn filters_only(&self) -> Self {
         AuditQuery {
@@ -475,6 +494,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            tenant,
             range,
             from,
             to,
@@ -502,6 +522,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            tenant,
             range,
             from,
             to,
@@ -524,6 +545,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            tenant,
             range,
             from,
             to,
@@ -541,6 +563,7 @@ impl AuditQuery {
             target_id: target_id.clone(),
             outcome: *outcome,
             source: source.clone(),
+            tenant: tenant.clone(),
             range: *range,
             from: from.clone(),
             to: to.clone(),
@@ -564,6 +587,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            tenant,
             range,
             from,
             to,
@@ -579,6 +603,7 @@ impl AuditQuery {
             && target_id.is_none()
             && outcome.is_none()
             && source.is_none()
+            && tenant.is_none()
             && range.is_none()
             && from.is_none()
             && to.is_none())
@@ -629,6 +654,7 @@ impl AuditQuery {
         });
         term(self.outcome.map(|o| said("outcome", o.as_str())), |q| q.outcome = None);
         term(self.source.as_ref().map(|v| said("source", v)), |q| q.source = None);
+        term(self.tenant.as_ref().map(|v| said("tenant", v)), |q| q.tenant = None);
         term(
             self.from.as_ref().map(|b| said("created", &format!(">={}", b.raw))),
             |q| q.from = None,

@@ -72,6 +72,8 @@ pub fn sign_in_failed(attempted_email: &str) -> NewEvent {
 pub fn host_signed_in(user: &User) -> NewEvent {
     let mut event = signed_in(user);
     event.details.insert("method".into(), json!("jwt"));
+    // One tenant's viewer signing in is one of that tenant's events.
+    event.tenant = user.tenant.clone();
     event
 }
 
@@ -275,6 +277,9 @@ pub fn token_event(action: &str, actor: Actor, token: &ApiToken) -> NewEvent {
     let mut details = Map::new();
     details.insert("scopes".into(), json!(token.scopes.to_list()));
     details.insert("prefix".into(), json!(token.prefix));
+    if let Some(t) = &token.tenant {
+        details.insert("tenant".into(), json!(t));
+    }
     NewEvent {
         action: action.into(),
         actor: Some(actor),
@@ -392,6 +397,7 @@ mod tests {
             email: "a@x.org".into(),
             name: "Ann".into(),
             role: Role::Viewer,
+            tenant: None,
         };
         let after = User {
             role: Role::Admin,

@@ -47,6 +47,9 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// The one tenant this person sees (a host's viewer of one customer), or `None` for the whole log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 impl User {

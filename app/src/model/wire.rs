@@ -100,6 +100,8 @@ struct WireEvent {
     #[serde(default)]
     source: Option<Text>,
     #[serde(default)]
+    tenant: Option<Text>,
+    #[serde(default)]
     ip: Option<Text>,
     #[serde(default)]
     user_agent: Option<Text>,
@@ -150,6 +152,7 @@ impl WireEvent {
             actor,
             target,
             source: text(self.source),
+            tenant: text(self.tenant),
             ip: text(self.ip),
             user_agent: text(self.user_agent),
             details: self.details.unwrap_or_default(),

@@ -145,6 +145,8 @@ fn Tokens() -> impl IntoView {
                 <option value="ingest,read">"ingest, read"</option>
                 <option value="admin">"admin"</option>
             </select>
+            <label for="token-tenant">"Bound to tenant"</label>
+            <input id="token-tenant" type="text" name="tenant" placeholder="(whole log)"/>
             <button type="submit">"Create token"</button>
         </ActionForm>
         <Suspense fallback=|| ()>
@@ -152,7 +154,7 @@ fn Tokens() -> impl IntoView {
                 let rows = tokens.await.into_iter().map(|t| view! { <TokenRow token=t revoke/> }).collect_view();
                 view! {
                     <table class="simple" aria-label="API tokens">
-                        <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Prefix"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Tenant"</th><th>"Prefix"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
                 }
@@ -169,6 +171,7 @@ fn TokenRow(token: ApiToken, revoke: ServerAction<RevokeToken>) -> impl IntoView
         <tr>
             <td>{token.name.clone()}</td>
             <td>{token.scopes.to_list()}</td>
+            <td>{token.tenant.clone().unwrap_or_default()}</td>
             <td><code>{token.prefix.clone()}"…"</code></td>
             <td>{time::display_millis(token.created_at)}</td>
             <td>{if revoked { "revoked" } else { "active" }}</td>

@@ -41,7 +41,7 @@ pub(super) enum Split {
 }
 
 /// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
-/// id, an actor's name shared by events of the same key that do not all have it (to keep or to exclude), an
+/// id, an actor within a tenant, an actor's name shared by events of the same key that do not all have it (to keep or to exclude), an
 /// excluded actor next to a kept one, or a range under two days (the index counts that quickly). Decided
 /// without reading anything.
 pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
@@ -57,7 +57,9 @@ pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
         (Some(_), Some(excluded)) => q.actor.is_none() && excluded.exact,
         (Some(_), None) => false,
     };
-    q.q.is_none() && q.target_id.is_none() && exclusion_counted && exact_actor && spans_a_day
+    // No cube holds an actor (kept or excluded) within a tenant.
+    let cubed = q.tenant.is_none() || (q.actor.is_none() && q.exclude_actor.is_none());
+    q.q.is_none() && q.target_id.is_none() && exclusion_counted && exact_actor && spans_a_day && cubed
 }
 
 /// The whole days of `q`'s range: from the first that starts at or after `from` to the last that ends at or
@@ -84,6 +86,7 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         target_id: _,
         outcome,
         source,
+        tenant,
         range,
         from: _,
         to: _,
@@ -103,6 +106,7 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         one("actor_type", actor_type.map(|t| t.as_str().to_string())),
         one("target_type", target_type.clone()),
         one("source", source.clone()),
+        one("tenant", tenant.clone()),
     ]
     .into_iter()
     .flatten()
@@ -133,10 +137,13 @@ async fn histogram(
         [(col, values)] if !by_action || *col == "action" => Some((*col, Some(values.clone()))),
         _ => None,
     };
-    let cube = if columns.iter().any(|(col, _)| *col == "actor") {
-        "actor_day_cube"
-    } else {
-        "day_cube"
+    let named = |c: &str| columns.iter().any(|(col, _)| *col == c);
+    let cube = match (named("actor"), named("tenant")) {
+        (false, false) => "day_cube",
+        (true, false) => "actor_day_cube",
+        (false, true) => "tenant_day_cube",
+        // No cube holds an actor within a tenant: `counted_per_day` says no.
+        (true, true) => return Ok(None),
     };
     let from = q.from.as_ref().map(|b| b.millis);
     let to = q.to.as_ref().map(|b| b.millis);

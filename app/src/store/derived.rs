@@ -1,6 +1,6 @@
 //! What the event writer keeps beside the events, in the same transaction: the total (`event_count`), counts
 //! per value (`value_counts`) and per UTC day (`day_counts`), per day and combination of the filter columns
-//! (`day_cube`) and per actor key too (`actor_day_cube`), every actor's parts (`actors`), and the range of
+//! (`day_cube`) and per actor key and per tenant too (`actor_day_cube`, `tenant_day_cube`), every actor's parts (`actors`), and the range of
 //! times in each block of row ids (`seq_blocks`). A transaction's events are summed in memory first (a few
 //! distinct keys among many events), then each key is written once.
 
@@ -63,6 +63,7 @@ pub(super) struct Counted<'a> {
     pub actor_email: Option<&'a str>,
     pub target_type: Option<&'a str>,
     pub source: &'a str,
+    pub tenant: Option<&'a str>,
 }
 
 impl<'a> Counted<'a> {
@@ -81,6 +82,7 @@ impl<'a> Counted<'a> {
             actor_email: a.email.as_deref(),
             target_type: e.target.as_ref().map(|t| t.kind.as_str()),
             source: e.source.as_str(),
+            tenant: e.tenant.as_deref(),
         }
     }
 }
@@ -98,6 +100,8 @@ pub(super) struct Derived<'a> {
     cube: HashMap<CubeKey<'a>, i64>,
     /// And by actor key (migration 11).
     actor_cube: HashMap<(&'a str, CubeKey<'a>), i64>,
+    /// And by tenant, for events that have one (migration 21).
+    tenant_cube: HashMap<(&'a str, CubeKey<'a>), i64>,
     /// The range of times in each block of row ids (migration 14).
     blocks: HashMap<i64, (i64, i64)>,
 }
@@ -135,6 +139,7 @@ impl<'a> Derived<'a> {
         ]
         .into_iter()
         .chain(c.target_type.map(|t| ("target_type", t)))
+        .chain(c.tenant.map(|t| ("tenant", t)))
         {
             *self.days.entry((col, value, day)).or_insert(0) += one;
         }
@@ -148,13 +153,16 @@ impl<'a> Derived<'a> {
         );
         *self.cube.entry(cube_key).or_insert(0) += one;
         *self.actor_cube.entry((who, cube_key)).or_insert(0) += one;
+        if let Some(tenant) = c.tenant {
+            *self.tenant_cube.entry((tenant, cube_key)).or_insert(0) += one;
+        }
     }
 
     /// Writes what was counted; returns the actors new to `actors`.
     pub(super) fn write(self, tx: &Transaction, known: &KnownActors) -> rusqlite::Result<Vec<ActorParts>> {
         write_blocks(tx, &self.blocks)?;
         write_days(tx, &self.days)?;
-        write_cubes(tx, &self.cube, &self.actor_cube)?;
+        write_cubes(tx, &self.cube, &self.actor_cube, &self.tenant_cube)?;
         let new_actors: Vec<ActorParts> = self
             .actors
             .iter()
@@ -170,7 +178,7 @@ impl<'a> Derived<'a> {
     /// that no event names any more. Returns how many actors went.
     pub(super) fn write_removed(self, tx: &Transaction) -> rusqlite::Result<usize> {
         write_days(tx, &self.days)?;
-        write_cubes(tx, &self.cube, &self.actor_cube)?;
+        write_cubes(tx, &self.cube, &self.actor_cube, &self.tenant_cube)?;
         let mut gone =
             tx.prepare_cached("DELETE FROM day_counts WHERE col = ?1 AND value = ?2 AND day = ?3 AND n <= 0")?;
         let mut totals = FxHashSet::default();
@@ -195,6 +203,13 @@ impl<'a> Derived<'a> {
         )?;
         for (who, (day, action, outcome, actor_type, target_type, source)) in self.actor_cube.keys() {
             gone.execute(params![who, day, action, outcome, actor_type, target_type, source])?;
+        }
+        let mut gone = tx.prepare_cached(
+            "DELETE FROM tenant_day_cube WHERE tenant = ?1 AND day = ?2 AND action = ?3 AND outcome = ?4 \
+             AND actor_type = ?5 AND target_type = ?6 AND source = ?7 AND n <= 0",
+        )?;
+        for (tenant, (day, action, outcome, actor_type, target_type, source)) in self.tenant_cube.keys() {
+            gone.execute(params![tenant, day, action, outcome, actor_type, target_type, source])?;
         }
         tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [self.added])?;
         let mut still_named = tx.prepare_cached(&format!(
@@ -247,32 +262,42 @@ fn write_days(tx: &Transaction, days: &HashMap<(&str, &str, i64), i64>) -> rusql
     Ok(())
 }
 
-/// The cube's rows, then the actor cube's: the same columns after `who`.
+/// The cube's rows, then the actor cube's (the same columns after `who`) and the tenant cube's (after
+/// `tenant`).
 fn write_cubes(
     tx: &Transaction,
     cube: &HashMap<CubeKey, i64>,
     actor_cube: &HashMap<(&str, CubeKey), i64>,
+    tenant_cube: &HashMap<(&str, CubeKey), i64>,
 ) -> rusqlite::Result<()> {
-    let cube_sql = |table: &str, who: &str, param: &str| {
+    let cube_sql = |table: &str, first: &str, param: &str| {
         format!(
-            "INSERT INTO {table} ({who}day, action, category, outcome, actor_type, target_type, source, n) \
+            "INSERT INTO {table} ({first}day, action, category, outcome, actor_type, target_type, source, n) \
              VALUES ({param}?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT ({who}day, action, outcome, actor_type, target_type, source) DO UPDATE SET n = n + excluded.n"
+             ON CONFLICT ({first}day, action, outcome, actor_type, target_type, source) \
+             DO UPDATE SET n = n + excluded.n"
         )
     };
     let mut count_combination = tx.prepare_cached(&cube_sql("day_cube", "", ""))?;
     let mut count_actor_combination = tx.prepare_cached(&cube_sql("actor_day_cube", "who, ", "?, "))?;
+    let mut count_tenant_combination = tx.prepare_cached(&cube_sql("tenant_day_cube", "tenant, ", "?, "))?;
     let combinations = cube.iter().map(|(key, n)| (None, key, n));
-    let actor_combinations = actor_cube.iter().map(|((who, key), n)| (Some(who), key, n));
-    for (who, (day, action, outcome, actor_type, target_type, source), n) in combinations.chain(actor_combinations) {
+    let actor_combinations = actor_cube.iter().map(|((who, key), n)| (Some((who, false)), key, n));
+    let tenant_combinations = tenant_cube
+        .iter()
+        .map(|((tenant, key), n)| (Some((tenant, true)), key, n));
+    let all = combinations.chain(actor_combinations).chain(tenant_combinations);
+    for (first, (day, action, outcome, actor_type, target_type, source), n) in all {
         let category = category_of(action);
         let columns: [&dyn ToSql; 8] = [day, action, &category, outcome, actor_type, target_type, source, n];
-        match who {
-            None => count_combination.execute(&columns[..])?,
-            Some(who) => {
-                let with_who: Vec<&dyn ToSql> = std::iter::once(who as &dyn ToSql).chain(columns).collect();
-                count_actor_combination.execute(&with_who[..])?
-            }
+        let Some((first, of_tenant)) = first else {
+            count_combination.execute(&columns[..])?;
+            continue;
+        };
+        let with_first: Vec<&dyn ToSql> = std::iter::once(first as &dyn ToSql).chain(columns).collect();
+        match of_tenant {
+            false => count_actor_combination.execute(&with_first[..])?,
+            true => count_tenant_combination.execute(&with_first[..])?,
         };
     }
     Ok(())

@@ -37,6 +37,7 @@ pub struct ExportRecord<'a> {
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub details: &'a str,
+    pub tenant: Option<&'a str>,
     pub log_index: i64,
     /// The `recorded_by` JSON object, as stored.
     pub recorded_by: &'a str,
@@ -202,8 +203,9 @@ pub(super) fn record<'a>(r: &'a Row<'_>) -> rusqlite::Result<ExportRecord<'a>> {
         ip: opt(13)?,
         user_agent: opt(14)?,
         details: text(15)?,
-        log_index: r.get(16)?,
-        recorded_by: r.get_ref(17)?.as_str_or_null()?.unwrap_or("null"),
+        tenant: opt(16)?,
+        log_index: r.get(17)?,
+        recorded_by: r.get_ref(18)?.as_str_or_null()?.unwrap_or("null"),
     })
 }
 
@@ -220,6 +222,8 @@ struct Canonical<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<Party<'a>>,
     source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ip: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,6 +267,7 @@ impl ExportRecord<'_> {
                 email: None,
             }),
             source: r.source,
+            tenant: r.tenant,
             ip: r.ip,
             user_agent: r.user_agent,
         };

@@ -1,6 +1,7 @@
 //! Live counts for the filter menus: for each option of Action, Verb, Actor type, Target type and Source, how
 //! many events it would give with the other filters as they are. Read from the per-day cubes the writer keeps
-//! (`day_cube`, `actor_day_cube`: a few thousand combinations of the counted columns a day), collapsed over the
+//! (`day_cube`, `actor_day_cube`, `tenant_day_cube`: a few thousand combinations of the counted columns a day),
+//! collapsed over the
 //! query's whole days, plus the events of its partial first and last days; then each menu is summed in memory
 //! from the combinations the other filters keep.
 
@@ -39,6 +40,37 @@ struct Counted {
     last: i64,
 }
 
+/// The events a menu counts among, besides their time: all of them, an actor's, a tenant's, or an actor's in a
+/// tenant (which no cube holds: counted from the actor's events).
+#[derive(Clone, Copy, Debug)]
+struct Slice<'a> {
+    whos: Option<&'a [String]>,
+    tenant: Option<&'a str>,
+}
+
+impl Slice<'_> {
+    /// The cube that holds the slice's whole days, if one does.
+    fn cube(&self) -> Option<&'static str> {
+        match (self.whos, self.tenant) {
+            (None, None) => Some("day_cube"),
+            (Some(_), None) => Some("actor_day_cube"),
+            (None, Some(_)) => Some("tenant_day_cube"),
+            (Some(_), Some(_)) => None,
+        }
+    }
+
+    /// ` AND …` keeping the slice's rows: of the cube (`who`, `tenant`), or of the events (`WHO`, `tenant`).
+    fn push(&self, b: &mut impl SqlSink, in_cube: bool) {
+        if let Some(whos) = self.whos {
+            let who = if in_cube { "who" } else { WHO };
+            b.sql(&format!(" AND {who} IN ")).texts(whos);
+        }
+        if let Some(t) = self.tenant {
+            b.sql(" AND tenant = ").text(t.to_string());
+        }
+    }
+}
+
 /// The menu a count is for: its own filter is left out.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Menu {
@@ -62,7 +94,11 @@ impl AuditStore {
             None => None,
         };
         let (lo, hi) = time_bounds(q);
-        let combos = self.combos(lo, hi, whos.as_deref()).await?;
+        let slice = Slice {
+            whos: whos.as_deref(),
+            tenant: q.tenant.as_deref(),
+        };
+        let combos = self.combos(lo, hi, slice).await?;
         let mut counts = FacetCounts::default();
         for c in &combos {
             let n = c.n.max(0) as u64;
@@ -80,30 +116,28 @@ impl AuditStore {
         Ok(Some(counts))
     }
 
-    /// The combinations of events from `lo` to `hi` (inclusive, Unix ms; open when `None`), of the actor keys
-    /// `whos` when given: whole days from the cube, partial days from the events.
-    async fn combos(
-        &self,
-        lo: Option<i64>,
-        hi: Option<i64>,
-        whos: Option<&[String]>,
-    ) -> Result<Vec<Combo>, StoreError> {
+    /// The combinations of the slice's events from `lo` to `hi` (inclusive, Unix ms; open when `None`): whole
+    /// days from the slice's cube, partial days (and a slice no cube holds) from the events.
+    async fn combos(&self, lo: Option<i64>, hi: Option<i64>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
         let (first_day, end_day) = whole_days(lo, hi);
+        let Some(cube) = slice.cube() else {
+            return self.event_combos(lo, hi, slice).await;
+        };
         if let (Some(a), Some(b)) = (first_day, end_day)
             && a >= b
         {
-            return self.event_combos(lo, hi, whos).await;
+            return self.event_combos(lo, hi, slice).await;
         }
-        let mut combos = self.cube_combos(first_day, end_day, whos).await?;
+        let mut combos = self.cube_combos(first_day, end_day, cube, slice).await?;
         if let (Some(lo), Some(day)) = (lo, first_day)
             && lo < day * DAY_MS
         {
-            combos.extend(self.event_combos(Some(lo), Some(day * DAY_MS - 1), whos).await?);
+            combos.extend(self.event_combos(Some(lo), Some(day * DAY_MS - 1), slice).await?);
         }
         if let (Some(hi), Some(day)) = (hi, end_day)
             && hi >= day * DAY_MS
         {
-            combos.extend(self.event_combos(Some(day * DAY_MS), Some(hi), whos).await?);
+            combos.extend(self.event_combos(Some(day * DAY_MS), Some(hi), slice).await?);
         }
         Ok(combos)
     }
@@ -116,9 +150,10 @@ impl AuditStore {
         &self,
         first_day: Option<i64>,
         end_day: Option<i64>,
-        whos: Option<&[String]>,
+        cube: &str,
+        slice: Slice<'_>,
     ) -> Result<Vec<Combo>, StoreError> {
-        let key = format!("{first_day:?}/{end_day:?}/{whos:?}");
+        let key = format!("{first_day:?}/{end_day:?}/{slice:?}");
         let (first_day, end_day) = (
             first_day.unwrap_or(i64::MIN / DAY_MS),
             end_day.unwrap_or(i64::MAX / DAY_MS),
@@ -128,8 +163,8 @@ impl AuditStore {
             None => (Vec::new(), None),
         };
         let mut b = match since {
-            // Only the events inserted since, in those days: by row id (an actor's index would read all of
-            // the actor's events).
+            // Only the events inserted since, in those days: by row id (an actor's or a tenant's index would
+            // read all of its events).
             Some(through) => {
                 let mut b = QueryBuilder::new(format!(
                     "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
@@ -142,20 +177,15 @@ impl AuditStore {
             }
             // The whole cube of those days.
             None => {
-                let table = if whos.is_some() { "actor_day_cube" } else { "day_cube" };
                 let mut b = QueryBuilder::new(format!(
                     "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n, {HEAD} AS last \
-                     FROM {table} WHERE day >= "
+                     FROM {cube} WHERE day >= "
                 ));
                 b.int(first_day).sql(" AND day < ").int(end_day);
                 b
             }
         };
-        if let Some(whos) = whos {
-            // The cubes key actors by `who`; the events by the same expression.
-            let who = if since.is_some() { WHO } else { "who" };
-            b.push(format!(" AND {who} IN ")).texts(whos);
-        }
+        slice.push(&mut b, since.is_none());
         b.push(GROUPED);
         // A row of no combination (no action is empty): the last row id also when nothing matched.
         b.push(format!(" UNION ALL SELECT '', '', '', '', '', 0, {HEAD}"));
@@ -171,19 +201,12 @@ impl AuditStore {
         Ok(merged)
     }
 
-    async fn event_combos(
-        &self,
-        lo: Option<i64>,
-        hi: Option<i64>,
-        whos: Option<&[String]>,
-    ) -> Result<Vec<Combo>, StoreError> {
+    async fn event_combos(&self, lo: Option<i64>, hi: Option<i64>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
         let mut b = QueryBuilder::new(format!("{EVENT_COMBOS} events WHERE ts >= "));
         b.int(lo.unwrap_or(i64::MIN))
             .sql(" AND ts <= ")
             .int(hi.unwrap_or(i64::MAX));
-        if let Some(whos) = whos {
-            b.push(format!(" AND {WHO} IN ")).texts(whos);
-        }
+        slice.push(&mut b, false);
         b.push(GROUPED);
         Ok(b.build_query_as::<Combo>().fetch_all(&self.read).await?)
     }
@@ -227,6 +250,8 @@ fn keeps(q: &AuditQuery, c: &Combo, menu: Menu) -> bool {
         to: _,
         actor: _,
         exclude_actor: _,
+        // Counted by the rows read (the tenant's cube or events).
+        tenant: _,
         actions,
         category,
         verb,

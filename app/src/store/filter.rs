@@ -229,6 +229,7 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
         target_id,
         outcome,
         source,
+        tenant,
         range,
         from,
         to,
@@ -276,6 +277,9 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
     }
     if let Some(s) = source {
         b.sql(" AND source = ").text(s.clone());
+    }
+    if let Some(t) = tenant {
+        b.sql(" AND tenant = ").text(t.clone());
     }
     if let Some(f) = from {
         b.sql(" AND ts >= ").int(f.millis);

@@ -46,6 +46,7 @@ impl UserRow {
             email: self.email,
             name: self.name,
             role,
+            tenant: None,
         })
     }
 }
@@ -148,6 +149,7 @@ impl AuditStore {
             email,
             name: name.trim().to_string(),
             role,
+            tenant: None,
         };
         self.change(move |tx| {
             let now = now_millis();

@@ -24,6 +24,7 @@ struct Gone {
     target_type: Option<String>,
     target_id: Option<String>,
     source: String,
+    tenant: Option<String>,
 }
 
 impl Gone {
@@ -40,6 +41,7 @@ impl Gone {
             actor_email: self.actor_email.as_deref(),
             target_type: self.target_type.as_deref(),
             source: &self.source,
+            tenant: self.tenant.as_deref(),
         }
     }
 }
@@ -96,7 +98,7 @@ pub(super) fn purge_batch(
 fn oldest(conn: &Connection, (cutoff, up_to): (i64, i64), limit: i64) -> rusqlite::Result<Vec<Gone>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, ts, action, category, outcome, actor_type, actor_id, actor_name, actor_email, \
-         target_type, target_id, source FROM events INDEXED BY events_by_time \
+         target_type, target_id, source, tenant FROM events INDEXED BY events_by_time \
          WHERE ts < ?1 AND seq <= min(?3, COALESCE((SELECT MIN(cursor) FROM webhooks WHERE enabled), ?3)) \
          ORDER BY ts LIMIT ?2",
     )?;
@@ -114,6 +116,7 @@ fn oldest(conn: &Connection, (cutoff, up_to): (i64, i64), limit: i64) -> rusqlit
             target_type: r.get(9)?,
             target_id: r.get(10)?,
             source: r.get(11)?,
+            tenant: r.get(12)?,
         })
     })?
     .collect()

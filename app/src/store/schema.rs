@@ -25,7 +25,7 @@ enum Read {
 
 /// Every stored column of an event, in the order the insert names them, with where it is read: the one list
 /// the three statements below are made from.
-const COLUMNS: [(&str, Read); 18] = [
+const COLUMNS: [(&str, Read); 19] = [
     ("id", Read::Both),
     ("ts", Read::Both),
     ("received_at", Read::Whole),
@@ -44,6 +44,7 @@ const COLUMNS: [(&str, Read); 18] = [
     ("user_agent", Read::Both),
     ("details", Read::Whole),
     ("summary", Read::Page),
+    ("tenant", Read::Whole),
 ];
 
 /// The names of the columns `read` keeps, in `COLUMNS`' order, joined with `, `.
@@ -274,6 +275,7 @@ pub(super) struct StoredEvent {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub details: String,
+    pub tenant: Option<String>,
     pub log_index: i64,
     /// None only when the row names a recorder that is not stored.
     pub recorded_by: Option<String>,
@@ -299,8 +301,9 @@ impl StoredEvent {
             ip: r.get(13)?,
             user_agent: r.get(14)?,
             details: r.get(15)?,
-            log_index: r.get(16)?,
-            recorded_by: r.get(17)?,
+            tenant: r.get(16)?,
+            log_index: r.get(17)?,
+            recorded_by: r.get(18)?,
         })
     }
 
@@ -339,6 +342,7 @@ impl StoredEvent {
             },
             target,
             source: self.source,
+            tenant: self.tenant,
             ip: self.ip,
             user_agent: self.user_agent,
             details,

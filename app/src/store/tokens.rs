@@ -9,7 +9,7 @@ use sqlx::FromRow;
 
 use super::{error::StoreError, handle::AuditStore, schema::now_millis};
 pub use crate::model::token::{ApiToken, Scope, Scopes};
-use crate::model::{FieldError, NewEvent};
+use crate::model::{FieldError, NewEvent, event::parse_tenant};
 
 const TOKEN_PREFIX: &str = "alk_";
 const TOKEN_RANDOM_LEN: usize = 40;
@@ -41,6 +41,7 @@ struct TokenRow {
     created_at: i64,
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
+    tenant: Option<String>,
 }
 
 impl TokenRow {
@@ -56,6 +57,7 @@ impl TokenRow {
             created_at: self.created_at,
             last_used_at: self.last_used_at,
             revoked_at: self.revoked_at,
+            tenant: self.tenant,
         })
     }
 }
@@ -64,24 +66,38 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-const TOKEN_COLUMNS: &str = "id, name, prefix, scopes, created_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str = "id, name, prefix, scopes, created_at, last_used_at, revoked_at, tenant";
 
 impl AuditStore {
     /// Creates a token, unrecorded (setup and tests; the panel and the CLI use `create_token_recorded`).
     pub async fn create_token(&self, name: &str, scopes: &Scopes) -> Result<NewToken, StoreError> {
-        self.create_token_recorded(name, scopes, |_| None).await
+        self.create_token_recorded(name, scopes, None, |_| None).await
     }
 
-    /// Creates a token and stores the event `record` makes of it in the same transaction.
+    /// Creates a token, bound to `tenant` when given, and stores the event `record` makes of it in the same
+    /// transaction. A token bound to a tenant cannot have the `admin` scope (which reaches the whole log's
+    /// settings).
     pub async fn create_token_recorded(
         &self,
         name: &str,
         scopes: &Scopes,
+        tenant: Option<&str>,
         record: impl FnOnce(&ApiToken) -> Option<NewEvent> + Send + 'static,
     ) -> Result<NewToken, StoreError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(FieldError::invalid("name", "must be 1 to 100 characters").into());
+        }
+        let tenant = match tenant.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(parse_tenant(t).map_err(|m| FieldError::invalid("tenant", m))?),
+            None => None,
+        };
+        if tenant.is_some() && scopes.0.contains(&Scope::Admin) {
+            return Err(FieldError::invalid(
+                "scope",
+                "a token bound to a tenant may have `ingest` and `read`, not `admin`",
+            )
+            .into());
         }
         let random: String = rand::thread_rng()
             .sample_iter(&Alphanumeric)
@@ -97,20 +113,22 @@ impl AuditStore {
             created_at: now_millis(),
             last_used_at: None,
             revoked_at: None,
+            tenant,
         };
         let token_hash = hash(&plaintext);
         let token = self
             .change(move |tx| {
                 tx.execute(
-                    "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO api_tokens (id, name, token_hash, prefix, scopes, created_at, tenant) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         token.id,
                         token.name,
                         token_hash,
                         token.prefix,
                         token.scopes.to_list(),
-                        token.created_at
+                        token.created_at,
+                        token.tenant
                     ],
                 )?;
                 let event = record(&token);
@@ -160,6 +178,7 @@ impl AuditStore {
                             created_at: r.get(4)?,
                             last_used_at: r.get(5)?,
                             revoked_at: r.get(6)?,
+                            tenant: r.get(7)?,
                         })
                     },
                 )

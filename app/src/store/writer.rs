@@ -489,6 +489,7 @@ fn insert_one(
         e.user_agent.as_deref(),
         e.details_json.as_str(),
         e.summary.as_str(),
+        e.tenant.as_deref(),
         recorder,
     ])?;
     Ok(added > 0)

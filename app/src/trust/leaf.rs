@@ -135,6 +135,7 @@ pub fn leaf_bytes(event: &Event) -> Vec<u8> {
         target.text("type", Some(&t.kind));
         target.close();
     }
+    m.text("tenant", event.tenant.as_deref());
     m.text("timestamp", Some(&event.timestamp));
     m.text("user_agent", event.user_agent.as_deref());
     m.close();
@@ -221,10 +222,13 @@ mod tests {
         (
             (text(), text(), text(), text(), text(), text()),
             (text(), text(), any::<bool>(), any::<bool>(), any::<bool>()),
-            prop::collection::btree_map("[a-z\u{e9}]{0,4}", any_json(), 0..4),
+            (
+                prop::collection::btree_map("[a-z\u{e9}]{0,4}", any_json(), 0..4),
+                proptest::option::of("[A-Za-z0-9._:-]{1,12}"),
+            ),
         )
             .prop_map(
-                |((a, b, c, d, e, f), (g, h, has_target, has_by, failed), details)| Event {
+                |((a, b, c, d, e, f), (g, h, has_target, has_by, failed), (details, tenant))| Event {
                     id: a.unwrap_or_default(),
                     timestamp: "2026-12-04T05:00:00.000Z".into(),
                     received_at: "2026-12-04T05:00:00.001Z".into(),
@@ -242,6 +246,7 @@ mod tests {
                         name: f,
                     }),
                     source: "panel".into(),
+                    tenant,
                     ip: g,
                     user_agent: h,
                     details: details.into_iter().collect(),

@@ -21,7 +21,7 @@ use super::{
     filter::Resolved,
     handle::AuditStore,
     prepared::{Row, prepare},
-    schema::{PageRows, StoredEvent, full_columns, now_millis},
+    schema::{PageRows, StoredEvent, WHO, full_columns, now_millis},
 };
 use crate::model::{
     AuditQuery, Event, EventPage, EventRow, Facets, FieldError, NewEvent, RecordedBy, ValidEvent,
@@ -238,22 +238,89 @@ impl AuditStore {
 
     /// One event, whole.
     pub async fn get(&self, id: &str) -> Result<Event, StoreError> {
+        self.get_within(id, None).await
+    }
+
+    /// One whole event, as a caller bound to `tenant` may see it: another tenant's event is `NotFound`, as an
+    /// event that does not exist is (no probing for what other tenants have).
+    pub async fn get_within(&self, id: &str, tenant: Option<&str>) -> Result<Event, StoreError> {
         let sql = format!("SELECT {} FROM events WHERE id = ?", full_columns());
         let row: StoredEvent = sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
+        if tenant.is_some_and(|t| row.tenant.as_deref() != Some(t)) {
+            return Err(StoreError::NotFound);
+        }
         row.decode()
     }
 
-    /// What the filter menus offer: actions by category with counts, target types, sources, busiest actors.
-    /// All from the totals per value (a few dozen rows), never from the events.
-    pub async fn facets(&self) -> Result<Facets, StoreError> {
-        let actions: Vec<(String, i64)> =
-            sqlx::query_as("SELECT value, n FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
+    /// What the filter menus offer a caller bound to `tenant` (or to the whole log, `None`): actions by
+    /// category with counts, target types, sources, busiest actors, and (for the whole log) the tenants. From
+    /// the totals per value, or the tenant's cube (a few rows per active day); never from all the events.
+    pub async fn facets(&self, tenant: Option<&str>) -> Result<Facets, StoreError> {
+        let (actions, target_types, sources, actors, tenants) = match tenant {
+            None => {
+                let values = |col: &'static str| {
+                    sqlx::query_scalar("SELECT value FROM value_counts WHERE col = ? AND n > 0 ORDER BY value")
+                        .bind(col)
+                        .fetch_all(&self.read)
+                };
+                let actions: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT value, n FROM value_counts WHERE col = 'action' AND n > 0 ORDER BY value")
+                        .fetch_all(&self.read)
+                        .await?;
+                let actors: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT value, n FROM value_counts WHERE col = 'actor' AND n > 0 \
+                     ORDER BY n DESC, value LIMIT 50",
+                )
                 .fetch_all(&self.read)
                 .await?;
+                let (target_types, sources) = (values("target_type").await?, values("source").await?);
+                (actions, target_types, sources, actors, values("tenant").await?)
+            }
+            Some(t) => {
+                let values = |sql: &'static str| sqlx::query_scalar(sql).bind(t).fetch_all(&self.read);
+                let actions: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT action, SUM(n) FROM tenant_day_cube WHERE tenant = ? GROUP BY action \
+                     HAVING SUM(n) > 0 ORDER BY action",
+                )
+                .bind(t)
+                .fetch_all(&self.read)
+                .await?;
+                // No table counts a tenant's actors: the busiest among its latest events.
+                let actors: Vec<(String, i64)> = sqlx::query_as(&format!(
+                    "SELECT who, COUNT(*) FROM (SELECT {WHO} AS who FROM events WHERE tenant = ?1 \
+                     ORDER BY ts DESC LIMIT ?2) GROUP BY who ORDER BY 2 DESC, 1 LIMIT 50"
+                ))
+                .bind(t)
+                .bind(self.tuning.tenant_actor_sample)
+                .fetch_all(&self.read)
+                .await?;
+                let target_types = values(
+                    "SELECT DISTINCT target_type FROM tenant_day_cube WHERE tenant = ? AND target_type <> '' \
+                     ORDER BY 1",
+                );
+                let target_types = target_types.await?;
+                let sources = values("SELECT DISTINCT source FROM tenant_day_cube WHERE tenant = ? ORDER BY 1");
+                (actions, target_types, sources.await?, actors, Vec::new())
+            }
+        };
+        Ok(Facets {
+            categories: self.categories(actions),
+            target_types,
+            sources,
+            actors: actors
+                .into_iter()
+                .map(|(actor, n)| ActorFacet { actor, count: n as u64 })
+                .collect(),
+            tenants,
+        })
+    }
+
+    /// Actions with their counts (sorted by action) grouped by category, with the catalog's labels.
+    fn categories(&self, actions: Vec<(String, i64)>) -> Vec<CategoryFacet> {
         let mut categories: Vec<CategoryFacet> = Vec::new();
         for (action, count) in actions {
             let category = category_of(&action).to_string();
@@ -272,29 +339,7 @@ impl AuditStore {
             }
         }
         categories.sort_by(|a, b| a.category.cmp(&b.category));
-        let values = |col: &'static str| {
-            sqlx::query_scalar("SELECT value FROM value_counts WHERE col = ? AND n > 0 ORDER BY value")
-                .bind(col)
-                .fetch_all(&self.read)
-        };
-        let target_types = values("target_type").await?;
-        let sources = values("source").await?;
-        let actors: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT value, n FROM value_counts WHERE col = 'actor' AND n > 0 \
-             ORDER BY n DESC, value LIMIT 50",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        let actors = actors
-            .into_iter()
-            .map(|(actor, n)| ActorFacet { actor, count: n as u64 })
-            .collect();
-        Ok(Facets {
-            categories,
-            target_types,
-            sources,
-            actors,
-        })
+        categories
     }
 }
 

@@ -70,6 +70,7 @@ pub(super) async fn match_expression(
         target_id,
         outcome,
         source,
+        tenant,
         range,
         from,
         to,
@@ -79,8 +80,8 @@ pub(super) async fn match_expression(
         "a verb, a view and a range are served as actions, a category and `from`"
     );
     let mut parts = vec![body_phrase(text)];
-    // The index holds no tag of a target id, nor times.
-    let mut exact_but_time = target_id.is_none() && exclude_actor.is_none();
+    // The index holds no tag of a target id or a tenant, nor times.
+    let mut exact_but_time = target_id.is_none() && exclude_actor.is_none() && tenant.is_none();
     let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
     if !actions.is_empty() {
         filters.push((tag::ACTION, actions.clone()));

@@ -1,7 +1,7 @@
 //! The benchmark: the release `auditlog` binary as a child process on a real port, over a real SQLite file.
 //!
 //! cargo run --release -p server --example bench -- [--events 1000000] [--skip-ingest] [--skip-import]
-//!     [--skip-queries] [--skip-export] [--skip-purge] [--skip-webhooks]
+//!     [--skip-queries] [--skip-export] [--skip-purge] [--skip-tenants] [--skip-webhooks]
 //!
 //! 1. Ingest over HTTP into a fresh database: 1,000-event batches from 1, 4 and 8 clients, then single events
 //!    from 8 clients.
@@ -11,7 +11,9 @@
 //! 3. CSV export of everything over HTTP: rows/s and the server's peak resident memory above idle.
 //! 4. `auditlog import` of a 1M-line JSONL file: lines/s until stored, and for the whole command (which ends
 //!    with the events indexed for search).
-//! 5. Webhooks (`common/webhook_bench.rs`): delivery latency, ingest with endpoints, a 1M backlog, SIGKILL.
+//! 5. Tenants (`common/tenant_bench.rs`): the shapes of a tenant's tab over 1,000 tenants of unequal size;
+//!    ingest of events with tenants (with the ingest runs).
+//! 6. Webhooks (`common/webhook_bench.rs`): delivery latency, ingest with endpoints, a 1M backlog, SIGKILL.
 
 use std::{
     path::{Path, PathBuf},
@@ -33,6 +35,8 @@ use serde_json::json;
 use common::{Result, Running, binary, start};
 
 mod common;
+#[path = "common/tenant_bench.rs"]
+mod tenant_bench;
 #[path = "common/webhook_bench.rs"]
 mod webhook_bench;
 
@@ -44,6 +48,7 @@ struct Args {
     skip_queries: bool,
     skip_purge: bool,
     skip_webhooks: bool,
+    skip_tenants: bool,
 }
 
 fn args() -> Args {
@@ -55,6 +60,7 @@ fn args() -> Args {
         skip_queries: false,
         skip_purge: false,
         skip_webhooks: false,
+        skip_tenants: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -71,6 +77,7 @@ fn args() -> Args {
             "--skip-queries" => a.skip_queries = true,
             "--skip-purge" => a.skip_purge = true,
             "--skip-webhooks" => a.skip_webhooks = true,
+            "--skip-tenants" => a.skip_tenants = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -278,7 +285,7 @@ async fn bench_ingest() -> Result<()> {
         "| ingest, single events, 8 concurrent clients | {:.0} requests/s | {n} requests in {secs:.2}s |",
         n as f64 / secs
     );
-    Ok(())
+    tenant_bench::bench_tenant_ingest(&server, &token).await
 }
 
 /// Posts each body to the ingest endpoint in turn; every one must be accepted.
@@ -396,7 +403,7 @@ fn to_json(e: &NewEvent) -> serde_json::Value {
         "id": e.id, "timestamp": e.timestamp.map(|t| t.to_rfc3339()), "action": e.action,
         "outcome": e.outcome.as_str(), "actor": actor,
         "target": e.target.as_ref().map(|t| serde_json::to_value(t).expect("target")),
-        "source": e.source, "ip": e.ip, "user_agent": e.user_agent, "details": e.details,
+        "source": e.source, "tenant": e.tenant, "ip": e.ip, "user_agent": e.user_agent, "details": e.details,
     })
 }
 
@@ -762,6 +769,9 @@ async fn main() -> Result<()> {
         if !a.skip_purge {
             bench_purge(&db, &token).await?;
         }
+    }
+    if !a.skip_tenants {
+        tenant_bench::bench_tenant_queries(a.events).await?;
     }
     if !a.skip_webhooks {
         webhook_bench::bench_webhooks().await?;

@@ -208,19 +208,14 @@ async fn an_admin_of_the_whole_log_filters_by_tenant() {
     assert!(table.contains("Gus Globex") && !table.contains("Ada Acme"), "{table}");
 }
 
+/// A page, which must answer 200.
 async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
-    let resp = app
-        .client
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{path}");
-    resp.text().await.unwrap()
+    let (status, body) = call(app, cookie, path).await;
+    assert_eq!(status, 200, "{path}");
+    body
 }
 
-/// A server function's answer to a host session.
+/// The answer to a GET with this session (a page, a server function).
 async fn call(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
     let resp = app
         .client

@@ -197,19 +197,17 @@ impl<'a> Derived<'a> {
         for (day, action, outcome, actor_type, target_type, source) in self.cube.keys() {
             gone.execute(params![day, action, outcome, actor_type, target_type, source])?;
         }
-        let mut gone = tx.prepare_cached(
-            "DELETE FROM actor_day_cube WHERE who = ?1 AND day = ?2 AND action = ?3 AND outcome = ?4 \
-             AND actor_type = ?5 AND target_type = ?6 AND source = ?7 AND n <= 0",
-        )?;
-        for (who, (day, action, outcome, actor_type, target_type, source)) in self.actor_cube.keys() {
-            gone.execute(params![who, day, action, outcome, actor_type, target_type, source])?;
-        }
-        let mut gone = tx.prepare_cached(
-            "DELETE FROM tenant_day_cube WHERE tenant = ?1 AND day = ?2 AND action = ?3 AND outcome = ?4 \
-             AND actor_type = ?5 AND target_type = ?6 AND source = ?7 AND n <= 0",
-        )?;
-        for (tenant, (day, action, outcome, actor_type, target_type, source)) in self.tenant_cube.keys() {
-            gone.execute(params![tenant, day, action, outcome, actor_type, target_type, source])?;
+        for (table, first, keyed) in [
+            ("actor_day_cube", "who", &self.actor_cube),
+            ("tenant_day_cube", "tenant", &self.tenant_cube),
+        ] {
+            let mut gone = tx.prepare_cached(&format!(
+                "DELETE FROM {table} WHERE {first} = ?1 AND day = ?2 AND action = ?3 AND outcome = ?4 \
+                 AND actor_type = ?5 AND target_type = ?6 AND source = ?7 AND n <= 0"
+            ))?;
+            for (key, (day, action, outcome, actor_type, target_type, source)) in keyed.keys() {
+                gone.execute(params![key, day, action, outcome, actor_type, target_type, source])?;
+            }
         }
         tx.execute("UPDATE event_count SET n = n + ?1 WHERE id = 1", [self.added])?;
         let mut still_named = tx.prepare_cached(&format!(

@@ -43,17 +43,29 @@ pub enum Source {
     NotIndexed,
     /// `events INDEXED BY events_by_action`: the order of a sort by action, without sorting the rows.
     ByAction,
+    /// `events INDEXED BY events_by_tenant_action`: the same within one tenant (the action index would be
+    /// walked through every tenant's events).
+    ByTenantAction,
     /// `events INDEXED BY events_by_time`: the order of a sort by time, for a search that tests every row it
     /// reads anyway (LIKE) next to filters that match much of the log.
     ByTime,
 }
 
 impl Source {
+    /// The index that holds the order of a sort by action: within the query's tenant when it has one.
+    pub(super) fn by_action(q: &AuditQuery) -> Source {
+        match q.tenant {
+            Some(_) => Source::ByTenantAction,
+            None => Source::ByAction,
+        }
+    }
+
     pub(super) fn sql(self) -> &'static str {
         match self {
             Source::Table => "events",
             Source::NotIndexed => "events NOT INDEXED",
             Source::ByAction => "events INDEXED BY events_by_action",
+            Source::ByTenantAction => "events INDEXED BY events_by_tenant_action",
             Source::ByTime => "events INDEXED BY events_by_time",
         }
     }

@@ -144,10 +144,10 @@ pub(super) const SEARCHED: [&str; 10] = [
     "details",
 ];
 
-/// The values the free-text index holds as tags (migration 13): the tag's name (its FTS5 column is
+/// The values the free-text index holds as tags (migrations 13 and 21): the tag's name (its FTS5 column is
 /// `t_<name>`, its values in `fts_tags.col`) and the SQL of its value on `events`. A tag's marker character
 /// is U+E000 plus its place here.
-pub(super) const TAGS: [(&str, &str); 7] = [
+pub(super) const TAGS: [(&str, &str); 8] = [
     ("action", "events.action"),
     ("category", "events.category"),
     ("outcome", "events.outcome"),
@@ -155,6 +155,7 @@ pub(super) const TAGS: [(&str, &str); 7] = [
     ("target_type", "events.target_type"),
     ("source", "events.source"),
     ("who", WHO),
+    ("tenant", "events.tenant"),
 ];
 
 /// The place of each filter's tag in `TAGS`.
@@ -166,6 +167,7 @@ pub(super) mod tag {
     pub const TARGET_TYPE: usize = 4;
     pub const SOURCE: usize = 5;
     pub const WHO: usize = 6;
+    pub const TENANT: usize = 7;
 }
 
 /// A tag's three characters (migration 13): its column's marker, `MARKER + place in TAGS`; then the value's id

@@ -37,7 +37,7 @@ impl AuditStore {
         };
         if walk_first
             && let Some(rows) = self
-                .walk_for_page(q, r, Source::ByAction, self.tuning.action_walk_rows)
+                .walk_for_page(q, r, Source::by_action(q), self.tuning.action_walk_rows)
                 .await?
         {
             return Ok(rows);
@@ -71,7 +71,7 @@ impl AuditStore {
                 Some(full) => full,
                 None => {
                     // Events far from their time: the action's events in its index's order, testing the text.
-                    let mut b = rows_query(Source::ByAction.sql());
+                    let mut b = rows_query(Source::by_action(q).sql());
                     push_structured(&mut b, &within, r);
                     b.push(" AND ");
                     push_like(&mut b, pattern);

@@ -10,7 +10,10 @@ mod plan;
 mod read;
 mod rows;
 
-use std::time::Instant;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Instant,
+};
 
 use self::{
     plan::{choose, reversed_query},
@@ -281,14 +284,21 @@ impl AuditStore {
                 (actions, target_types, sources, actors, values("tenant").await?)
             }
             Some(t) => {
-                let values = |sql: &'static str| sqlx::query_scalar(sql).bind(t).fetch_all(&self.read);
-                let actions: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT action, SUM(n) FROM tenant_day_cube WHERE tenant = ? GROUP BY action \
-                     HAVING SUM(n) > 0 ORDER BY action",
+                // One read of the tenant's cube: its combinations of action, target type and source.
+                let combos: Vec<(String, String, String, i64)> = sqlx::query_as(
+                    "SELECT action, target_type, source, SUM(n) FROM tenant_day_cube WHERE tenant = ? \
+                     GROUP BY 1, 2, 3 HAVING SUM(n) > 0",
                 )
                 .bind(t)
                 .fetch_all(&self.read)
                 .await?;
+                let mut actions: BTreeMap<String, i64> = BTreeMap::new();
+                let (mut target_types, mut sources) = (BTreeSet::new(), BTreeSet::new());
+                for (action, target_type, source, n) in combos {
+                    *actions.entry(action).or_default() += n;
+                    target_types.extend((!target_type.is_empty()).then_some(target_type));
+                    sources.insert(source);
+                }
                 // No table counts a tenant's actors: the busiest among its latest events.
                 let actors: Vec<(String, i64)> = sqlx::query_as(&format!(
                     "SELECT who, COUNT(*) FROM (SELECT {WHO} AS who FROM events WHERE tenant = ?1 \
@@ -298,13 +308,9 @@ impl AuditStore {
                 .bind(self.tuning.tenant_actor_sample)
                 .fetch_all(&self.read)
                 .await?;
-                let target_types = values(
-                    "SELECT DISTINCT target_type FROM tenant_day_cube WHERE tenant = ? AND target_type <> '' \
-                     ORDER BY 1",
-                );
-                let target_types = target_types.await?;
-                let sources = values("SELECT DISTINCT source FROM tenant_day_cube WHERE tenant = ? ORDER BY 1");
-                (actions, target_types, sources.await?, actors, Vec::new())
+                let actions = actions.into_iter().collect();
+                let (target_types, sources) = (target_types.into_iter().collect(), sources.into_iter().collect());
+                (actions, target_types, sources, actors, Vec::new())
             }
         };
         Ok(Facets {

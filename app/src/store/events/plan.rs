@@ -227,7 +227,7 @@ pub(super) fn source_in_order(q: &AuditQuery, r: &Resolved, matching: Option<u64
         return r.table(q);
     }
     match matching {
-        Some(n) if n > t.sort_by_index_rows => Source::ByAction,
+        Some(n) if n > t.sort_by_index_rows => Source::by_action(q),
         _ => Source::Table,
     }
 }

@@ -123,8 +123,9 @@ impl AuditStore {
                     .bind(action)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let source = match action_events.unwrap_or(0) as u64 <= found.matching {
-                true => Source::ByAction,
+            // Within a tenant, its own action index holds both.
+            let source = match action_events.unwrap_or(0) as u64 <= found.matching || q.tenant.is_some() {
+                true => Source::by_action(q),
                 false => Source::Table,
             };
             // The walk reads the table's rows for the filters the action index does not hold, so the page's

@@ -80,8 +80,8 @@ pub(super) async fn match_expression(
         "a verb, a view and a range are served as actions, a category and `from`"
     );
     let mut parts = vec![body_phrase(text)];
-    // The index holds no tag of a target id or a tenant, nor times.
-    let mut exact_but_time = target_id.is_none() && exclude_actor.is_none() && tenant.is_none();
+    // The index holds no tag of a target id, nor times.
+    let mut exact_but_time = target_id.is_none() && exclude_actor.is_none();
     let mut filters: Vec<(usize, Vec<String>)> = Vec::new();
     if !actions.is_empty() {
         filters.push((tag::ACTION, actions.clone()));
@@ -92,6 +92,7 @@ pub(super) async fn match_expression(
         (tag::ACTOR_TYPE, actor_type.map(|t| t.as_str().to_string())),
         (tag::TARGET_TYPE, target_type.clone()),
         (tag::SOURCE, source.clone()),
+        (tag::TENANT, tenant.clone()),
     ];
     for (place, value) in tagged {
         if let Some(value) = value {

@@ -85,9 +85,6 @@ pub struct Tuning {
     pub kept_block_counts: usize,
     /// Searches whose set of up to 10,000 matches is kept (80 KB each).
     pub kept_match_sets: usize,
-    /// A tenant's busiest actors (its Actor suggestions) are counted among its latest this many events: no
-    /// table counts actors per tenant, and a large tenant's every event would take tens of milliseconds.
-    pub tenant_actor_sample: i64,
 
     // ---- The event writer ----
     /// At most this many events share one transaction.
@@ -141,7 +138,6 @@ impl Default for Tuning {
             kept_histograms: 100,
             kept_block_counts: 32,
             kept_match_sets: 64,
-            tenant_actor_sample: 20_000,
             max_group_events: 20_000,
             known_actors: 100_000,
             log_checkpoint_interval: Duration::from_secs(10),

@@ -3,7 +3,8 @@
 # tests to ingest their own events (written to .tmp/token), no demo data. Playwright runs this as its webServer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tmp=end2end/.tmp
+# A second server (the base-path tests) runs from its own directory, on its own port, under AUDITLOG_BASE_PATH.
+tmp=${AUDITLOG_E2E_TMP:-end2end/.tmp}
 rm -rf "$tmp" && mkdir -p "$tmp"
 bin=${AUDITLOG_BIN:-${CARGO_TARGET_DIR:-target}/debug/auditlog}
 export AUDITLOG_DATABASE_URL="sqlite://$tmp/e2e.db"

@@ -19,18 +19,50 @@ use leptos_router::{
     path,
 };
 
+/// Where the app is served below its origin: `""` at the root, or a prefix such as `/admin/audit` for a host
+/// whose reverse proxy passes one path to it (`--base-path`). The server provides it to each request; the
+/// page carries it (`<meta name="auditlog-base">`) for the browser, which provides it before hydrating.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BasePath(pub String);
+
+impl BasePath {
+    /// `path` (absolute, `/…`) on this server, under the base path.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    /// The base path the server wrote into the page (the browser only).
+    #[cfg(feature = "hydrate")]
+    pub fn from_page() -> BasePath {
+        document()
+            .query_selector("meta[name='auditlog-base']")
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+            .map(BasePath)
+            .unwrap_or_default()
+    }
+}
+
+/// The base path of the current request or page.
+pub fn base_path() -> BasePath {
+    use_context::<BasePath>().unwrap_or_default()
+}
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     api::guard::expose_nonce();
+    let base = base_path().0;
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="auditlog-base" content=base.clone()/>
                 <link rel="icon" href="data:,"/>
-                <HydrationScripts options/>
+                <HydrationScripts options root=base/>
                 <MetaTags/>
             </head>
             <body>
@@ -50,10 +82,11 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    let base = base_path();
     view! {
-        <Stylesheet id="leptos" href="/pkg/auditlog.css"/>
+        <Stylesheet id="leptos" href=base.join("/pkg/auditlog.css")/>
         <Title text="Admin · auditlog"/>
-        <Router>
+        <Router base=base.0>
             <Routes fallback=panel::NotFound>
                 <Route path=path!("/login") view=panel::Login ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/admin") view=panel::AdminLayout ssr=SsrMode::Async>

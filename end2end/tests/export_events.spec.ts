@@ -16,7 +16,7 @@ test('Export downloads every matching event, not only the visible page', async (
   const text = readFileSync(await download.path(), 'utf8');
   expect(text.charCodeAt(0)).toBe(0xfeff);
   const lines = text.slice(1).trimEnd().split('\r\n');
-  expect(lines[0]).toBe('id,timestamp,action,outcome,actor_type,actor_id,actor_name,actor_email,target_type,target_id,target_name,source,ip,user_agent,details');
+  expect(lines[0]).toBe('id,timestamp,action,outcome,actor_type,actor_id,actor_name,actor_email,target_type,target_id,target_name,source,tenant,ip,user_agent,details');
   expect(lines).toHaveLength(16);
   expect(lines[1]).toContain("'=cmd|");
 });

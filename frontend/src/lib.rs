@@ -4,5 +4,13 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Under a base path (`--base-path`), server functions are called below it too.
+    let base = app::BasePath::from_page();
+    if !base.0.is_empty() {
+        leptos::server_fn::client::set_server_url(base.0.clone().leak());
+    }
+    leptos::mount::hydrate_body(move || {
+        leptos::prelude::provide_context(base);
+        app::App()
+    });
 }

@@ -134,7 +134,14 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/admin");
             Redirect::to(&format!("/login?next={}", urlencoding::encode(target))).into_response()
         }
-        Err(_) => forbidden_page(),
+        Err(_) => {
+            let base = req
+                .extensions()
+                .get::<crate::base::BasePath>()
+                .cloned()
+                .unwrap_or_default();
+            forbidden_page(&base)
+        }
     }
 }
 
@@ -185,11 +192,14 @@ fn check_origin(method: &Method, headers: &HeaderMap, has_session: bool) -> Resu
     }
 }
 
-fn forbidden_page() -> Response {
-    let body = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forbidden</title>
-<link rel="stylesheet" href="/pkg/auditlog.css"><link rel="icon" href="data:,"></head>
+fn forbidden_page(base: &crate::base::BasePath) -> Response {
+    let (css, admin) = (base.join("/pkg/auditlog.css"), base.join("/admin"));
+    let body = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forbidden</title>
+<link rel="stylesheet" href="{css}"><link rel="icon" href="data:,"></head>
 <body><main class="panel-main"><h1>403 — Forbidden</h1>
-<p>The audit log is for admins only.</p><p><a href="/admin">Back to the admin panel</a></p></main></body></html>"#;
+<p>The audit log is for admins only.</p><p><a href="{admin}">Back to the admin panel</a></p></main></body></html>"#
+    );
     (StatusCode::FORBIDDEN, Html(body)).into_response()
 }
 

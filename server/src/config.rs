@@ -209,6 +209,10 @@ pub struct SecurityArgs {
     /// The `aud` the host's JWTs must carry (not checked when unset).
     #[arg(long, env = "AUDITLOG_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Serve everything under this path (`/admin/audit`), for a reverse proxy that passes that one path here,
+    /// prefix included.
+    #[arg(long, env = "AUDITLOG_BASE_PATH", default_value = "")]
+    pub base_path: String,
 }
 
 impl Default for SecurityArgs {
@@ -224,6 +228,7 @@ impl Default for SecurityArgs {
             jwt_secret: None,
             jwt_jwks_file: None,
             jwt_audience: None,
+            base_path: String::new(),
         }
     }
 }

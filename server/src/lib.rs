@@ -4,6 +4,7 @@
 pub mod access;
 pub mod archive;
 pub mod auth;
+pub mod base;
 pub mod cli;
 pub mod config;
 pub mod demo;

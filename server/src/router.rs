@@ -85,13 +85,14 @@ pub fn router(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
-    router
+    let router = router
         .leptos_routes_with_context(
             &state,
             routes,
             move || {
                 provide_context(store.clone());
                 provide_context(webhooks.clone());
+                crate::base::provide_for_request();
             },
             move || shell(options.clone()),
         )
@@ -104,8 +105,16 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             access::security_headers,
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    let base = state.security.base_path.clone();
+    let router = router.with_state(state);
+    match base.0.is_empty() {
+        true => router,
+        // Nested, the router sees each request without the prefix; outside it nothing answers (404).
+        false => Router::new()
+            .nest(&base.0.clone(), router)
+            .layer(axum::middleware::from_fn_with_state(base, crate::base::under_base)),
+    }
 }
 
 /// `200 ok` when the database answers.

@@ -29,6 +29,8 @@ pub struct Security {
     pub webhook_allow_private: bool,
     /// The host panel's JWT sign-in, when configured.
     pub host_tokens: Option<Arc<crate::jwt::HostTokens>>,
+    /// Everything is served under this prefix (`crate::base`); empty for none.
+    pub base_path: crate::base::BasePath,
 }
 
 impl Security {
@@ -47,6 +49,7 @@ impl Security {
         )?
         .map(Arc::new);
         Ok(Security {
+            base_path: crate::base::BasePath(crate::base::parse(&a.base_path)?),
             host_tokens,
             trusted_proxies: a.trusted_proxies.clone(),
             frame_ancestors: a.frame_ancestors.join(" "),

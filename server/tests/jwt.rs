@@ -71,11 +71,19 @@ async fn get(app: &TestApp, path: &str, jwt: &str) -> reqwest::Response {
     app.client.get(app.url(path)).bearer_auth(jwt).send().await.unwrap()
 }
 
-/// The reason of the latest refused host sign-in in the log.
+/// The reason of the latest refused host sign-in in the log: the last committed (two refusals may share a
+/// millisecond, which the list orders by id).
 async fn last_refusal(app: &TestApp) -> Value {
-    let q = app::model::AuditQuery::from_query_string("action=auth.login&outcome=failure").unwrap();
+    let q = app::model::AuditQuery::from_query_string("action=auth.login&outcome=failure&page_size=5").unwrap();
     let page = app.store.list(&q).await.unwrap();
-    let event = app.store.get(&page.entries[0].id).await.unwrap();
+    let mut latest = None::<app::model::Event>;
+    for row in &page.entries {
+        let event = app.store.get(&row.id).await.unwrap();
+        if latest.as_ref().is_none_or(|l| l.log_index < event.log_index) {
+            latest = Some(event);
+        }
+    }
+    let event = latest.expect("a refusal");
     assert_eq!(event.details["method"], "jwt");
     event.details["reason"].clone()
 }

@@ -15,7 +15,7 @@ pub fn ExportForm(q: AuditQuery) -> impl IntoView {
         .map(|(k, v)| view! { <input type="hidden" name=k value=v/> })
         .collect_view();
     view! {
-        <form class="export" method="get" action="/api/v1/events/export">
+        <form class="export" method="get" action=crate::base_path().join("/api/v1/events/export")>
             {hidden}
             <label for="audit-export-format">"Export format"</label>
             <select id="audit-export-format" name="format">

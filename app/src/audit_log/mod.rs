@@ -160,32 +160,33 @@ fn error_text(e: &AppError) -> String {
 /// A function that navigates to this tab's own path with a new query string (the tab may be mounted
 /// anywhere). Call it while rendering; call what it returns from handlers.
 pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
+    navigator(false)
+}
+
+/// `query_navigator`, adding a history entry or (`replace`) replacing the current one. The path is the one
+/// the browser shows, base path included, so the router is told not to resolve it against its base again.
+fn navigator(replace: bool) -> impl Fn(&str) + Clone + 'static {
     let navigate = use_navigate();
     let path = use_location().pathname;
     move |qs: &str| {
         let path = path.get_untracked();
         let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
-        navigate(&url, NavigateOptions::default());
+        let options = NavigateOptions {
+            replace,
+            resolve: false,
+            ..NavigateOptions::default()
+        };
+        navigate(&url, options);
     }
 }
 
 /// Turns auto-refresh on or off by replacing the URL's state (not a new history entry). Call it while
 /// rendering; call what it returns from handlers.
 fn refresh_switch(query: Memo<Result<AuditQuery, crate::model::FieldError>>) -> impl Fn(bool) + Clone + 'static {
-    let navigate = use_navigate();
-    let path = use_location().pathname;
+    let navigate = navigator(true);
     move |on: bool| {
         let Ok(q) = query.get_untracked() else { return };
-        let qs = AuditQuery { auto_refresh: on, ..q }.to_query_string();
-        let path = path.get_untracked();
-        let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
-        navigate(
-            &url,
-            NavigateOptions {
-                replace: true,
-                ..NavigateOptions::default()
-            },
-        );
+        navigate(&AuditQuery { auto_refresh: on, ..q }.to_query_string());
     }
 }
 

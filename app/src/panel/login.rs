@@ -12,7 +12,7 @@ pub fn Login() -> impl IntoView {
         <main class="login">
             <h1>"Sign in"</h1>
             {move || failed().then(|| view! { <p role="alert" class="error">"Invalid email or password"</p> })}
-            <form method="post" action="/login">
+            <form method="post" action=crate::base_path().join("/login")>
                 <input type="hidden" name="next" value=next/>
                 <label for="login-email">"Email"</label>
                 <input id="login-email" type="email" name="email" autocomplete="username" required/>

@@ -44,7 +44,7 @@ pub fn AdminLayout() -> impl IntoView {
                                 <A href="/admin/settings">"Settings"</A>
                                 {is_admin.then(|| view! { <A href="/admin/audit-log">"Audit Log"</A> })}
                             </nav>
-                            <form class="signed-in" method="post" action="/logout">
+                            <form class="signed-in" method="post" action=crate::base_path().join("/logout")>
                                 <span>{who}</span>
                                 <button type="submit" class="secondary">"Sign out"</button>
                             </form>
@@ -77,7 +77,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <main class="panel-main">
             <h1>"Page not found"</h1>
-            <p><a href="/admin">"Back to the admin panel"</a></p>
+            <p><a href=crate::base_path().join("/admin")>"Back to the admin panel"</a></p>
         </main>
     }
 }

@@ -18,7 +18,6 @@ use crate::{
     host_sign_in,
     state::AppState,
 };
-use app::model::User;
 
 /// What a route needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,10 +84,12 @@ pub fn access_for(path: &str) -> Access {
 /// Resolves the session cookie into `SessionUser`, then applies the access table.
 pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let meta = request_meta(&state, &req);
-    let mut user = match session_cookie(req.headers()) {
-        Some(token) => session(&state, token).await,
-        None => None,
+    let asking = crate::viewers::Asking {
+        uri: req.uri(),
+        headers: req.headers(),
+        extensions: req.extensions(),
     };
+    let mut user = state.viewers.viewer(asking).await;
     if user.is_none() {
         if req.method() == Method::GET
             && !req.uri().path().starts_with("/api/")
@@ -143,18 +144,6 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             forbidden_page(&base)
         }
     }
-}
-
-/// The user of a session cookie: a panel user's session, or a host's viewer's.
-async fn session(state: &AppState, token: &str) -> Option<User> {
-    let found = match state.store.session_user(token).await {
-        Ok(None) => state.store.host_session_viewer(token).await,
-        other => other,
-    };
-    found.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "session lookup failed");
-        None
-    })
 }
 
 /// Where a request came from: the client IP as the proxy settings decide, the user agent, https or not.

@@ -22,6 +22,7 @@ pub mod router;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod viewers;
 pub mod webhooks;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -46,6 +47,7 @@ pub async fn build_state(db: &DatabaseArgs, security: &SecurityArgs) -> Result<A
     };
     Ok(AppState {
         leptos_options: state::leptos_options(),
+        viewers: Arc::new(viewers::PanelSessions(store.clone())),
         store,
         security: Arc::new(security),
         webhooks: webhooks::Sender::new(destinations, webhooks::ATTEMPT_TIMEOUT),

@@ -15,6 +15,8 @@ pub struct AppState {
     pub security: Arc<Security>,
     /// Sends webhook deliveries (and test events) under the destination policy.
     pub webhooks: crate::webhooks::Sender,
+    /// Who is looking (`crate::viewers`): the demo panel's sessions, or a host's own sign-in.
+    pub viewers: crate::viewers::SharedViewers,
 }
 
 /// Access-control settings, fixed at start.

@@ -64,12 +64,7 @@ async fn the_tab_its_api_and_its_server_functions_live_under_the_base_path() {
         assert!(html.contains(expected), "the page lacks {expected}");
     }
     // No link or form of the page leaves the prefix.
-    for attribute in [r#"href="/"#, r#"action="/"#, r#"src="/"#] {
-        for (at, _) in html.match_indices(attribute) {
-            let rest = &html[at + attribute.len() - 1..];
-            assert!(rest.starts_with(BASE), "{}", &rest[..rest.len().min(60)]);
-        }
-    }
+    common::assert_paths_under(&html, BASE);
 
     // The server functions behind filters, auto-refresh and the detail.
     let list = get(format!("{BASE}/api/fn/list_events?query=actor%3DAda%2BPrefix")).await;

@@ -3,6 +3,8 @@
 //! uses too: the rendered page, its links, the export and the server functions all work there, as the host's
 //! person, and the host's own routes are untouched.
 
+mod common;
+
 use std::sync::Arc;
 
 use app::model::Role;
@@ -116,12 +118,7 @@ async fn a_host_mounts_the_tab_and_its_api_behind_its_own_sign_in() {
     let html = page.text().await.unwrap().replace("<!>", "");
     assert!(html.contains("Mia Mounted"));
     assert!(html.contains(&format!(r#"action="{AT}/api/v1/events/export""#)));
-    for attribute in [r#"href="/"#, r#"action="/"#] {
-        for (at, _) in html.match_indices(attribute) {
-            let rest = &html[at + attribute.len() - 1..];
-            assert!(rest.starts_with(AT), "{}", &rest[..rest.len().min(60)]);
-        }
-    }
+    common::assert_paths_under(&html, AT);
 
     // The server functions behind the filters and the detail.
     let list = host

@@ -153,6 +153,17 @@ impl Drop for TestApp {
     }
 }
 
+/// Asserts that every path a page links to, posts to or loads (`href`, `action`, `src` starting with `/`)
+/// lies under `prefix`.
+pub fn assert_paths_under(html: &str, prefix: &str) {
+    for attribute in [r#"href="/"#, r#"action="/"#, r#"src="/"#] {
+        for (at, _) in html.match_indices(attribute) {
+            let rest = &html[at + attribute.len() - 1..];
+            assert!(rest.starts_with(prefix), "{}", &rest[..rest.len().min(60)]);
+        }
+    }
+}
+
 /// A valid event with the given action and actor name.
 pub fn event(action: &str, actor: &str) -> Value {
     serde_json::json!({"action": action, "actor": {"type": "user", "id": actor, "name": actor}})

@@ -113,6 +113,52 @@ async fn an_hs256_bearer_token_reads_as_its_role_says() {
     assert_eq!(event.actor.email.as_deref(), Some("aisha@host.example"));
 }
 
+/// A `tenant` claim makes the person a viewer of that tenant: its events only, as a bearer credential and
+/// through the session an `auth_token` is exchanged for; the sign-in is one of the tenant's events.
+#[tokio::test]
+async fn a_tenant_claim_keeps_the_person_to_the_tenants_events() {
+    let app = app().await;
+    let ingest = app.token("ingest").await;
+    for tenant in ["acme", "globex"] {
+        let event = json!({"action": "mailbox.create", "tenant": tenant,
+                           "actor": {"type": "user", "name": format!("{tenant} person")}});
+        assert_eq!(app.post_events(&ingest, &event).await.0, 201);
+    }
+    let mut acme = claims("admin");
+    acme["tenant"] = json!("acme");
+    let jwt = hs256(&acme);
+    let page: Value = get(&app, "/api/v1/events?tenant=globex", &jwt)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme person"], "{page}");
+    assert_eq!(get(&app, "/api/v1/webhooks", &jwt).await.status(), 403);
+
+    let entry = app
+        .client
+        .get(app.url(&format!("/admin/audit-log?auth_token={jwt}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(entry.status(), 303);
+    let session = session_of(&entry);
+    let html = with_cookie(&app, "/admin/audit-log", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("acme person") && !html.contains("globex person"));
+    let q = app::model::AuditQuery::from_query_string("action=auth.login&outcome=success&tenant=acme").unwrap();
+    assert_eq!(app.store.count(&q).await.unwrap(), 1, "the sign-in is acme's");
+}
+
 #[tokio::test]
 async fn eddsa_and_rs256_tokens_are_checked_against_the_jwks() {
     let app = app().await;

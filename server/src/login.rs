@@ -111,12 +111,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     match user {
-        Some(user) => {
-            if let Err(e) = state.store.sign_in_succeeded(&ids).await {
-                tracing::error!(error = %e, "could not take back a successful sign-in's count");
-            }
-            signed_in(&state, &user, &from, &form.next).await
-        }
+        Some(user) => signed_in(&state, &user, ids, &from, &form.next).await,
         None => {
             metrics::counter!("login_failures_total").increment(1);
             record(&state.store, from_request(recorded::sign_in_failed(&form.email), &from)).await;
@@ -150,17 +145,23 @@ fn account_slowdown(failures: u32, max_failures: u32) -> std::time::Duration {
     std::time::Duration::from_secs(u64::from(over.min(10)))
 }
 
-/// A new session for `user`, the sign-in recorded, and the way on to `next`.
-async fn signed_in(state: &AppState, user: &app::model::User, from: &Origin, next: &str) -> Response {
+/// A new session for `user` (its attempt taken back, the sign-in recorded, together), and the way on to `next`.
+async fn signed_in(
+    state: &AppState,
+    user: &app::model::User,
+    attempt: Vec<i64>,
+    from: &Origin,
+    next: &str,
+) -> Response {
     let ttl_ms = match state.store.session_ttl_ms().await {
         Ok(ttl) => ttl,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let token = match state.store.create_session(&user.id, ttl_ms).await {
+    let event = from_request(recorded::signed_in(user), from);
+    let token = match state.store.sign_in_succeeded(attempt, &user.id, ttl_ms, event).await {
         Ok(t) => t,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    record(&state.store, from_request(recorded::signed_in(user), from)).await;
     let secure = if from.secure { "; Secure" } else { "" };
     let cookie = format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",

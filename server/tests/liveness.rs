@@ -91,7 +91,9 @@ async fn the_server_keeps_answering_while_many_clients_load_the_tab_and_leave() 
     for c in clients {
         loaded += c.await.unwrap();
     }
-    assert!(loaded > 50, "the tab was loaded whole often enough ({loaded} times)");
+    // How many pages arrive whole in 8 s varies from about 40 to 1,000 on 2 cores (the leaving clients' renders
+    // are cut short at random points); a server that froze loads none.
+    assert!(loaded >= 10, "the tab was loaded whole often enough ({loaded} times)");
 
     let answer = tokio::time::timeout(Duration::from_secs(5), client.get(served.url("/login")).send()).await;
     assert!(

@@ -188,6 +188,19 @@ impl TextPlan {
         }
     }
 
+    /// A search read with LIKE over the table, which the index cannot serve at all (fewer than three
+    /// characters, or a term too common to count next to filters the index does not hold).
+    pub(super) fn unindexed(&self) -> bool {
+        matches!(
+            self,
+            TextPlan::Scan {
+                indexed: None,
+                timed: None,
+                ..
+            }
+        )
+    }
+
     /// The LIKE pattern of the search, if there is one.
     pub(super) fn pattern(&self) -> Option<&str> {
         match self {

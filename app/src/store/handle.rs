@@ -13,6 +13,7 @@ use super::{
     caches::{BlockCounts, CountCache, CubeCache, IndexFacts, Kept, MatchSets},
     days::HistogramCache,
     error::StoreError,
+    filter::TextPlan,
     tuning::Tuning,
     writer::Writer,
 };
@@ -76,6 +77,8 @@ pub struct AuditStore {
     pub(super) catalog: Arc<ActionCatalog>,
     /// Exports running at once (`Tuning::exports_at_once`); more wait their turn.
     pub(super) exports: Arc<tokio::sync::Semaphore>,
+    /// Searches read with LIKE running at once (`Tuning::scans_at_once`); more wait their turn.
+    pub(super) scans: Arc<tokio::sync::Semaphore>,
     /// Exports running or waiting, by caller (`Tuning::exports_per_caller`).
     pub(super) exporters: Arc<std::sync::Mutex<HashMap<String, usize>>>,
     /// Counts the changes of the webhook endpoints: their deliverers restart from what is stored.
@@ -162,6 +165,7 @@ impl AuditStore {
             purge_gate: Arc::default(),
             retention_changed: Arc::default(),
             exports: Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1))),
+            scans: Arc::new(tokio::sync::Semaphore::new(tuning.scans_at_once.max(1))),
             exporters: Arc::default(),
             webhooks_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
             archived: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
@@ -176,6 +180,9 @@ impl AuditStore {
         if tuning.exports_at_once != self.tuning.exports_at_once {
             self.exports = Arc::new(tokio::sync::Semaphore::new(tuning.exports_at_once.max(1)));
         }
+        if tuning.scans_at_once != self.tuning.scans_at_once {
+            self.scans = Arc::new(tokio::sync::Semaphore::new(tuning.scans_at_once.max(1)));
+        }
         self.tuning = tuning;
         self
     }
@@ -189,6 +196,15 @@ impl AuditStore {
     /// The tuning this handle reads with.
     pub fn tuning(&self) -> Tuning {
         self.tuning
+    }
+
+    /// A turn to read with LIKE over the table, when `text` is such a search (see `Tuning::scans_at_once`):
+    /// held while its page and total are read.
+    pub(super) async fn scan_turn(&self, text: &TextPlan) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match text.unindexed() {
+            true => self.scans.acquire().await.ok(),
+            false => None,
+        }
     }
 
     /// Forgets every count, histogram and search answer remembered: after a purge none is right any more.

@@ -185,9 +185,10 @@ impl AuditStore {
         record: impl FnOnce(Option<&User>, &User, bool) -> Option<NewEvent> + Send + 'static,
     ) -> Result<User, StoreError> {
         check_password(password)?;
+        // The panel's own read connections: a sign-in never waits behind the searches', nor for the write pool.
         let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?")
             .bind(email.trim())
-            .fetch_optional(&self.write)
+            .fetch_optional(&self.panel_read)
             .await?;
         let Some((id, hash)) = row else {
             return self
@@ -296,9 +297,10 @@ impl AuditStore {
 
     /// The user whose email and password these are. Unknown email and wrong password look the same.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+        // The panel's own read connections: a sign-in never waits behind the searches', nor for the write pool.
         let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?")
             .bind(email.trim())
-            .fetch_optional(&self.write)
+            .fetch_optional(&self.panel_read)
             .await?;
         let (id, hash) = match row {
             Some(row) => row,

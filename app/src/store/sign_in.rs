@@ -2,11 +2,15 @@
 //! password is checked, and the blocks they lead to.
 
 use rusqlite::OptionalExtension;
-use sqlx::SqliteConnection;
 
-use super::{error::StoreError, handle::AuditStore};
+use super::{
+    error::StoreError,
+    handle::AuditStore,
+    panel::{session_token, sha256_hex},
+    schema::now_millis,
+};
 use crate::model::{
-    NewEvent,
+    NewEvent, RecordedBy,
     ip::{IpBlock, block_key},
 };
 
@@ -45,37 +49,85 @@ fn account_key(account: &str) -> String {
     format!("account:{}", account.trim().to_lowercase())
 }
 
-/// Until when (Unix ms) the address group `group` is blocked at `now`, if it is.
-async fn blocked_until(conn: &mut SqliteConnection, group: &str, now: i64) -> Result<Option<i64>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
-            .bind(group)
-            .bind(now)
-            .fetch_optional(conn)
-            .await?,
-    )
-}
-
 /// The failures counted under `key` (an address group or an account) in the window that ends at `now`.
-async fn failures(conn: &mut SqliteConnection, key: &str, now: i64, window_ms: i64) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE ip = ? AND at > ?")
-            .bind(key)
-            .bind(now - window_ms)
-            .fetch_one(conn)
-            .await?,
+fn failures(tx: &rusqlite::Transaction, key: &str, now: i64, window_ms: i64) -> rusqlite::Result<i64> {
+    tx.query_row(
+        "SELECT COUNT(*) FROM login_failures WHERE ip = ?1 AND at > ?2",
+        rusqlite::params![key, now - window_ms],
+        |r| r.get(0),
     )
 }
 
-/// A transaction that reads, then writes, takes the write lock first: a deferred one that read before the
-/// event writer committed cannot write after it (`SQLITE_BUSY_SNAPSHOT`, which waiting does not cure), so
-/// sign-ins failed under ingestion.
-const WRITE_FIRST: &str = "BEGIN IMMEDIATE";
+/// `begin_sign_in` in the writer's transaction.
+fn begin(
+    tx: &rusqlite::Transaction,
+    (group, account): (&str, &str),
+    now: i64,
+    policy: BruteForcePolicy,
+) -> rusqlite::Result<SignInAttempt> {
+    let blocked: Option<i64> = tx
+        .query_row(
+            "SELECT until FROM ip_blocks WHERE ip = ?1 AND until > ?2",
+            rusqlite::params![group, now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(until) = blocked {
+        return Ok(SignInAttempt::Blocked(until));
+    }
+    tx.execute("DELETE FROM login_failures WHERE at <= ?1", [now - policy.window_ms])?;
+    if failures(tx, group, now, policy.window_ms)? >= i64::from(policy.max_failures) {
+        return Ok(SignInAttempt::Blocked(now + policy.block_ms));
+    }
+    let account_failures = failures(tx, account, now, policy.window_ms)? as u32;
+    let mut ids = Vec::with_capacity(2);
+    for key in [group, account] {
+        tx.execute(
+            "INSERT INTO login_failures (ip, at) VALUES (?1, ?2)",
+            rusqlite::params![key, now],
+        )?;
+        ids.push(tx.last_insert_rowid());
+    }
+    Ok(SignInAttempt::Judge { ids, account_failures })
+}
+
+/// `sign_in_failed` in the writer's transaction.
+fn failed(
+    tx: &rusqlite::Transaction,
+    group: &str,
+    now: i64,
+    policy: BruteForcePolicy,
+) -> rusqlite::Result<Option<i64>> {
+    let n = failures(tx, group, now, policy.window_ms)?;
+    let already: Option<i64> = tx
+        .query_row(
+            "SELECT until FROM ip_blocks WHERE ip = ?1 AND until > ?2",
+            rusqlite::params![group, now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if n < i64::from(policy.max_failures) || already.is_some() {
+        return Ok(None);
+    }
+    let until = now + policy.block_ms;
+    tx.execute(
+        "INSERT INTO ip_blocks (ip, until, failures) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (ip) DO UPDATE SET until = excluded.until, failures = excluded.failures",
+        rusqlite::params![group, until, n],
+    )?;
+    tx.execute("DELETE FROM login_failures WHERE ip = ?1", [group])?;
+    Ok(Some(until))
+}
 
 impl AuditStore {
     /// Until when (Unix ms) sign-in from this address group (`ip::block_key`) is blocked, if it is.
     pub async fn ip_blocked_until(&self, ip: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        blocked_until(&mut *self.write.acquire().await?, &block_key(ip), now).await
+        let until = sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
+            .bind(block_key(ip))
+            .bind(now)
+            .fetch_optional(&self.panel_read)
+            .await?;
+        Ok(until)
     }
 
     /// Counts a sign-in attempt from `ip` for `account` as a failure before its password is checked, so that
@@ -91,42 +143,37 @@ impl AuditStore {
         policy: BruteForcePolicy,
     ) -> Result<SignInAttempt, StoreError> {
         let (group, account) = (block_key(ip), account_key(account));
-        let mut tx = self.write.begin_with(WRITE_FIRST).await?;
-        if let Some(until) = blocked_until(&mut tx, &group, now).await? {
-            return Ok(SignInAttempt::Blocked(until));
-        }
-        sqlx::query("DELETE FROM login_failures WHERE at <= ?")
-            .bind(now - policy.window_ms)
-            .execute(&mut *tx)
-            .await?;
-        if failures(&mut tx, &group, now, policy.window_ms).await? >= i64::from(policy.max_failures) {
-            tx.commit().await?;
-            return Ok(SignInAttempt::Blocked(now + policy.block_ms));
-        }
-        let account_failures = failures(&mut tx, &account, now, policy.window_ms).await? as u32;
-        let mut ids = Vec::with_capacity(2);
-        for key in [&group, &account] {
-            let id = sqlx::query("INSERT INTO login_failures (ip, at) VALUES (?, ?)")
-                .bind(key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid();
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(SignInAttempt::Judge { ids, account_failures })
+        // On the event writer's connection, in order with every other write: no wait for the database's write
+        // lock, which the writer holds while events pour in.
+        self.change(move |tx| Ok((begin(tx, (&group, &account), now, policy)?, None)))
+            .await
     }
 
-    /// Takes back the failures `begin_sign_in` counted for an attempt that succeeded.
-    pub async fn sign_in_succeeded(&self, ids: &[i64]) -> Result<(), StoreError> {
-        for id in ids {
-            sqlx::query("DELETE FROM login_failures WHERE rowid = ?")
-                .bind(id)
-                .execute(&self.write)
-                .await?;
-        }
-        Ok(())
+    /// A sign-in that succeeded: takes back the failures `begin_sign_in` counted for it (`attempt`), opens a
+    /// session for `user_id` lasting `ttl_ms` and records `event`, in one of the writer's transactions.
+    /// Returns the session's cookie value (stored only as a hash).
+    pub async fn sign_in_succeeded(
+        &self,
+        attempt: Vec<i64>,
+        user_id: &str,
+        ttl_ms: i64,
+        event: NewEvent,
+    ) -> Result<String, StoreError> {
+        let token = session_token();
+        let (hash, user_id, now) = (sha256_hex(&token), user_id.to_string(), now_millis());
+        // Recorded by the product, as every sign-in is (the session is what it opens).
+        self.change_as(RecordedBy::system(), move |tx| {
+            for id in &attempt {
+                tx.execute("DELETE FROM login_failures WHERE rowid = ?1", [id])?;
+            }
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![hash, user_id, now, now + ttl_ms],
+            )?;
+            Ok(((), Some(event)))
+        })
+        .await?;
+        Ok(token)
     }
 
     /// After a failed attempt (already counted): `Some(until)` when the address group has reached
@@ -138,30 +185,8 @@ impl AuditStore {
         policy: BruteForcePolicy,
     ) -> Result<Option<i64>, StoreError> {
         let group = block_key(ip);
-        let mut tx = self.write.begin_with(WRITE_FIRST).await?;
-        let n = failures(&mut tx, &group, now, policy.window_ms).await?;
-        let already = blocked_until(&mut tx, &group, now).await?;
-        let blocked = if n >= i64::from(policy.max_failures) && already.is_none() {
-            let until = now + policy.block_ms;
-            sqlx::query(
-                "INSERT INTO ip_blocks (ip, until, failures) VALUES (?, ?, ?) \
-                 ON CONFLICT (ip) DO UPDATE SET until = excluded.until, failures = excluded.failures",
-            )
-            .bind(&group)
-            .bind(until)
-            .bind(n)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM login_failures WHERE ip = ?")
-                .bind(&group)
-                .execute(&mut *tx)
-                .await?;
-            Some(until)
-        } else {
-            None
-        };
-        tx.commit().await?;
-        Ok(blocked)
+        self.change(move |tx| Ok((failed(tx, &group, now, policy)?, None)))
+            .await
     }
 
     /// The address groups blocked at `now`, the longest-blocked first.

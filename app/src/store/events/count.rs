@@ -33,14 +33,18 @@ impl AuditStore {
         if q.is_unfiltered() {
             return self.count_with(q, &Resolved::default()).await;
         }
-        self.count_with(q, &self.resolve(q).await?).await
+        let resolved = self.resolve(q).await?;
+        let _turn = self.scan_turn(&resolved.text).await;
+        self.count_with(q, &resolved).await
     }
 
     /// How many events match, counting no further than `cap + 1`.
     pub async fn count_capped(&self, q: &AuditQuery, cap: u64) -> Result<u64, StoreError> {
         let _gate = self.purge_gate.read().await;
         let q = &*self.plain(q).await?;
-        self.count_capped_with(q, &self.resolve(q).await?, cap).await
+        let resolved = self.resolve(q).await?;
+        let _turn = self.scan_turn(&resolved.text).await;
+        self.count_capped_with(q, &resolved, cap).await
     }
 
     /// `count`, with the query's filters already resolved (`list` resolves once for its rows and its total).

@@ -120,6 +120,7 @@ impl AuditStore {
         let q = &*self.plain(q).await?;
         let started = Instant::now();
         let (resolved, stats) = self.gather(q).await?;
+        let _turn = self.scan_turn(&resolved.text).await;
         let plan = choose(q, &resolved, &stats, &self.tuning);
         let chosen = started.elapsed();
         let (entries, next_cursor, counted) = match &plan {

@@ -75,11 +75,12 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-fn too_many(retry_after_ms: i64) -> Response {
+fn too_many(retry_after_ms: i64, base: &crate::base::BasePath) -> Response {
     let secs = (retry_after_ms.max(0) + 999) / 1000;
+    let css = base.join("/pkg/auditlog.css");
     let body = format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Too many sign-in attempts</title>
-<link rel="stylesheet" href="/pkg/auditlog.css"></head><body><main class="login"><h1>Too many sign-in attempts</h1>
+<link rel="stylesheet" href="{css}"></head><body><main class="login"><h1>Too many sign-in attempts</h1>
 <p role="alert">Sign-in from your address is blocked for {} more minutes.</p></main></body></html>"#,
         (secs + 59) / 60
     );
@@ -93,6 +94,11 @@ fn too_many(retry_after_ms: i64) -> Response {
 pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let from = origin_of(&parts.extensions);
+    let base = parts
+        .extensions
+        .get::<crate::base::BasePath>()
+        .cloned()
+        .unwrap_or_default();
     let Ok(Form(form)) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await else {
         return Redirect::to("/login?error=invalid").into_response();
     };
@@ -101,7 +107,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let policy = state.security.brute_force;
     // The attempt counts as a failure before the password is checked: parallel attempts cannot all be judged.
     let (ids, account_failures) = match state.store.begin_sign_in(&ip, &form.email, now, policy).await {
-        Ok(SignInAttempt::Blocked(until)) => return too_many(until - now),
+        Ok(SignInAttempt::Blocked(until)) => return too_many(until - now, &base),
         Ok(SignInAttempt::Judge { ids, account_failures }) => (ids, account_failures),
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
@@ -125,7 +131,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
                         policy.block_ms / 60_000,
                     );
                     record(&state.store, from_request(blocked, &from)).await;
-                    too_many(until - now)
+                    too_many(until - now, &base)
                 }
                 Ok(None) => {
                     let next = urlencoding::encode(safe_next(&form.next)).into_owned();

@@ -85,19 +85,18 @@ pub fn router(state: AppState) -> Router {
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
+    // What every page and server function (and the page of a path that is not one) is rendered with.
+    let context = move || {
+        provide_context(store.clone());
+        provide_context(webhooks.clone());
+        crate::base::provide_for_request();
+    };
     let router = router
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(store.clone());
-                provide_context(webhooks.clone());
-                crate::base::provide_for_request();
-            },
-            move || shell(options.clone()),
-        )
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .route_layer(axum::middleware::from_fn(crate::telemetry::track_requests))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .layer(axum::middleware::from_fn(access::bad_arguments_are_400))
         .layer(axum::middleware::from_fn(access::limit_bodies))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))

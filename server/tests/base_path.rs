@@ -66,6 +66,13 @@ async fn the_tab_its_api_and_its_server_functions_live_under_the_base_path() {
     // No link or form of the page leaves the prefix.
     common::assert_paths_under(&html, BASE);
 
+    // The page of a path that is none, under the prefix too.
+    let missing = get(format!("{BASE}/admin/nothing-here")).await;
+    assert_eq!(missing.status(), 404);
+    let missing = missing.text().await.unwrap().replace("<!>", "");
+    assert!(missing.contains("Page not found"));
+    common::assert_paths_under(&missing, BASE);
+
     // The server functions behind filters, auto-refresh and the detail.
     let list = get(format!("{BASE}/api/fn/list_events?query=actor%3DAda%2BPrefix")).await;
     assert_eq!(list.status(), 200);

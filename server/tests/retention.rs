@@ -115,6 +115,7 @@ async fn seed(app: &TestApp, token: &str) {
             json!({"action": "mailbox.delete", "timestamp": at(400), "source": "old-panel",
                    "actor": {"type": "user", "email": format!("ancient{i}@example.com")},
                    "target": {"type": "mailbox", "id": format!("mb-{i}")},
+                   "tenant": (i % 2 == 0).then_some("acme"),
                    "details": {"note": "ancientterm"}})
         })
         .collect();
@@ -122,6 +123,7 @@ async fn seed(app: &TestApp, token: &str) {
         .map(|i| {
             json!({"action": "mailbox.create", "timestamp": at(1),
                    "actor": {"type": "user", "email": "fresh@example.com"},
+                   "tenant": (i % 2 == 0).then_some("acme"),
                    "target": {"type": "mailbox", "id": format!("mb-{i}")}})
         })
         .collect();
@@ -197,6 +199,22 @@ async fn derived_tables_agree(app: &TestApp, rows: i64) {
         rows,
         "the cube sums to the rows"
     );
+    // A tenant's counts and cube lose its purged events too, and keep no emptied row.
+    let tenanted = plain_count(app, "SELECT COUNT(*) FROM events WHERE tenant = 'acme'").await;
+    assert_eq!(tenanted, 10, "the recent half of acme's events remains");
+    for sql in [
+        "SELECT COALESCE(SUM(n), 0) FROM tenant_day_cube WHERE tenant = 'acme'",
+        "SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE col = 'tenant' AND value = 'acme'",
+        "SELECT COALESCE(SUM(n), 0) FROM value_counts WHERE col = 'tenant' AND value = 'acme'",
+    ] {
+        assert_eq!(plain_count(app, sql).await, tenanted, "{sql}");
+    }
+    assert_eq!(
+        plain_count(app, "SELECT COUNT(*) FROM tenant_day_cube WHERE n <= 0").await,
+        0
+    );
+    let q = AuditQuery::from_query_string("tenant=acme&action=mailbox.delete").unwrap();
+    assert_eq!(app.store.count(&q).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -111,7 +111,7 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
         Access::Public | Access::Api => Ok(()),
         Access::SignedIn if user.is_some() => Ok(()),
         Access::Admin if user.as_ref().is_some_and(|u| u.is_admin()) => Ok(()),
-        Access::LogAdmin if user.as_ref().is_some_and(|u| u.is_admin() && u.tenant.is_none()) => Ok(()),
+        Access::LogAdmin if user.as_ref().is_some_and(|u| u.is_log_admin()) => Ok(()),
         Access::SignedIn | Access::Admin | Access::LogAdmin if user.is_none() => Err(StatusCode::UNAUTHORIZED),
         _ => Err(StatusCode::FORBIDDEN),
     };
@@ -125,7 +125,7 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
             let e = match status {
                 StatusCode::UNAUTHORIZED => ApiError::unauthorized("sign in first"),
                 _ if user.as_ref().is_some_and(|u| u.is_admin()) => {
-                    ApiError::forbidden("this is for admins of the whole log; you see one tenant's events")
+                    ApiError::forbidden(app::api::guard::WHOLE_LOG_ONLY)
                 }
                 _ => ApiError::forbidden("this is for admins only"),
             };

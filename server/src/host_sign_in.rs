@@ -5,7 +5,7 @@
 
 use app::{
     api::guard::RequestMeta,
-    model::{NewEvent, User, ip::block_key, recorded},
+    model::{NewEvent, User, recorded},
     store::SignInAttempt,
 };
 use axum::{
@@ -136,13 +136,7 @@ async fn verified(
     .await;
     if let Ok(Some(until)) = state.store.sign_in_failed(&ip, now, policy).await {
         metrics::counter!("ips_blocked_total").increment(1);
-        let event = recorded::ip_blocked(
-            &block_key(&ip),
-            policy.max_failures,
-            policy.window_ms / 60_000,
-            policy.block_ms / 60_000,
-        );
-        record(state, event, meta).await;
+        record(state, policy.blocked_event(&ip), meta).await;
         return Err(blocked(until - now));
     }
     Err(refused(refusal))

@@ -3,7 +3,7 @@
 
 use app::{
     api::guard::RequestMeta,
-    model::{NewEvent, ip::block_key, recorded},
+    model::{NewEvent, recorded},
     store::{AuditStore, SignInAttempt},
 };
 use axum::{
@@ -124,13 +124,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
             match state.store.sign_in_failed(&ip, now, policy).await {
                 Ok(Some(until)) => {
                     metrics::counter!("ips_blocked_total").increment(1);
-                    let blocked = recorded::ip_blocked(
-                        &block_key(&ip),
-                        policy.max_failures,
-                        policy.window_ms / 60_000,
-                        policy.block_ms / 60_000,
-                    );
-                    record(&state.store, from_request(blocked, &from)).await;
+                    record(&state.store, from_request(policy.blocked_event(&ip), &from)).await;
                     too_many(until - now, &base)
                 }
                 Ok(None) => {

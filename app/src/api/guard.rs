@@ -84,14 +84,14 @@ pub fn signed_in() -> Result<(AuditStore, User), AppError> {
     Ok((store()?, user))
 }
 
+/// Why an admin of one tenant is refused what is for admins of the whole log.
+pub const WHOLE_LOG_ONLY: &str = "this is for admins of the whole log; you see one tenant's events";
+
 /// A signed-in admin of the whole log (not one tenant's), with the store: what the settings need.
 pub fn admin() -> Result<(AuditStore, User), AppError> {
     let (store, user) = tenant_admin()?;
-    if user.tenant.is_some() {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "this is for admins of the whole log; you see one tenant's events",
-        ));
+    if !user.is_log_admin() {
+        return Err(refuse(StatusCode::FORBIDDEN, WHOLE_LOG_ONLY));
     }
     Ok((store, user))
 }

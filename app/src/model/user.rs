@@ -57,6 +57,11 @@ impl User {
         self.role == Role::Admin
     }
 
+    /// An admin of the whole log (not one tenant's): who may change its settings.
+    pub fn is_log_admin(&self) -> bool {
+        self.is_admin() && self.tenant.is_none()
+    }
+
     /// How this user appears in the events they cause.
     pub fn actor(&self) -> Actor {
         Actor {

@@ -41,9 +41,9 @@ pub(super) enum Split {
 }
 
 /// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
-/// id, an actor within a tenant, an actor's name shared by events of the same key that do not all have it (to keep or to exclude), an
-/// excluded actor next to a kept one, or a range under two days (the index counts that quickly). Decided
-/// without reading anything.
+/// id, an actor within a tenant, an actor's name shared by events of the same key that do not all have it
+/// (to keep or to exclude), an excluded actor next to a kept one, or a range under two days (the index counts
+/// that quickly). Decided without reading anything.
 pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
     let exact_actor = resolved.actor_keys().is_none_or(|(_, exact)| exact);
     let (first_day, end_day) = whole_days(q);
@@ -57,8 +57,9 @@ pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
         (Some(_), Some(excluded)) => q.actor.is_none() && excluded.exact,
         (Some(_), None) => false,
     };
-    // No cube holds an actor (kept or excluded) within a tenant.
-    let cubed = q.tenant.is_none() || (q.actor.is_none() && q.exclude_actor.is_none());
+    // A cube holds the actor (kept or excluded) and the tenant: not both at once.
+    let by_actor = q.actor.is_some() || q.exclude_actor.is_some();
+    let cubed = schema::day_cube(by_actor, q.tenant.is_some()).is_some();
     q.q.is_none() && q.target_id.is_none() && exclusion_counted && exact_actor && spans_a_day && cubed
 }
 
@@ -138,12 +139,9 @@ async fn histogram(
         _ => None,
     };
     let named = |c: &str| columns.iter().any(|(col, _)| *col == c);
-    let cube = match (named("actor"), named("tenant")) {
-        (false, false) => "day_cube",
-        (true, false) => "actor_day_cube",
-        (false, true) => "tenant_day_cube",
-        // No cube holds an actor within a tenant: `counted_per_day` says no.
-        (true, true) => return Ok(None),
+    // No cube holds an actor within a tenant: `counted_per_day` says no.
+    let Some(cube) = schema::day_cube(named("actor"), named("tenant")) else {
+        return Ok(None);
     };
     let from = q.from.as_ref().map(|b| b.millis);
     let to = q.to.as_ref().map(|b| b.millis);

@@ -13,7 +13,7 @@ use super::{
     caches::Combo,
     error::StoreError,
     handle::AuditStore,
-    schema::{DAY_MS, WHO, whole_days},
+    schema::{DAY_MS, WHO, day_cube, whole_days},
     sql::SqlSink,
 };
 use crate::model::{
@@ -51,12 +51,7 @@ struct Slice<'a> {
 impl Slice<'_> {
     /// The cube that holds the slice's whole days, if one does.
     fn cube(&self) -> Option<&'static str> {
-        match (self.whos, self.tenant) {
-            (None, None) => Some("day_cube"),
-            (Some(_), None) => Some("actor_day_cube"),
-            (None, Some(_)) => Some("tenant_day_cube"),
-            (Some(_), Some(_)) => None,
-        }
+        day_cube(self.whos.is_some(), self.tenant.is_some())
     }
 
     /// ` AND …` keeping the slice's rows: of the cube (`who`, `tenant`), or of the events (`WHO`, `tenant`).

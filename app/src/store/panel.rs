@@ -7,10 +7,9 @@ use argon2::{
 };
 use rand::{Rng, distributions::Alphanumeric};
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{error::StoreError, handle::AuditStore, schema::now_millis};
+use super::{error::StoreError, handle::AuditStore, schema::now_millis, tokens::sha256_hex};
 use crate::model::{FieldError, NewEvent, Role, User, user::is_email_address};
 
 /// How long a session lasts.
@@ -51,11 +50,6 @@ impl UserRow {
     }
 }
 
-/// What a session cookie's value is stored as.
-pub(super) fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
 /// A new session cookie value: 43 random letters and digits.
 pub(super) fn session_token() -> String {
     rand::thread_rng()
@@ -63,6 +57,17 @@ pub(super) fn session_token() -> String {
         .take(43)
         .map(char::from)
         .collect()
+}
+
+/// Opens a session for `user_id` lasting `ttl_ms`; returns its cookie value (stored only as a hash).
+pub(super) fn open_session(tx: &rusqlite::Transaction, user_id: &str, ttl_ms: i64) -> rusqlite::Result<String> {
+    let token = session_token();
+    let now = now_millis();
+    tx.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![sha256_hex(&token), user_id, now, now + ttl_ms],
+    )?;
+    Ok(token)
 }
 
 fn check_email(email: &str) -> Result<String, FieldError> {
@@ -327,18 +332,12 @@ impl AuditStore {
             .map_or(SESSION_TTL_MS, |m| m * 60_000))
     }
 
-    /// A new session for the user; returns the cookie value (stored only as a hash).
+    /// A new session for the user, unrecorded (a sign-in opens its own with `sign_in_succeeded`); returns the
+    /// cookie value (stored only as a hash).
     pub async fn create_session(&self, user_id: &str, ttl_ms: i64) -> Result<String, StoreError> {
-        let token = session_token();
-        let now = now_millis();
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(sha256_hex(&token))
-            .bind(user_id)
-            .bind(now)
-            .bind(now + ttl_ms)
-            .execute(&self.write)
-            .await?;
-        Ok(token)
+        let user_id = user_id.to_string();
+        self.change(move |tx| Ok((open_session(tx, &user_id, ttl_ms)?, None)))
+            .await
     }
 
     /// The user of an unexpired session.

@@ -117,6 +117,17 @@ pub(super) fn whole_days(lo: Option<i64>, hi: Option<i64>) -> (Option<i64>, Opti
     )
 }
 
+/// The per-day cube that counts events of an actor key (`by_actor`), of a tenant (`by_tenant`), or neither
+/// (migrations 9, 11 and 21); `None` for an actor within a tenant, which no cube counts.
+pub(super) fn day_cube(by_actor: bool, by_tenant: bool) -> Option<&'static str> {
+    match (by_actor, by_tenant) {
+        (false, false) => Some("day_cube"),
+        (true, false) => Some("actor_day_cube"),
+        (false, true) => Some("tenant_day_cube"),
+        (true, true) => None,
+    }
+}
+
 /// Row ids are grouped in blocks of `1 << SEQ_BLOCK_SHIFT` for `seq_blocks` (migration 14, which uses 12 too).
 pub(super) const SEQ_BLOCK_SHIFT: u32 = 12;
 

@@ -3,15 +3,11 @@
 
 use rusqlite::OptionalExtension;
 
-use super::{
-    error::StoreError,
-    handle::AuditStore,
-    panel::{session_token, sha256_hex},
-    schema::now_millis,
-};
+use super::{error::StoreError, handle::AuditStore, panel::open_session};
 use crate::model::{
     NewEvent, RecordedBy,
     ip::{IpBlock, block_key},
+    recorded,
 };
 
 /// Brute-force protection: `max_failures` failed sign-ins from one IP within `window_ms` block sign-in from
@@ -33,6 +29,18 @@ impl Default for BruteForcePolicy {
     }
 }
 
+impl BruteForcePolicy {
+    /// The `auth.ip_blocked` event of the address group of `ip`, blocked under this policy.
+    pub fn blocked_event(&self, ip: &str) -> NewEvent {
+        recorded::ip_blocked(
+            &block_key(ip),
+            self.max_failures,
+            self.window_ms / 60_000,
+            self.block_ms / 60_000,
+        )
+    }
+}
+
 /// What `begin_sign_in` decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignInAttempt {
@@ -47,6 +55,15 @@ pub enum SignInAttempt {
 /// with `account:`).
 fn account_key(account: &str) -> String {
     format!("account:{}", account.trim().to_lowercase())
+}
+
+/// Until when (Unix ms) an address group (`?1`) is blocked at an instant (`?2`), if it is.
+const BLOCKED_UNTIL: &str = "SELECT until FROM ip_blocks WHERE ip = ?1 AND until > ?2";
+
+/// Until when (Unix ms) the address group `group` is blocked at `now`, if it is.
+fn blocked_until(tx: &rusqlite::Transaction, group: &str, now: i64) -> rusqlite::Result<Option<i64>> {
+    tx.query_row(BLOCKED_UNTIL, rusqlite::params![group, now], |r| r.get(0))
+        .optional()
 }
 
 /// The failures counted under `key` (an address group or an account) in the window that ends at `now`.
@@ -65,14 +82,7 @@ fn begin(
     now: i64,
     policy: BruteForcePolicy,
 ) -> rusqlite::Result<SignInAttempt> {
-    let blocked: Option<i64> = tx
-        .query_row(
-            "SELECT until FROM ip_blocks WHERE ip = ?1 AND until > ?2",
-            rusqlite::params![group, now],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(until) = blocked {
+    if let Some(until) = blocked_until(tx, group, now)? {
         return Ok(SignInAttempt::Blocked(until));
     }
     tx.execute("DELETE FROM login_failures WHERE at <= ?1", [now - policy.window_ms])?;
@@ -99,14 +109,7 @@ fn failed(
     policy: BruteForcePolicy,
 ) -> rusqlite::Result<Option<i64>> {
     let n = failures(tx, group, now, policy.window_ms)?;
-    let already: Option<i64> = tx
-        .query_row(
-            "SELECT until FROM ip_blocks WHERE ip = ?1 AND until > ?2",
-            rusqlite::params![group, now],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if n < i64::from(policy.max_failures) || already.is_some() {
+    if n < i64::from(policy.max_failures) || blocked_until(tx, group, now)?.is_some() {
         return Ok(None);
     }
     let until = now + policy.block_ms;
@@ -122,7 +125,7 @@ fn failed(
 impl AuditStore {
     /// Until when (Unix ms) sign-in from this address group (`ip::block_key`) is blocked, if it is.
     pub async fn ip_blocked_until(&self, ip: &str, now: i64) -> Result<Option<i64>, StoreError> {
-        let until = sqlx::query_scalar("SELECT until FROM ip_blocks WHERE ip = ? AND until > ?")
+        let until = sqlx::query_scalar(BLOCKED_UNTIL)
             .bind(block_key(ip))
             .bind(now)
             .fetch_optional(&self.panel_read)
@@ -159,21 +162,15 @@ impl AuditStore {
         ttl_ms: i64,
         event: NewEvent,
     ) -> Result<String, StoreError> {
-        let token = session_token();
-        let (hash, user_id, now) = (sha256_hex(&token), user_id.to_string(), now_millis());
+        let user_id = user_id.to_string();
         // Recorded by the product, as every sign-in is (the session is what it opens).
         self.change_as(RecordedBy::system(), move |tx| {
             for id in &attempt {
                 tx.execute("DELETE FROM login_failures WHERE rowid = ?1", [id])?;
             }
-            tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![hash, user_id, now, now + ttl_ms],
-            )?;
-            Ok(((), Some(event)))
+            Ok((open_session(tx, &user_id, ttl_ms)?, Some(event)))
         })
-        .await?;
-        Ok(token)
+        .await
     }
 
     /// After a failed attempt (already counted): `Some(until)` when the address group has reached

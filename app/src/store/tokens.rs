@@ -62,8 +62,9 @@ impl TokenRow {
     }
 }
 
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// What a bearer secret (an API token, a session cookie's value) is stored as: its SHA-256, in hex.
+pub(super) fn sha256_hex(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 const TOKEN_COLUMNS: &str = "id, name, prefix, scopes, created_at, last_used_at, revoked_at, tenant";
@@ -115,7 +116,7 @@ impl AuditStore {
             revoked_at: None,
             tenant,
         };
-        let token_hash = hash(&plaintext);
+        let token_hash = sha256_hex(&plaintext);
         let token = self
             .change(move |tx| {
                 tx.execute(
@@ -195,7 +196,7 @@ impl AuditStore {
     pub async fn find_token(&self, plaintext: &str) -> Result<Option<ApiToken>, StoreError> {
         let row: Option<TokenRow> =
             sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"))
-                .bind(hash(plaintext))
+                .bind(sha256_hex(plaintext))
                 .fetch_optional(&self.panel_read)
                 .await?;
         let Some(row) = row else { return Ok(None) };

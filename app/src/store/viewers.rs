@@ -2,10 +2,7 @@
 //! kept as the token described them (migration 20), never as users of the demo panel.
 
 use super::{
-    error::StoreError,
-    handle::AuditStore,
-    panel::{session_token, sha256_hex as hash},
-    schema::now_millis,
+    error::StoreError, handle::AuditStore, panel::session_token, schema::now_millis, tokens::sha256_hex as hash,
 };
 use crate::model::User;
 

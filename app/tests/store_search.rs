@@ -403,6 +403,59 @@ async fn a_term_next_to_a_filter_is_paged_by_action_one_action_at_a_time() {
     check(n, &["mailbox.moved", "zz.other"]).await;
 }
 
+/// A search whose filters leave events in one action, sorted by action, through a set of the index's matches:
+/// that action's count is the set's size (nothing else is read for it). The pages are the action's matches in
+/// time order, before and after more events arrive and are indexed.
+#[tokio::test]
+async fn a_set_whose_filters_leave_one_action_pages_it_in_time_order() {
+    let (store, _d) = open().await;
+    let store = store.with_tuning(app::store::Tuning {
+        small_set: 0,
+        ..app::store::Tuning::default()
+    });
+    // Failures only in `auth.login`; `term` in two events of three.
+    let failed = |i: usize| i % 2 == 0;
+    let event = |i: usize| {
+        let name = if i % 3 == 0 { format!("other-{i}") } else { format!("term-{i}") };
+        let mut e = timed_login(&name, (i * 7919) % 6_000, failed(i));
+        if !failed(i) {
+            e.action = ["mailbox.moved", "zz.other"][i % 4 / 2].into();
+        }
+        e
+    };
+    let check = |stored: usize| {
+        let store = &store;
+        let hits = (0..stored).filter(move |&i| i % 3 != 0 && failed(i));
+        async move {
+            let total = hits.clone().count();
+            for (order, asc) in [("desc", false), ("asc", true)] {
+                for (page, size) in [(1, 50), (7, 50), (total / 40, 40), (total / 40 + 1, 40)] {
+                    let qs = format!("q=term&outcome=failure&sort=action&order={order}&page={page}&page_size={size}");
+                    assert_eq!(
+                        store.explain(&q(&qs)).await.unwrap(),
+                        app::store::PagePlan::TextByAction { walk_first: false },
+                        "{qs}"
+                    );
+                    let got = store.list(&q(&qs)).await.unwrap();
+                    assert_eq!(got.total, total as u64, "{qs}, {stored} events");
+                    let names: Vec<String> = got.entries.into_iter().filter_map(|r| r.actor_id).collect();
+                    let seconds: Vec<usize> = (0..stored).map(|i| (i * 7919) % 6_000).collect();
+                    let want: Vec<String> = page_in_time_order(hits.clone(), &seconds, asc, page, size)
+                        .map(|i| format!("term-{i}"))
+                        .collect();
+                    assert_eq!(names, want, "{qs}, {stored} events");
+                }
+            }
+        }
+    };
+    store.record_batch((0..4_000).map(event).collect()).await.unwrap();
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    check(4_000).await;
+    store.record_batch((4_000..6_000).map(event).collect()).await.unwrap();
+    while store.index_pending(10_000).await.unwrap() > 0 {}
+    check(6_000).await;
+}
+
 /// Deep pages of a search with more than 10,000 matches skip whole segments of blocks by the index's counts,
 /// then sort one segment: the same rows as computed here, with events arriving out of order across block
 /// boundaries (so that blocks merge into segments), in both orders, next to a filter, and with rows the

@@ -174,6 +174,20 @@ impl TextPlan {
         }
     }
 
+    /// A search through the index that holds all of its filters, read as a set: its matches (a JSON array of
+    /// row ids) and how many they are.
+    pub(super) fn exact_set(&self) -> Option<(&str, i64)> {
+        match self {
+            TextPlan::Index {
+                seqs,
+                matches,
+                exact: true,
+                ..
+            } => Some((seqs, *matches)),
+            _ => None,
+        }
+    }
+
     /// A search through the index that holds all of its filters, whichever its plan.
     pub(super) fn exact_query(&self) -> Option<IndexedQuery<'_>> {
         match self {

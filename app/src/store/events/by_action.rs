@@ -47,8 +47,8 @@ impl AuditStore {
             let with_action = fulltext::with_action(self, expr, &action).await?;
             actions.push((action, with_action));
         }
-        if let Some((seqs, _, _)) = r.text.index_set() {
-            count_set_by_action(self, seqs, through, &actions).await?;
+        if let Some(set) = r.text.exact_set() {
+            count_set_by_action(self, set, through, &actions).await?;
         }
         let mut page = PageFill::new(q);
         for (action, expr) in actions {

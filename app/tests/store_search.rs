@@ -416,7 +416,11 @@ async fn a_set_whose_filters_leave_one_action_pages_it_in_time_order() {
     // Failures only in `auth.login`; `term` in two events of three.
     let failed = |i: usize| i % 2 == 0;
     let event = |i: usize| {
-        let name = if i % 3 == 0 { format!("other-{i}") } else { format!("term-{i}") };
+        let name = if i % 3 == 0 {
+            format!("other-{i}")
+        } else {
+            format!("term-{i}")
+        };
         let mut e = timed_login(&name, (i * 7919) % 6_000, failed(i));
         if !failed(i) {
             e.action = ["mailbox.moved", "zz.other"][i % 4 / 2].into();

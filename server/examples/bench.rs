@@ -10,7 +10,7 @@
 //!    server-rendered page for four of them, signed in as the admin the server is started with.
 //! 3. CSV export of everything over HTTP: rows/s and the server's peak resident memory above idle.
 //! 4. `auditlog import` of a 1M-line JSONL file: lines/s until stored, and for the whole command (which ends
-//!    with the events indexed for search).
+//!    with the events indexed for search), then for the whole command with `--no-index`.
 //! 5. Tenants (`common/tenant_bench.rs`): the shapes of a tenant's tab over 1,000 tenants of unequal size;
 //!    ingest of events with tenants (with the ingest runs).
 //! 6. Webhooks (`common/webhook_bench.rs`): delivery latency, ingest with endpoints, a 1M backlog, SIGKILL.
@@ -719,17 +719,7 @@ async fn bench_import(n: usize) -> Result<()> {
             w.write_all(b"\n")?;
         }
     }
-    let db = dir.path().join("import.db");
-    let t = Instant::now();
-    let out = Command::new(binary())
-        .args(["--database-url", &format!("sqlite://{}", db.display()), "import"])
-        .arg(&file)
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::piped())
-        .output()?;
-    let secs = t.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "import failed: {stderr}");
+    let (secs, stderr) = import(&file, &dir.path().join("import.db"), &[])?;
     // `imported N, … (S s)`: the time until every line was stored, before indexing for search.
     let stored = stderr
         .lines()
@@ -744,7 +734,28 @@ async fn bench_import(n: usize) -> Result<()> {
         "| import of a {n}-line JSONL file, stored and indexed for search (the whole command) | {:.0} lines/s | {secs:.2}s |",
         n as f64 / secs
     );
+    let (secs, _) = import(&file, &dir.path().join("import-no-index.db"), &["--no-index"])?;
+    println!(
+        "| import of a {n}-line JSONL file with `--no-index` (the whole command) | {:.0} lines/s | {secs:.2}s |",
+        n as f64 / secs
+    );
     Ok(())
+}
+
+/// Runs `auditlog import` of `file` into a new database `db` with `extra` arguments: its time and its stderr.
+fn import(file: &Path, db: &Path, extra: &[&str]) -> Result<(f64, String)> {
+    let t = Instant::now();
+    let out = Command::new(binary())
+        .args(["--database-url", &format!("sqlite://{}", db.display()), "import"])
+        .args(extra)
+        .arg(file)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .output()?;
+    let secs = t.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "import failed: {stderr}");
+    Ok((secs, stderr))
 }
 
 #[tokio::main]

@@ -109,7 +109,9 @@ pub(in crate::store) async fn count_set_by_action(
         [] => {}
         [last] => {
             let counted: i64 = actions.iter().filter_map(|(_, expr)| known(expr)).sum();
-            store.counts.put(exact_key(last), (size - counted).max(0) as u64, through);
+            store
+                .counts
+                .put(exact_key(last), (size - counted).max(0) as u64, through);
         }
         _ => {
             let counted: std::collections::HashMap<String, i64> = sqlx::query_as(

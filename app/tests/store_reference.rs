@@ -28,6 +28,8 @@ const ACTORS: [(&str, &str, &str); 4] = [
     ("ci", "ci-deploy", ""),
 ];
 const TENANTS: [&str; 2] = ["acme", "globex"];
+/// Two in one IPv4 /24, an IPv6 address, an IPv4-mapped IPv6 address.
+const IPS: [&str; 4] = ["203.0.113.7", "203.0.113.200", "2001:db8::1", "::ffff:198.51.100.9"];
 const WORDS: [&str; 6] = ["alpha", "beta", "gamma", "nightly-1", "nightly-12", "acme"];
 const DAY_MS: i64 = 86_400_000;
 const START_MS: i64 = 1_772_323_200_000;
@@ -43,6 +45,7 @@ struct Drawn {
     word: usize,
     /// `acme`, `globex`, or none.
     tenant: Option<u8>,
+    ip: Option<u8>,
     ms: i64,
 }
 
@@ -53,19 +56,26 @@ fn drawn() -> impl Strategy<Value = Drawn> {
         any::<bool>(),
         any::<bool>(),
         proptest::option::of((0u8..2, 0u8..4)),
-        (0..WORDS.len(), proptest::option::of(0u8..2)),
+        (
+            0..WORDS.len(),
+            proptest::option::of(0u8..2),
+            proptest::option::of(0u8..4),
+        ),
         0..(6 * DAY_MS),
     )
-        .prop_map(|(action, actor, failure, source, target, (word, tenant), ms)| Drawn {
-            action,
-            actor,
-            failure,
-            source,
-            target,
-            word,
-            tenant,
-            ms: START_MS + ms,
-        })
+        .prop_map(
+            |(action, actor, failure, source, target, (word, tenant, ip), ms)| Drawn {
+                action,
+                actor,
+                failure,
+                source,
+                target,
+                word,
+                tenant,
+                ip,
+                ms: START_MS + ms,
+            },
+        )
 }
 
 fn event(d: &Drawn) -> NewEvent {
@@ -86,6 +96,7 @@ fn event(d: &Drawn) -> NewEvent {
         outcome: if d.failure { Outcome::Failure } else { Outcome::Success },
         source: Some(if d.source { "mail" } else { "proxy" }.into()),
         tenant: d.tenant.map(|t| TENANTS[t as usize].into()),
+        ip: d.ip.map(|i| IPS[i as usize].into()),
         target: d.target.map(|(kind, id)| Target {
             kind: ["mailbox", "domain"][kind as usize].into(),
             id: Some(format!("t{id}")),
@@ -116,6 +127,14 @@ fn query() -> impl Strategy<Value = String> {
         prop_oneof![Just("success"), Just("failure")].prop_map(|o| format!("outcome={o}")),
         prop_oneof![Just("mail"), Just("proxy")].prop_map(|s| format!("source={s}")),
         (0..TENANTS.len()).prop_map(|t| format!("tenant={}", TENANTS[t])),
+        prop_oneof![
+            Just("203.0.113.0/24"),
+            Just("203.0.113.7"),
+            Just("2001:db8::/32"),
+            Just("198.51.100.0/24"),
+            Just("10.0.0.0/8")
+        ]
+        .prop_map(|r| format!("ip={r}")),
         (0..6i64).prop_map(|d| format!("from={}", time::format_millis(START_MS + d * DAY_MS + 3_600_000))),
         (0..6i64).prop_map(|d| format!("to={}", time::format_millis(START_MS + d * DAY_MS + 7_200_000))),
     ];
@@ -217,6 +236,8 @@ impl Row {
             && q.outcome.is_none_or(|o| o.as_str() == self.outcome)
             && q.source.as_ref().is_none_or(|s| *s == self.source)
             && is(&self.tenant, &q.tenant)
+            && q.ip
+                .is_none_or(|r| self.ip.as_deref().is_some_and(|ip| r.contains_text(ip)))
             && q.from.as_ref().is_none_or(|f| self.ts >= f.millis)
             && q.to.as_ref().is_none_or(|t| self.ts <= t.millis)
             && q.q.as_ref().is_none_or(|t| {

@@ -414,9 +414,9 @@ async fn a_set_whose_filters_leave_one_action_pages_it_in_time_order() {
         ..app::store::Tuning::default()
     });
     // Failures only in `auth.login`; `term` in two events of three.
-    let failed = |i: usize| i % 2 == 0;
+    let failed = |i: usize| i.is_multiple_of(2);
     let event = |i: usize| {
-        let name = if i % 3 == 0 {
+        let name = if i.is_multiple_of(3) {
             format!("other-{i}")
         } else {
             format!("term-{i}")
@@ -429,7 +429,7 @@ async fn a_set_whose_filters_leave_one_action_pages_it_in_time_order() {
     };
     let check = |stored: usize| {
         let store = &store;
-        let hits = (0..stored).filter(move |&i| i % 3 != 0 && failed(i));
+        let hits = (0..stored).filter(move |&i| !i.is_multiple_of(3) && failed(i));
         async move {
             let total = hits.clone().count();
             for (order, asc) in [("desc", false), ("asc", true)] {

@@ -21,6 +21,7 @@ fn spread_events() -> Vec<app::model::NewEvent> {
         let mut e = ev(action, "u1", &time::format_millis(ms));
         e.outcome = if i % 4 == 0 { Outcome::Failure } else { Outcome::Success };
         e.tenant = [Some("acme"), Some("globex"), None][(i % 4) as usize % 3].map(str::to_string);
+        e.ip = [Some("203.0.113.7"), Some("2001:db8::1"), None][(i % 3) as usize].map(str::to_string);
         e.target = (i % 5 != 0).then(|| Target {
             kind: "mailbox".into(),
             id: None,
@@ -65,6 +66,8 @@ async fn first_totals_from_day_counts_equal_the_rows_for_any_range() {
         "tenant=globex&outcome=failure",
         "tenant=acme&actor=u1",
         "tenant=globex&action=mailbox.delete&target_type=mailbox",
+        "ip=203.0.113.0/24",
+        "ip=2001:db8::/32&outcome=success&tenant=acme",
     ];
     for range in ranges {
         for filter in filters {
@@ -134,7 +137,22 @@ async fn the_writers_counts_equal_the_migrations_backfill() {
         "the writer's tenant cube is the events'"
     );
     assert!(kept_tenant_cube.len() > 20);
-    let totals = "SELECT col, value, n FROM value_counts ORDER BY 1, 2";
+    let ip_cube = "SELECT * FROM ip_day_cube ORDER BY 1, 2, 3, 4, 5, 6, 7, 8";
+    let kept_ip_cube: Vec<ActorCubeRow> = sqlx::query_as(ip_cube).fetch_all(&pool).await.unwrap();
+    let recounted_ip_cube: Vec<ActorCubeRow> = sqlx::query_as(
+        "SELECT ip, (ts - ((ts % 86400000) + 86400000) % 86400000) / 86400000 AS d, action, category, \
+         outcome, actor_type, IFNULL(target_type, '') AS tt, source, COUNT(*) FROM events \
+         WHERE ip IS NOT NULL GROUP BY 1, 2, 3, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept_ip_cube, recounted_ip_cube,
+        "the writer's address cube is the events'"
+    );
+    assert!(kept_ip_cube.len() > 20);
+    let totals = "SELECT col, value, n FROM value_counts WHERE col <> 'ip' ORDER BY 1, 2";
     let kept_totals: Vec<(String, String, i64)> = sqlx::query_as(totals).fetch_all(&pool).await.unwrap();
     let summed: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT col, value, SUM(n) FROM day_counts GROUP BY 1, 2 ORDER BY 1, 2")
@@ -142,6 +160,16 @@ async fn the_writers_counts_equal_the_migrations_backfill() {
             .await
             .unwrap();
     assert_eq!(kept_totals, summed, "the writer's totals are the sums of its days");
+    // Addresses are counted without days, as migration 22 counts them.
+    let ips = "SELECT col, value, n FROM value_counts WHERE col = 'ip' ORDER BY 2";
+    let kept_ips: Vec<(String, String, i64)> = sqlx::query_as(ips).fetch_all(&pool).await.unwrap();
+    let recounted_ips: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT 'ip', ip, COUNT(*) FROM events WHERE ip IS NOT NULL GROUP BY ip ORDER BY 2")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kept_ips, recounted_ips, "the writer's addresses are the events'");
+    assert_eq!(kept_ips.len(), 2);
     assert!(kept_cube.len() > 20);
     assert!(
         kept.iter().any(|(_, _, day, _)| *day == -1),

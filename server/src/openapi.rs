@@ -177,7 +177,8 @@ pub struct Filters {
     /// Free text over action, actor, target, source, IP and details (at most 500 characters). Also takes
     /// `field:value` terms, which set filters: `action:mailbox.*`, `category:auth`, `verb:delete`,
     /// `actor:"Ana Lima"`, `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
-    /// `source:mx2`, `tenant:acme`, `created:>=2026-11-01`, `created:2026-11-01..2026-11-30`; an unknown field is a 400.
+    /// `source:mx2`, `ip:203.0.113.0/24`, `tenant:acme`, `created:>=2026-11-01`, `created:2026-11-01..2026-11-30`; an
+    /// unknown field is a 400.
     q: Option<String>,
     /// Only these actions (repeat the parameter, at most 100 times); `<category>.*` is the whole category.
     action: Option<Vec<String>>,
@@ -196,6 +197,9 @@ pub struct Filters {
     /// `success` or `failure`.
     outcome: Option<String>,
     source: Option<String>,
+    /// The events from an address in this network (CIDR: `203.0.113.0/24`, `2001:db8::/32`) or from this
+    /// address (`203.0.113.42`). An IPv4 network also holds the IPv4-mapped IPv6 form of its addresses.
+    ip: Option<String>,
     /// One tenant's events (`[A-Za-z0-9._:-]`, 1 to 100). A caller bound to a tenant always reads its own,
     /// whatever this says.
     #[param(pattern = "^[A-Za-z0-9._:-]{1,100}$")]

@@ -325,6 +325,8 @@ async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
         ("page_size=0", "page_size"),
         ("from=2026-02-30", "from"),
         ("from=2026-02-02&to=2026-02-01", "from"),
+        ("ip=203.0.113.0/33", "ip"),
+        ("ip=acme", "ip"),
     ] {
         let (status, err) = app.get_json(&token, &format!("/api/v1/events?{qs}")).await;
         assert_eq!(status, 400, "{qs}");
@@ -341,6 +343,39 @@ async fn the_list_filters_sorts_pages_and_rejects_bad_parameters() {
     let (status, facets) = app.get_json(&token, "/api/v1/facets").await;
     assert_eq!(status, 200);
     assert_eq!(facets["categories"][0]["category"], "mailbox");
+}
+
+#[tokio::test]
+async fn an_ip_range_keeps_its_networks_addresses_as_a_parameter_and_a_term() {
+    let app = TestApp::start().await;
+    let token = app.token("ingest,read").await;
+    let events: Vec<Value> = (0..30)
+        .map(|i| {
+            let mut e = event(if i % 3 == 0 { "user.delete" } else { "mailbox.create" }, "u1");
+            e["ip"] = json!(
+                [
+                    "203.0.113.7",
+                    "203.0.114.7",
+                    "2001:db8::42",
+                    "::ffff:203.0.113.9",
+                    "10.1.2.3"
+                ][i % 5]
+            );
+            e
+        })
+        .collect();
+    app.post_events(&token, &json!({ "events": events })).await;
+    // A network's addresses (with their IPv4-mapped form), one address, as a parameter and as a term of `q`.
+    for (qs, total) in [
+        ("ip=203.0.113.0/24", 12),
+        (&format!("q={}", urlencoding::encode("ip:203.0.113.0/24")), 12),
+        ("ip=2001:db8::/32&action=user.delete", 2),
+        ("ip=10.1.2.3", 6),
+        ("ip=192.0.2.0/24", 0),
+    ] {
+        let (status, page) = app.get_json(&token, &format!("/api/v1/events?{qs}")).await;
+        assert_eq!((status, page["total"].as_u64()), (200, Some(total)), "{qs}");
+    }
 }
 
 #[tokio::test]

@@ -116,6 +116,7 @@ async fn seed(app: &TestApp, token: &str) {
                    "actor": {"type": "user", "email": format!("ancient{i}@example.com")},
                    "target": {"type": "mailbox", "id": format!("mb-{i}")},
                    "tenant": (i % 2 == 0).then_some("acme"),
+                   "ip": if i % 3 == 0 { "198.51.100.1" } else { "203.0.113.5" },
                    "details": {"note": "ancientterm"}})
         })
         .collect();
@@ -124,6 +125,7 @@ async fn seed(app: &TestApp, token: &str) {
             json!({"action": "mailbox.create", "timestamp": at(1),
                    "actor": {"type": "user", "email": "fresh@example.com"},
                    "tenant": (i % 2 == 0).then_some("acme"),
+                   "ip": "203.0.113.5",
                    "target": {"type": "mailbox", "id": format!("mb-{i}")}})
         })
         .collect();
@@ -215,6 +217,27 @@ async fn derived_tables_agree(app: &TestApp, rows: i64) {
     );
     let q = AuditQuery::from_query_string("tenant=acme&action=mailbox.delete").unwrap();
     assert_eq!(app.store.count(&q).await.unwrap(), 0);
+    // An address's count loses its purged events; an address none of whose events remain is gone.
+    let ip_counts = "SELECT COUNT(*) FROM value_counts WHERE col = 'ip' AND value = '198.51.100.1'";
+    assert_eq!(plain_count(app, ip_counts).await, 0);
+    for ip_counts in [
+        "SELECT COALESCE(SUM(n), 0) FROM value_counts WHERE col = 'ip' AND value = '203.0.113.5'",
+        "SELECT COALESCE(SUM(n), 0) FROM ip_day_cube WHERE ip = '203.0.113.5'",
+    ] {
+        assert_eq!(plain_count(app, ip_counts).await, 20, "{ip_counts}");
+    }
+    assert_eq!(
+        plain_count(
+            app,
+            "SELECT COUNT(*) FROM ip_day_cube WHERE n <= 0 OR ip = '198.51.100.1'"
+        )
+        .await,
+        0
+    );
+    let q = AuditQuery::from_query_string("ip=198.51.100.0/24").unwrap();
+    assert_eq!(app.store.count(&q).await.unwrap(), 0);
+    let q = AuditQuery::from_query_string("ip=203.0.113.0/24").unwrap();
+    assert_eq!(app.store.count(&q).await.unwrap(), 20);
 }
 
 #[tokio::test]

@@ -185,6 +185,7 @@ fn hidden_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
         // The Action select shows a category only when no action is chosen.
         ("category", q.category.clone().filter(|_| !q.actions.is_empty())),
         ("target_id", q.target_id.clone()),
+        ("ip", q.ip.map(|r| r.to_string())),
         // Shown by the Tenant select only where the log has tenants to offer.
         ("tenant", q.tenant.clone().filter(|_| facets.tenants.is_empty())),
         ("sort", Some(q.sort.as_str().to_string())),

@@ -1,6 +1,7 @@
-//! IP addresses: parsed on ingest (stored in canonical text form), masked for display and export.
+//! IP addresses: parsed on ingest (stored in canonical text form), masked for display and export, and
+//! matched by a range (`ip=203.0.113.0/24`).
 
-use std::net::IpAddr;
+use std::{fmt, net::IpAddr, str::FromStr};
 
 /// Canonical text of a valid IPv4 or IPv6 address, or `None`.
 pub fn canonical(s: &str) -> Option<String> {
@@ -43,6 +44,47 @@ pub fn mask(s: &str) -> String {
     }
 }
 
+/// A range of addresses the `ip` filter keeps: a network in CIDR notation (`203.0.113.0/24`, `2001:db8::/32`)
+/// or one address (`203.0.113.42`). Bits past the prefix are dropped (`203.0.113.7/24` is `203.0.113.0/24`).
+/// An IPv4 range also holds the IPv4-mapped IPv6 form of its addresses (`::ffff:203.0.113.7`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpRange(ipnet::IpNet);
+
+impl IpRange {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.contains(&ip) || self.0.contains(&ip.to_canonical())
+    }
+
+    /// Whether `text` (a stored address) is in the range; text that is not an address is not.
+    pub fn contains_text(&self, text: &str) -> bool {
+        text.parse().is_ok_and(|ip| self.contains(ip))
+    }
+}
+
+impl FromStr for IpRange {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const WRONG: &str = "must be an IP address or a network in CIDR notation (`203.0.113.0/24`, `2001:db8::/32`)";
+        let net = match s.split_once('/') {
+            Some(_) => s.parse::<ipnet::IpNet>().map_err(|_| WRONG)?,
+            None => ipnet::IpNet::from(s.parse::<IpAddr>().map_err(|_| WRONG)?),
+        };
+        Ok(IpRange(net.trunc()))
+    }
+}
+
+/// One address as itself, a network as `address/prefix`.
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.prefix_len() == self.0.max_prefix_len() {
+            write!(f, "{}", self.0.addr())
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// An address group blocked from signing in (`ip::block_key`: an IPv4 address or an IPv6 /64).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IpBlock {
@@ -56,6 +98,36 @@ pub struct IpBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_holds_its_network_one_address_or_the_mapped_form() {
+        let net: IpRange = "203.0.113.7/24".parse().unwrap();
+        assert_eq!(net.to_string(), "203.0.113.0/24");
+        assert!(net.contains_text("203.0.113.255"));
+        assert!(net.contains_text("::ffff:203.0.113.9"));
+        assert!(!net.contains_text("203.0.114.0"));
+        assert!(!net.contains_text("2001:db8::1"));
+        let v6: IpRange = "2001:DB8::/32".parse().unwrap();
+        assert_eq!(v6.to_string(), "2001:db8::/32");
+        assert!(v6.contains_text("2001:db8:85a3::8a2e:370:7334"));
+        assert!(!v6.contains_text("2001:db9::1"));
+        let one: IpRange = "2001:db8::1".parse().unwrap();
+        assert_eq!(one.to_string(), "2001:db8::1");
+        assert!(one.contains_text("2001:db8:0::1") && !one.contains_text("2001:db8::2"));
+        assert_eq!("10.0.0.1/32".parse::<IpRange>().unwrap().to_string(), "10.0.0.1");
+        for wrong in [
+            "",
+            "10.0.0",
+            "10.0.0.0/33",
+            "2001:db8::/129",
+            "10.0.0.0/",
+            "/8",
+            "acme",
+            "10.0.0.0/-1",
+        ] {
+            assert!(wrong.parse::<IpRange>().is_err(), "{wrong}");
+        }
+    }
 
     #[test]
     fn ipv4_loses_its_last_octet() {

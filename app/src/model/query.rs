@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     ActorType, FieldError, Outcome,
     event::{parse_tenant, parse_ulid},
+    ip::IpRange,
     scope::{LogView, TimeRange, Zone},
     syntax::{self, SyntaxError},
     time,
@@ -104,6 +105,8 @@ pub struct AuditQuery {
     pub target_id: Option<String>,
     pub outcome: Option<Outcome>,
     pub source: Option<String>,
+    /// The events from an address in this range (`ip=203.0.113.0/24`, or one address).
+    pub ip: Option<IpRange>,
     /// One tenant's events (`tenant=acme`). A viewer or a token bound to a tenant always has it (`Scope`).
     pub tenant: Option<String>,
     /// A range that ends now (`range=24h`); with `from`, the later start counts.
@@ -146,6 +149,7 @@ pub struct Filters<'a> {
     pub target_id: &'a Option<String>,
     pub outcome: &'a Option<Outcome>,
     pub source: &'a Option<String>,
+    pub ip: &'a Option<IpRange>,
     pub tenant: &'a Option<String>,
     pub range: &'a Option<TimeRange>,
     pub from: &'a Option<TimeBound>,
@@ -177,6 +181,7 @@ impl Default for AuditQuery {
             target_id: None,
             outcome: None,
             source: None,
+            ip: None,
             tenant: None,
             range: None,
             from: None,
@@ -201,7 +206,7 @@ impl AuditQuery {
     }
 
     /// Every parameter `from_pairs` reads, in the order the API documents them.
-    pub const PARAMETERS: [&'static str; 26] = [
+    pub const PARAMETERS: [&'static str; 27] = [
         "view",
         "q",
         "action",
@@ -214,6 +219,7 @@ impl AuditQuery {
         "target_id",
         "outcome",
         "source",
+        "ip",
         "tenant",
         "range",
         "from",
@@ -311,6 +317,7 @@ impl AuditQuery {
                 )
             }
             "source" => self.source = text(),
+            "ip" => self.ip = Some(value.parse().map_err(|m: &str| FieldError::filter(key, m))?),
             "tenant" => self.tenant = Some(parse_tenant(value).map_err(|m| FieldError::filter(key, m))?),
             // `custom`: the range is `from` and `to` (the tab's Time range select sends it).
             "range" if value == "custom" => self.range = None,
@@ -417,6 +424,8 @@ impl AuditQuery {
         push("target_id", self.target_id.as_deref());
         push("outcome", self.outcome.map(Outcome::as_str));
         push("source", self.source.as_deref());
+        let ip = self.ip.map(|r| r.to_string());
+        push("ip", ip.as_deref());
         push("tenant", self.tenant.as_deref());
         push("range", self.range.map(TimeRange::as_str));
         push("from", self.from.as_ref().map(|b| b.raw.as_str()));
@@ -494,6 +503,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            ip,
             tenant,
             range,
             from,
@@ -522,6 +532,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            ip,
             tenant,
             range,
             from,
@@ -545,6 +556,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            ip,
             tenant,
             range,
             from,
@@ -563,6 +575,7 @@ impl AuditQuery {
             target_id: target_id.clone(),
             outcome: *outcome,
             source: source.clone(),
+            ip: *ip,
             tenant: tenant.clone(),
             range: *range,
             from: from.clone(),
@@ -587,6 +600,7 @@ impl AuditQuery {
             target_id,
             outcome,
             source,
+            ip,
             tenant,
             range,
             from,
@@ -603,6 +617,7 @@ impl AuditQuery {
             && target_id.is_none()
             && outcome.is_none()
             && source.is_none()
+            && ip.is_none()
             && tenant.is_none()
             && range.is_none()
             && from.is_none()
@@ -654,6 +669,7 @@ impl AuditQuery {
         });
         term(self.outcome.map(|o| said("outcome", o.as_str())), |q| q.outcome = None);
         term(self.source.as_ref().map(|v| said("source", v)), |q| q.source = None);
+        term(self.ip.map(|r| said("ip", &r.to_string())), |q| q.ip = None);
         term(self.tenant.as_ref().map(|v| said("tenant", v)), |q| q.tenant = None);
         term(
             self.from.as_ref().map(|b| said("created", &format!(">={}", b.raw))),
@@ -960,6 +976,12 @@ mod tests {
                     "24h",
                     "custom",
                     "2026-01-02T03:04",
+                    "203.0.113.0/24",
+                    "203.0.113.9/24",
+                    "2001:db8::/32",
+                    "2001:db8::1",
+                    "::ffff:10.0.0.1",
+                    "10.0.0.0/33",
                 ])
                 .prop_map(String::from),
                 "\\PC{0,12}",

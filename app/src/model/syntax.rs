@@ -3,14 +3,14 @@
 //!
 //! `action:mailbox.create` (or `action:mailbox.*`, the whole category), `category:auth`, `verb:delete`,
 //! `actor:ci-bot` (`-actor:ci-bot`: everyone else), `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
-//! `source:mx2`, `tenant:acme`, `created:>=2026-11-01`, `created:<2026-12-01`, `created:2026-11-01..2026-11-30`,
+//! `source:mx2`, `ip:203.0.113.0/24` (or one address), `tenant:acme`, `created:>=2026-11-01`, `created:<2026-12-01`, `created:2026-11-01..2026-11-30`,
 //! `created:2026-11-01` (that day). A value with spaces is quoted: `actor:"Ana Lima"`. A word whose part
 //! before a colon is not a field name (`10:22`, `2001:db8::1`) is text.
 
 use super::FieldError;
 
 /// The fields a term may name, and the URL parameter each sets (`created` sets `from` and `to`).
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; 12] = [
     "action",
     "category",
     "verb",
@@ -20,6 +20,7 @@ pub const FIELDS: [&str; 11] = [
     "target_id",
     "outcome",
     "source",
+    "ip",
     "tenant",
     "created",
 ];

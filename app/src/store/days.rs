@@ -16,7 +16,7 @@ use sqlx::{QueryBuilder, SqliteConnection};
 use super::{
     caches::Kept,
     error::StoreError,
-    filter::{ActorKeys, Resolved, push_filters},
+    filter::{ActorKeys, MAX_BOUND_LIST, Resolved, push_filters},
     schema::{self, DAY_MS},
     sql::{SqlSink, json_rows},
 };
@@ -41,7 +41,7 @@ pub(super) enum Split {
 }
 
 /// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
-/// id, an actor within a tenant, an actor's name shared by events of the same key that do not all have it
+/// id, an IP range of more than `MAX_BOUND_LIST` stored addresses, an actor within a tenant, an actor's name shared by events of the same key that do not all have it
 /// (to keep or to exclude), an excluded actor next to a kept one, or a range under two days (the index counts
 /// that quickly). Decided without reading anything.
 pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
@@ -57,10 +57,11 @@ pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
         (Some(_), Some(excluded)) => q.actor.is_none() && excluded.exact,
         (Some(_), None) => false,
     };
-    // A cube holds the actor (kept or excluded) and the tenant: not both at once.
+    // A cube holds the actor (kept or excluded), the tenant or the address: not two at once.
     let by_actor = q.actor.is_some() || q.exclude_actor.is_some();
-    let cubed = schema::day_cube(by_actor, q.tenant.is_some()).is_some();
-    q.q.is_none() && q.target_id.is_none() && exclusion_counted && exact_actor && spans_a_day && cubed
+    let cubed = schema::day_cube([by_actor, q.tenant.is_some(), q.ip.is_some()]).is_some();
+    let few_addresses = resolved.ips.as_ref().is_none_or(|ips| ips.len() <= MAX_BOUND_LIST);
+    q.q.is_none() && q.target_id.is_none() && few_addresses && exclusion_counted && exact_actor && spans_a_day && cubed
 }
 
 /// The whole days of `q`'s range: from the first that starts at or after `from` to the last that ends at or
@@ -87,6 +88,8 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         target_id: _,
         outcome,
         source,
+        // Resolved to its addresses (`Resolved::ips`).
+        ip: _,
         tenant,
         range,
         from: _,
@@ -97,10 +100,12 @@ fn counted_columns(q: &AuditQuery, resolved: &Resolved) -> Vec<(&'static str, Ve
         "a verb, a view and a range are served as actions, a category and `from`"
     );
     let actor = resolved.actor_keys().map(|(whos, _)| ("actor", whos.to_vec()));
+    let ips = resolved.ips.as_ref().map(|ips| ("ip", ips.clone()));
     let actions = (!actions.is_empty()).then(|| ("action", actions.clone()));
     let one = |col: &'static str, v: Option<String>| v.map(|v| (col, vec![v]));
     [
         actor,
+        ips,
         actions,
         one("category", category.clone()),
         one("outcome", outcome.map(|o| o.as_str().to_string())),
@@ -130,17 +135,18 @@ async fn histogram(
     }
     let by_action = split == Split::ByAction;
     let columns = counted_columns(q, resolved);
-    // One column's counts, or a cube (several columns, or a column other than action by action): the cube of
-    // actor keys when the actor is one of them.
+    // One column's counts, or a cube (several columns, a column other than action by action, or the
+    // addresses, which are not counted per day alone): the keyed cube of the actor, the tenant or the
+    // addresses when one of them is among them.
     let single = match columns.as_slice() {
         [] if by_action => Some(("action", None)),
         [] => Some(("*", Some(vec![String::new()]))),
-        [(col, values)] if !by_action || *col == "action" => Some((*col, Some(values.clone()))),
+        [(col, values)] if *col != "ip" && (!by_action || *col == "action") => Some((*col, Some(values.clone()))),
         _ => None,
     };
     let named = |c: &str| columns.iter().any(|(col, _)| *col == c);
-    // No cube holds an actor within a tenant: `counted_per_day` says no.
-    let Some(cube) = schema::day_cube(named("actor"), named("tenant")) else {
+    // No cube holds two keys (an actor within a tenant): `counted_per_day` says no.
+    let Some(cube) = schema::day_cube([named("actor"), named("tenant"), named("ip")]) else {
         return Ok(None);
     };
     let from = q.from.as_ref().map(|b| b.millis);

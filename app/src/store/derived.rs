@@ -1,7 +1,7 @@
 //! What the event writer keeps beside the events, in the same transaction: the total (`event_count`), counts
 //! per value (`value_counts`) and per UTC day (`day_counts`), per day and combination of the filter columns
-//! (`day_cube`) and per actor key and per tenant too (`actor_day_cube`, `tenant_day_cube`), every actor's parts (`actors`), and the range of
-//! times in each block of row ids (`seq_blocks`). A transaction's events are summed in memory first (a few
+//! (`day_cube`) and per actor key, tenant and address too (`KEYED_CUBES`), every actor's parts (`actors`), and
+//! the range of times in each block of row ids (`seq_blocks`). A transaction's events are summed in memory first (a few
 //! distinct keys among many events), then each key is written once.
 
 use std::collections::HashSet;
@@ -10,7 +10,7 @@ use rusqlite::{ToSql, Transaction, params};
 // Keyed by our own values: a fast hash, no need for SipHash's resistance to chosen keys.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
-use super::schema::{DAY_MS, WHO, block_of, who};
+use super::schema::{DAY_MS, KEYED_CUBES, WHO, block_of, who};
 use crate::model::{ValidEvent, event::category_of};
 
 /// An actor's (id, name, email), '' for a missing part, as the `actors` table keys it.
@@ -18,6 +18,9 @@ pub(super) type ActorParts = (String, String, String);
 
 /// A day and the filter columns of `day_cube`: action, outcome, actor type, target type, source.
 type CubeKey<'a> = (i64, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// A keyed cube's counts: by key and `CubeKey`.
+type KeyedCounts<'a> = HashMap<(&'a str, CubeKey<'a>), i64>;
 
 /// The actors the writer knows are in `actors`, at most `max` (then it forgets them all and relearns:
 /// adding one again is a no-op).
@@ -64,6 +67,7 @@ pub(super) struct Counted<'a> {
     pub target_type: Option<&'a str>,
     pub source: &'a str,
     pub tenant: Option<&'a str>,
+    pub ip: Option<&'a str>,
 }
 
 impl<'a> Counted<'a> {
@@ -83,6 +87,7 @@ impl<'a> Counted<'a> {
             target_type: e.target.as_ref().map(|t| t.kind.as_str()),
             source: e.source.as_str(),
             tenant: e.tenant.as_deref(),
+            ip: e.ip.as_deref(),
         }
     }
 }
@@ -96,12 +101,12 @@ pub(super) struct Derived<'a> {
     actors: FxHashSet<(&'a str, &'a str, &'a str)>,
     /// By filter column, value and day (migration 7).
     days: HashMap<(&'a str, &'a str, i64), i64>,
+    /// By address, without days (migration 22): the addresses an IP range is resolved to.
+    ips: HashMap<&'a str, i64>,
     /// By combination of those columns and day (migration 9).
     cube: HashMap<CubeKey<'a>, i64>,
-    /// And by actor key (migration 11).
-    actor_cube: HashMap<(&'a str, CubeKey<'a>), i64>,
-    /// And by tenant, for events that have one (migration 21).
-    tenant_cube: HashMap<(&'a str, CubeKey<'a>), i64>,
+    /// And by actor key, by tenant and by address, for events that have one (`KEYED_CUBES`).
+    keyed: [KeyedCounts<'a>; KEYED_CUBES.len()],
     /// The range of times in each block of row ids (migration 14).
     blocks: HashMap<i64, (i64, i64)>,
 }
@@ -151,10 +156,14 @@ impl<'a> Derived<'a> {
             c.target_type.unwrap_or(""),
             c.source,
         );
+        if let Some(ip) = c.ip {
+            *self.ips.entry(ip).or_insert(0) += one;
+        }
         *self.cube.entry(cube_key).or_insert(0) += one;
-        *self.actor_cube.entry((who, cube_key)).or_insert(0) += one;
-        if let Some(tenant) = c.tenant {
-            *self.tenant_cube.entry((tenant, cube_key)).or_insert(0) += one;
+        for (counts, key) in self.keyed.iter_mut().zip([Some(who), c.tenant, c.ip]) {
+            if let Some(key) = key {
+                *counts.entry((key, cube_key)).or_insert(0) += one;
+            }
         }
     }
 
@@ -162,7 +171,8 @@ impl<'a> Derived<'a> {
     pub(super) fn write(self, tx: &Transaction, known: &KnownActors) -> rusqlite::Result<Vec<ActorParts>> {
         write_blocks(tx, &self.blocks)?;
         write_days(tx, &self.days)?;
-        write_cubes(tx, &self.cube, &self.actor_cube, &self.tenant_cube)?;
+        write_ips(tx, &self.ips)?;
+        write_cubes(tx, &self.cube, &self.keyed)?;
         let new_actors: Vec<ActorParts> = self
             .actors
             .iter()
@@ -178,7 +188,8 @@ impl<'a> Derived<'a> {
     /// that no event names any more. Returns how many actors went.
     pub(super) fn write_removed(self, tx: &Transaction) -> rusqlite::Result<usize> {
         write_days(tx, &self.days)?;
-        write_cubes(tx, &self.cube, &self.actor_cube, &self.tenant_cube)?;
+        write_ips(tx, &self.ips)?;
+        write_cubes(tx, &self.cube, &self.keyed)?;
         let mut gone =
             tx.prepare_cached("DELETE FROM day_counts WHERE col = ?1 AND value = ?2 AND day = ?3 AND n <= 0")?;
         let mut totals = FxHashSet::default();
@@ -186,6 +197,7 @@ impl<'a> Derived<'a> {
             gone.execute(params![col, value, day])?;
             totals.insert((col, value));
         }
+        totals.extend(self.ips.keys().map(|ip| ("ip", *ip)));
         let mut gone = tx.prepare_cached("DELETE FROM value_counts WHERE col = ?1 AND value = ?2 AND n <= 0")?;
         for (col, value) in totals {
             gone.execute(params![col, value])?;
@@ -197,10 +209,7 @@ impl<'a> Derived<'a> {
         for (day, action, outcome, actor_type, target_type, source) in self.cube.keys() {
             gone.execute(params![day, action, outcome, actor_type, target_type, source])?;
         }
-        for (table, first, keyed) in [
-            ("actor_day_cube", "who", &self.actor_cube),
-            ("tenant_day_cube", "tenant", &self.tenant_cube),
-        ] {
+        for ((table, first), keyed) in KEYED_CUBES.iter().zip(&self.keyed) {
             let mut gone = tx.prepare_cached(&format!(
                 "DELETE FROM {table} WHERE {first} = ?1 AND day = ?2 AND action = ?3 AND outcome = ?4 \
                  AND actor_type = ?5 AND target_type = ?6 AND source = ?7 AND n <= 0"
@@ -260,14 +269,20 @@ fn write_days(tx: &Transaction, days: &HashMap<(&str, &str, i64), i64>) -> rusql
     Ok(())
 }
 
-/// The cube's rows, then the actor cube's (the same columns after `who`) and the tenant cube's (after
-/// `tenant`).
-fn write_cubes(
-    tx: &Transaction,
-    cube: &HashMap<CubeKey, i64>,
-    actor_cube: &HashMap<(&str, CubeKey), i64>,
-    tenant_cube: &HashMap<(&str, CubeKey), i64>,
-) -> rusqlite::Result<()> {
+/// How many events each address has, in `value_counts` (col `ip`).
+fn write_ips(tx: &Transaction, ips: &HashMap<&str, i64>) -> rusqlite::Result<()> {
+    let mut count_value = tx.prepare_cached(
+        "INSERT INTO value_counts (col, value, n) VALUES ('ip', ?1, ?2) \
+         ON CONFLICT (col, value) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (ip, n) in ips {
+        count_value.execute(params![ip, n])?;
+    }
+    Ok(())
+}
+
+/// The cube's rows, then each keyed cube's (the same columns after its key).
+fn write_cubes(tx: &Transaction, cube: &HashMap<CubeKey, i64>, keyed: &[KeyedCounts]) -> rusqlite::Result<()> {
     let cube_sql = |table: &str, first: &str, param: &str| {
         format!(
             "INSERT INTO {table} ({first}day, action, category, outcome, actor_type, target_type, source, n) \
@@ -277,28 +292,34 @@ fn write_cubes(
         )
     };
     let mut count_combination = tx.prepare_cached(&cube_sql("day_cube", "", ""))?;
-    let mut count_actor_combination = tx.prepare_cached(&cube_sql("actor_day_cube", "who, ", "?, "))?;
-    let mut count_tenant_combination = tx.prepare_cached(&cube_sql("tenant_day_cube", "tenant, ", "?, "))?;
-    let combinations = cube.iter().map(|(key, n)| (None, key, n));
-    let actor_combinations = actor_cube.iter().map(|((who, key), n)| (Some((who, false)), key, n));
-    let tenant_combinations = tenant_cube
-        .iter()
-        .map(|((tenant, key), n)| (Some((tenant, true)), key, n));
-    let all = combinations.chain(actor_combinations).chain(tenant_combinations);
-    for (first, (day, action, outcome, actor_type, target_type, source), n) in all {
-        let category = category_of(action);
-        let columns: [&dyn ToSql; 8] = [day, action, &category, outcome, actor_type, target_type, source, n];
-        let Some((first, of_tenant)) = first else {
-            count_combination.execute(&columns[..])?;
-            continue;
-        };
-        let with_first: Vec<&dyn ToSql> = std::iter::once(first as &dyn ToSql).chain(columns).collect();
-        match of_tenant {
-            false => count_actor_combination.execute(&with_first[..])?,
-            true => count_tenant_combination.execute(&with_first[..])?,
-        };
+    for (key, n) in cube {
+        count_row(&mut count_combination, None, key, *n)?;
+    }
+    for ((table, first), counts) in KEYED_CUBES.iter().zip(keyed) {
+        let mut count_keyed = tx.prepare_cached(&cube_sql(table, &format!("{first}, "), "?, "))?;
+        for ((first, key), n) in counts {
+            count_row(&mut count_keyed, Some(first), key, *n)?;
+        }
     }
     Ok(())
+}
+
+/// Adds `n` to a cube's row: the combination `key`, after the keyed cube's `first` column.
+fn count_row(
+    statement: &mut rusqlite::CachedStatement,
+    first: Option<&str>,
+    (day, action, outcome, actor_type, target_type, source): &CubeKey,
+    n: i64,
+) -> rusqlite::Result<usize> {
+    let category = category_of(action);
+    let columns: [&dyn ToSql; 8] = [day, action, &category, outcome, actor_type, target_type, source, &n];
+    match first {
+        None => statement.execute(&columns[..]),
+        Some(first) => {
+            let with_first: Vec<&dyn ToSql> = std::iter::once(&first as &dyn ToSql).chain(columns).collect();
+            statement.execute(&with_first[..])
+        }
+    }
 }
 
 fn write_actors(tx: &Transaction, new_actors: &[ActorParts]) -> rusqlite::Result<()> {

@@ -12,6 +12,7 @@ use sqlx::QueryBuilder;
 use super::{
     caches::Combo,
     error::StoreError,
+    filter::MAX_BOUND_LIST,
     handle::AuditStore,
     schema::{DAY_MS, WHO, day_cube, whole_days},
     sql::SqlSink,
@@ -40,21 +41,23 @@ struct Counted {
     last: i64,
 }
 
-/// The events a menu counts among, besides their time: all of them, an actor's, a tenant's, or an actor's in a
-/// tenant (which no cube holds: counted from the actor's events).
+/// The events a menu counts among, besides their time: all of them, an actor's, a tenant's, an address
+/// range's, or of two of those (which no cube holds: counted from the events).
 #[derive(Clone, Copy, Debug)]
 struct Slice<'a> {
     whos: Option<&'a [String]>,
     tenant: Option<&'a str>,
+    ips: Option<&'a [String]>,
 }
 
 impl Slice<'_> {
     /// The cube that holds the slice's whole days, if one does.
     fn cube(&self) -> Option<&'static str> {
-        day_cube(self.whos.is_some(), self.tenant.is_some())
+        day_cube([self.whos.is_some(), self.tenant.is_some(), self.ips.is_some()])
     }
 
-    /// ` AND …` keeping the slice's rows: of the cube (`who`, `tenant`), or of the events (`WHO`, `tenant`).
+    /// ` AND …` keeping the slice's rows: of the cube (`who`, `tenant`, `ip`), or of the events (`WHO`,
+    /// `tenant`, `ip`).
     fn push(&self, b: &mut impl SqlSink, in_cube: bool) {
         if let Some(whos) = self.whos {
             let who = if in_cube { "who" } else { WHO };
@@ -62,6 +65,9 @@ impl Slice<'_> {
         }
         if let Some(t) = self.tenant {
             b.sql(" AND tenant = ").text(t.to_string());
+        }
+        if let Some(ips) = self.ips {
+            b.sql(" AND ip IN ").texts(ips);
         }
     }
 }
@@ -77,21 +83,30 @@ enum Menu {
 }
 
 impl AuditStore {
-    /// The menus' counts for `q`'s other filters; `None` for a search, a target id or an excluded actor, which
-    /// the cubes do not hold (the menus then show no counts).
+    /// The menus' counts for `q`'s other filters; `None` for a search, a target id, an excluded actor or an IP
+    /// range of more than `MAX_BOUND_LIST` stored addresses, which the cubes do not hold (the menus then show
+    /// no counts).
     pub async fn facet_counts(&self, q: &AuditQuery) -> Result<Option<FacetCounts>, StoreError> {
         if q.q.is_some() || q.target_id.is_some() || q.exclude_actor.is_some() {
             return Ok(None);
         }
         let _gate = self.purge_gate.read().await;
-        let whos = match &q.actor {
-            Some(_) => Some(self.resolve(q).await?.actor.map(|a| a.whos).unwrap_or_default()),
-            None => None,
+        let (whos, ips) = match q.actor.is_some() || q.ip.is_some() {
+            true => {
+                let r = self.resolve(q).await?;
+                let whos = q.actor.as_ref().map(|_| r.actor.map(|a| a.whos).unwrap_or_default());
+                (whos, r.ips)
+            }
+            false => (None, None),
         };
+        if ips.as_ref().is_some_and(|ips| ips.len() > MAX_BOUND_LIST) {
+            return Ok(None);
+        }
         let (lo, hi) = time_bounds(q);
         let slice = Slice {
             whos: whos.as_deref(),
             tenant: q.tenant.as_deref(),
+            ips: ips.as_deref(),
         };
         let combos = self.combos(lo, hi, slice).await?;
         let mut counts = FacetCounts::default();
@@ -240,6 +255,8 @@ fn keeps(q: &AuditQuery, c: &Combo, menu: Menu) -> bool {
         // Not counted here (`facet_counts` answers `None`), or counted by the rows read (the time, the actor).
         q: _,
         target_id: _,
+        // Counted by the rows read (the address cube or events).
+        ip: _,
         range: _,
         from: _,
         to: _,

@@ -25,6 +25,7 @@ struct Gone {
     target_id: Option<String>,
     source: String,
     tenant: Option<String>,
+    ip: Option<String>,
 }
 
 impl Gone {
@@ -42,6 +43,7 @@ impl Gone {
             target_type: self.target_type.as_deref(),
             source: &self.source,
             tenant: self.tenant.as_deref(),
+            ip: self.ip.as_deref(),
         }
     }
 }
@@ -98,7 +100,7 @@ pub(super) fn purge_batch(
 fn oldest(conn: &Connection, (cutoff, up_to): (i64, i64), limit: i64) -> rusqlite::Result<Vec<Gone>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, ts, action, category, outcome, actor_type, actor_id, actor_name, actor_email, \
-         target_type, target_id, source, tenant FROM events INDEXED BY events_by_time \
+         target_type, target_id, source, tenant, ip FROM events INDEXED BY events_by_time \
          WHERE ts < ?1 AND seq <= min(?3, COALESCE((SELECT MIN(cursor) FROM webhooks WHERE enabled), ?3)) \
          ORDER BY ts LIMIT ?2",
     )?;
@@ -117,6 +119,7 @@ fn oldest(conn: &Connection, (cutoff, up_to): (i64, i64), limit: i64) -> rusqlit
             target_id: r.get(10)?,
             source: r.get(11)?,
             tenant: r.get(12)?,
+            ip: r.get(13)?,
         })
     })?
     .collect()

@@ -117,14 +117,26 @@ pub(super) fn whole_days(lo: Option<i64>, hi: Option<i64>) -> (Option<i64>, Opti
     )
 }
 
-/// The per-day cube that counts events of an actor key (`by_actor`), of a tenant (`by_tenant`), or neither
-/// (migrations 9, 11 and 21); `None` for an actor within a tenant, which no cube counts.
-pub(super) fn day_cube(by_actor: bool, by_tenant: bool) -> Option<&'static str> {
-    match (by_actor, by_tenant) {
-        (false, false) => Some("day_cube"),
-        (true, false) => Some("actor_day_cube"),
-        (false, true) => Some("tenant_day_cube"),
-        (true, true) => None,
+/// The per-day cubes of one key's events (migrations 11, 21 and 22): each has the columns of `day_cube` after
+/// its key column, as `(table, key column)`, in the order of `Keyed`.
+pub(super) const KEYED_CUBES: [(&str, &str); 3] = [
+    ("actor_day_cube", "who"),
+    ("tenant_day_cube", "tenant"),
+    ("ip_day_cube", "ip"),
+];
+
+/// Which keys a query's events are counted by: an actor key, a tenant, an address (each, when the query
+/// names it), in the order of `KEYED_CUBES`.
+pub(super) type Keyed = [bool; 3];
+
+/// The per-day cube that counts the events of the keys `keyed` names: `day_cube` for none, a keyed cube for
+/// one (migrations 9, 11, 21 and 22); `None` for two or more (an actor within a tenant), which no cube counts.
+pub(super) fn day_cube(keyed: Keyed) -> Option<&'static str> {
+    let mut named = KEYED_CUBES.iter().zip(keyed).filter(|(_, named)| *named);
+    match (named.next(), named.next()) {
+        (None, _) => Some("day_cube"),
+        (Some(((table, _), _)), None) => Some(table),
+        (Some(_), Some(_)) => None,
     }
 }
 
@@ -155,10 +167,10 @@ pub(super) const SEARCHED: [&str; 10] = [
     "details",
 ];
 
-/// The values the free-text index holds as tags (migrations 13 and 21): the tag's name (its FTS5 column is
+/// The values the free-text index holds as tags (migrations 13, 21 and 22): the tag's name (its FTS5 column is
 /// `t_<name>`, its values in `fts_tags.col`) and the SQL of its value on `events`. A tag's marker character
 /// is U+E000 plus its place here.
-pub(super) const TAGS: [(&str, &str); 8] = [
+pub(super) const TAGS: [(&str, &str); 9] = [
     ("action", "events.action"),
     ("category", "events.category"),
     ("outcome", "events.outcome"),
@@ -167,6 +179,7 @@ pub(super) const TAGS: [(&str, &str); 8] = [
     ("source", "events.source"),
     ("who", WHO),
     ("tenant", "events.tenant"),
+    ("ip", "events.ip"),
 ];
 
 /// The place of each filter's tag in `TAGS`.
@@ -179,6 +192,7 @@ pub(super) mod tag {
     pub const SOURCE: usize = 5;
     pub const WHO: usize = 6;
     pub const TENANT: usize = 7;
+    pub const IP: usize = 8;
 }
 
 /// A tag's three characters (migration 13): its column's marker, `MARKER + place in TAGS`; then the value's id

@@ -5,6 +5,7 @@ use crate::{
     model::{AuditQuery, LogView, query::Filters},
     store::{
         error::StoreError,
+        filter::MAX_BOUND_LIST,
         schema::{TAGS, absent_tag, tag, tag_token},
     },
 };
@@ -53,6 +54,7 @@ pub(super) async fn match_expression(
     text: &str,
     q: &AuditQuery,
     actor: Option<(&[String], bool)>,
+    ips: Option<&[String]>,
 ) -> Result<(String, bool, bool), StoreError> {
     let Filters {
         q: _,
@@ -70,6 +72,8 @@ pub(super) async fn match_expression(
         target_id,
         outcome,
         source,
+        // Its addresses (`ips`).
+        ip: _,
         tenant,
         range,
         from,
@@ -102,6 +106,12 @@ pub(super) async fn match_expression(
     if let Some((whos, all)) = actor {
         filters.push((tag::WHO, whos.to_vec()));
         exact_but_time &= all;
+    }
+    // A range of more addresses than a query lists is left to the rows.
+    match ips {
+        Some(ips) if ips.len() <= MAX_BOUND_LIST => filters.push((tag::IP, ips.to_vec())),
+        Some(_) => exact_but_time = false,
+        None => {}
     }
     for (place, values) in filters {
         parts.push(tag_condition(conn, place, &values).await?);

@@ -45,11 +45,12 @@ impl AuditStore {
     }
 
     /// Chooses the plan for a query's free text, given the `who` keys its actor filter resolved to (and
-    /// whether they alone select the actor's events).
+    /// whether they alone select the actor's events) and the addresses its IP range resolved to.
     pub(super) async fn text_plan(
         &self,
         q: &AuditQuery,
         actor: Option<(&[String], bool)>,
+        ips: Option<&[String]>,
     ) -> Result<TextPlan, StoreError> {
         let Some(text) = q.q.as_deref() else {
             return Ok(TextPlan::None);
@@ -65,7 +66,7 @@ impl AuditStore {
         }
         // One snapshot, so that the count covers exactly the rows up to `indexed_through`.
         let mut tx = self.read.begin().await?;
-        let (expr, exact, exact_but_time) = match_expression(&mut tx, text, q, actor).await?;
+        let (expr, exact, exact_but_time) = match_expression(&mut tx, text, q, actor, ips).await?;
         let indexed_through: i64 = sqlx::query_scalar("SELECT text_through FROM fts_progress WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;

@@ -4,13 +4,16 @@
 --
 -- 1. Every stored address is counted in `value_counts` under col 'ip' (not per day in `day_counts`: a public
 --    service sees too many addresses for that). The writer keeps it, a retention purge subtracts from it.
--- 2. `events_by_ip` reads each address's events in time order. Events without an address cost nothing more.
+-- 2. `events_by_ip` reads each address's events in time order. It also holds the actor key (written exactly
+--    as in migration 8), so that an address next to an actor, which no cube counts, is counted and paged from
+--    the index alone: reading the rows to test the actor took 1.9 s at 10M events. Events without an address
+--    cost nothing more.
 -- 3. `ip_day_cube`, `day_cube` per address as `actor_day_cube` (migration 11) is per actor key: the first
 --    totals, deep pages, pages sorted by action and the menus' live counts of an address filter.
 -- 4. The free-text index holds each event's address as one more tag (migrations 13 and 21), so that a search
 --    next to an address filter is counted and paged through the index. The index is rebuilt behind ingestion
 --    from the first event, as migration 21's was.
-CREATE INDEX events_by_ip ON events (ip, ts, id) WHERE ip IS NOT NULL;
+CREATE INDEX events_by_ip ON events (ip, ts, id, COALESCE(actor_email, actor_id, actor_name)) WHERE ip IS NOT NULL;
 
 INSERT INTO value_counts (col, value, n)
     SELECT 'ip', ip, COUNT(*) FROM events INDEXED BY events_by_ip WHERE ip IS NOT NULL GROUP BY ip;

@@ -654,6 +654,8 @@ async fn bench_facet_counts(
         "verb and source, sorted by action",
         "last 30 days",
         "six hours of one day",
+        "IPv4 network",
+        "one address and actor",
     ];
     for &(name, qs) in shapes.iter().filter(|(name, _)| wanted.contains(name)) {
         let url = &format!(

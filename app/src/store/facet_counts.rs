@@ -33,12 +33,39 @@ const GROUPED: &str = " GROUP BY action, outcome, actor_type, target_type, sourc
 /// The log's last row id, read in the snapshot of the statement it is part of.
 const HEAD: &str = "(SELECT COALESCE(MAX(seq), 0) FROM events)";
 
+/// `EVENT_COMBOS` with the log's last row id in each row (`Counted`).
+fn kept_event_combos() -> String {
+    let columns = EVENT_COMBOS.strip_suffix(" FROM").unwrap_or(EVENT_COMBOS);
+    format!("{columns}, {HEAD} AS last FROM")
+}
+
 /// A combination as read with the last row id of the snapshot it was read in.
 #[derive(sqlx::FromRow)]
 struct Counted {
     #[sqlx(flatten)]
     combo: Combo,
     last: i64,
+}
+
+/// What `kept_combos` reads and remembers: a cube's whole days `first..end` (open when `None`), or the events
+/// from `lo` to `hi` (inclusive, Unix ms; open when `None`) of a slice no cube holds.
+#[derive(Clone, Copy, Debug)]
+enum Kept<'a> {
+    Cube(&'a str, Option<i64>, Option<i64>),
+    Events(Option<i64>, Option<i64>),
+}
+
+impl Kept<'_> {
+    /// The first and last instant covered (inclusive, Unix ms).
+    fn times(self) -> (i64, i64) {
+        match self {
+            Kept::Cube(_, first, end) => (
+                first.map_or(i64::MIN, |d| d.saturating_mul(DAY_MS)),
+                end.map_or(i64::MAX, |d| d.saturating_mul(DAY_MS) - 1),
+            ),
+            Kept::Events(lo, hi) => (lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX)),
+        }
+    }
 }
 
 /// The events a menu counts among, besides their time: all of them, an actor's, a tenant's, an address
@@ -131,14 +158,14 @@ impl AuditStore {
     async fn combos(&self, lo: Option<i64>, hi: Option<i64>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
         let (first_day, end_day) = whole_days(lo, hi);
         let Some(cube) = slice.cube() else {
-            return self.event_combos(lo, hi, slice).await;
+            return self.kept_combos(Kept::Events(lo, hi), slice).await;
         };
         if let (Some(a), Some(b)) = (first_day, end_day)
             && a >= b
         {
             return self.event_combos(lo, hi, slice).await;
         }
-        let mut combos = self.cube_combos(first_day, end_day, cube, slice).await?;
+        let mut combos = self.kept_combos(Kept::Cube(cube, first_day, end_day), slice).await?;
         if let (Some(lo), Some(day)) = (lo, first_day)
             && lo < day * DAY_MS
         {
@@ -152,50 +179,46 @@ impl AuditStore {
         Ok(combos)
     }
 
-    /// The combinations of the whole days `first_day..end_day`: remembered with the last row id they cover,
-    /// so that a repeat adds only the events inserted since. Each read is one statement, which also reads
-    /// that row id in its own snapshot, so that no event is counted twice or missed (and no transaction is
-    /// left open by a request its client gave up on).
-    async fn cube_combos(
-        &self,
-        first_day: Option<i64>,
-        end_day: Option<i64>,
-        cube: &str,
-        slice: Slice<'_>,
-    ) -> Result<Vec<Combo>, StoreError> {
-        let key = format!("{first_day:?}/{end_day:?}/{slice:?}");
-        let (first_day, end_day) = (
-            first_day.unwrap_or(i64::MIN / DAY_MS),
-            end_day.unwrap_or(i64::MAX / DAY_MS),
-        );
+    /// The combinations of `what`: remembered with the last row id they cover, so that a repeat adds only the
+    /// events inserted since. Each read is one statement, which also reads that row id in its own snapshot, so
+    /// that no event is counted twice or missed (and no transaction is left open by a request its client gave
+    /// up on).
+    async fn kept_combos(&self, what: Kept<'_>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
+        let key = format!("{what:?}/{slice:?}");
+        let (lo, hi) = what.times();
         let (mut combos, since) = match self.cubes.get(&key) {
             Some((kept, through)) => (kept.as_ref().clone(), Some(through)),
             None => (Vec::new(), None),
         };
-        let mut b = match since {
-            // Only the events inserted since, in those days: by row id (an actor's or a tenant's index would
+        let mut b = match (since, what) {
+            // Only the events inserted since, in those times: by row id (an actor's or a tenant's index would
             // read all of its events).
-            Some(through) => {
-                let mut b = QueryBuilder::new(format!(
-                    "SELECT action, outcome, actor_type, COALESCE(target_type, '') AS target_type, source, \
-                     COUNT(*) AS n, {HEAD} AS last FROM events NOT INDEXED WHERE seq > "
-                ));
+            (Some(through), _) => {
+                let mut b = QueryBuilder::new(format!("{} events NOT INDEXED WHERE seq > ", kept_event_combos()));
                 b.int(through);
-                b.push(" AND ts >= ").int(first_day.saturating_mul(DAY_MS));
-                b.push(" AND ts < ").int(end_day.saturating_mul(DAY_MS));
+                b.push(" AND ts >= ").int(lo);
+                b.push(" AND ts <= ").int(hi);
                 b
             }
             // The whole cube of those days.
-            None => {
+            (None, Kept::Cube(cube, first_day, end_day)) => {
                 let mut b = QueryBuilder::new(format!(
                     "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n, {HEAD} AS last \
                      FROM {cube} WHERE day >= "
                 ));
-                b.int(first_day).sql(" AND day < ").int(end_day);
+                b.int(first_day.unwrap_or(i64::MIN / DAY_MS))
+                    .sql(" AND day < ")
+                    .int(end_day.unwrap_or(i64::MAX / DAY_MS));
+                b
+            }
+            // A slice no cube holds: its events.
+            (None, Kept::Events(..)) => {
+                let mut b = QueryBuilder::new(format!("{} events WHERE ts >= ", kept_event_combos()));
+                b.int(lo).sql(" AND ts <= ").int(hi);
                 b
             }
         };
-        slice.push(&mut b, since.is_none());
+        slice.push(&mut b, since.is_none() && matches!(what, Kept::Cube(..)));
         b.push(GROUPED);
         // A row of no combination (no action is empty): the last row id also when nothing matched.
         b.push(format!(" UNION ALL SELECT '', '', '', '', '', 0, {HEAD}"));

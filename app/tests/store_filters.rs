@@ -595,6 +595,14 @@ async fn an_ip_ranges_totals_and_live_counts() {
     let after = counts("ip=203.0.113.0/24&actor=u1").await.actions;
     assert_eq!(after.get("zz.new"), Some(&1));
     assert_eq!(after.len(), before.len() + 1);
+    // Two keys at once over more events than `live_count_rows`: no counts (one key has its cube).
+    let few = store.clone().with_tuning(app::store::Tuning {
+        live_count_rows: 2,
+        ..app::store::Tuning::default()
+    });
+    let fresh = q("ip=203.0.113.0/24&actor=u2");
+    assert_eq!(few.facet_counts(&fresh).await.unwrap(), None);
+    assert!(few.facet_counts(&q("ip=203.0.113.0/24")).await.unwrap().is_some());
 }
 
 /// Events on 20 days, from addresses in an IPv4 /24 (one of them IPv4-mapped), an IPv6 address, another IPv4

@@ -111,8 +111,8 @@ enum Menu {
 
 impl AuditStore {
     /// The menus' counts for `q`'s other filters; `None` for a search, a target id, an excluded actor or an IP
-    /// range of more than `MAX_BOUND_LIST` stored addresses, which the cubes do not hold (the menus then show
-    /// no counts).
+    /// range of more than `MAX_BOUND_LIST` stored addresses, which the cubes do not hold, and for more than
+    /// `Tuning::live_count_rows` events of two keys at once (the menus then show no counts).
     pub async fn facet_counts(&self, q: &AuditQuery) -> Result<Option<FacetCounts>, StoreError> {
         if q.q.is_some() || q.target_id.is_some() || q.exclude_actor.is_some() {
             return Ok(None);
@@ -135,7 +135,9 @@ impl AuditStore {
             tenant: q.tenant.as_deref(),
             ips: ips.as_deref(),
         };
-        let combos = self.combos(lo, hi, slice).await?;
+        let Some(combos) = self.combos(lo, hi, slice).await? else {
+            return Ok(None);
+        };
         let mut counts = FacetCounts::default();
         for c in &combos {
             let n = c.n.max(0) as u64;
@@ -155,15 +157,24 @@ impl AuditStore {
 
     /// The combinations of the slice's events from `lo` to `hi` (inclusive, Unix ms; open when `None`): whole
     /// days from the slice's cube, partial days (and a slice no cube holds) from the events.
-    async fn combos(&self, lo: Option<i64>, hi: Option<i64>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
+    async fn combos(
+        &self,
+        lo: Option<i64>,
+        hi: Option<i64>,
+        slice: Slice<'_>,
+    ) -> Result<Option<Vec<Combo>>, StoreError> {
         let (first_day, end_day) = whole_days(lo, hi);
         let Some(cube) = slice.cube() else {
-            return self.kept_combos(Kept::Events(lo, hi), slice).await;
+            let events = Kept::Events(lo, hi);
+            if !self.few_enough(events, slice).await? {
+                return Ok(None);
+            }
+            return self.kept_combos(events, slice).await.map(Some);
         };
         if let (Some(a), Some(b)) = (first_day, end_day)
             && a >= b
         {
-            return self.event_combos(lo, hi, slice).await;
+            return self.event_combos(lo, hi, slice).await.map(Some);
         }
         let mut combos = self.kept_combos(Kept::Cube(cube, first_day, end_day), slice).await?;
         if let (Some(lo), Some(day)) = (lo, first_day)
@@ -176,7 +187,23 @@ impl AuditStore {
         {
             combos.extend(self.event_combos(Some(day * DAY_MS), Some(hi), slice).await?);
         }
-        Ok(combos)
+        Ok(Some(combos))
+    }
+
+    /// True when the slice's events in `what` are few enough to group from their rows
+    /// (`Tuning::live_count_rows`), or were grouped already (and are remembered): counted through the
+    /// slice's index, no further than that.
+    async fn few_enough(&self, what: Kept<'_>, slice: Slice<'_>) -> Result<bool, StoreError> {
+        if self.cubes.get(&format!("{what:?}/{slice:?}")).is_some() {
+            return Ok(true);
+        }
+        let (lo, hi) = what.times();
+        let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE ts >= ");
+        b.int(lo).sql(" AND ts <= ").int(hi);
+        slice.push(&mut b, false);
+        b.push(" LIMIT ").int(self.tuning.live_count_rows + 1).sql(")");
+        let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
+        Ok(n <= self.tuning.live_count_rows)
     }
 
     /// The combinations of `what`: remembered with the last row id they cover, so that a repeat adds only the

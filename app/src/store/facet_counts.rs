@@ -192,18 +192,28 @@ impl AuditStore {
 
     /// True when the slice's events in `what` are few enough to group from their rows
     /// (`Tuning::live_count_rows`), or were grouped already (and are remembered): counted through the
-    /// slice's index, no further than that.
+    /// slice's index, no further than that. Too many is remembered as a count (events only leave in a purge,
+    /// which forgets every count).
     async fn few_enough(&self, what: Kept<'_>, slice: Slice<'_>) -> Result<bool, StoreError> {
-        if self.cubes.get(&format!("{what:?}/{slice:?}")).is_some() {
+        let key = format!("{what:?}/{slice:?}");
+        if self.cubes.get(&key).is_some() {
             return Ok(true);
+        }
+        let limit = self.tuning.live_count_rows;
+        let too_many = format!("live>{key}");
+        if self.counts.get(&too_many).is_some_and(|(n, _)| n as i64 > limit) {
+            return Ok(false);
         }
         let (lo, hi) = what.times();
         let mut b = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE ts >= ");
         b.int(lo).sql(" AND ts <= ").int(hi);
         slice.push(&mut b, false);
-        b.push(" LIMIT ").int(self.tuning.live_count_rows + 1).sql(")");
+        b.push(" LIMIT ").int(limit + 1).sql(")");
         let n: i64 = b.build_query_scalar().fetch_one(&self.read).await?;
-        Ok(n <= self.tuning.live_count_rows)
+        if n > limit {
+            self.counts.raise(too_many, n as u64, 0);
+        }
+        Ok(n <= limit)
     }
 
     /// The combinations of `what`: remembered with the last row id they cover, so that a repeat adds only the

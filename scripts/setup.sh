@@ -49,9 +49,10 @@ _auditlog_setup() {
   [ -x "$st_venv/bin/schemathesis" ] && export SCHEMATHESIS="$st_venv/bin/schemathesis"
   # wasm-opt from npm's binaryen 132 (never Debian's v108: its output does not hydrate).
   export PATH="$root/end2end/node_modules/.bin:$PATH"
-  # What cargo-leptos builds the server with in debug; `cargo test` and `cargo clippy` get the same (see
-  # test.sh) so that they share its artifacts. Not exported as RUSTFLAGS: cargo-leptos would add its own
-  # flag to it a second time, and nothing would be shared.
+  # What cargo-leptos builds the server with in debug, and what .cargo/config.toml gives every other build;
+  # `cargo test` and `cargo clippy` get it as RUSTFLAGS too (see test.sh), so that they share cargo-leptos's
+  # artifacts. Not exported as RUSTFLAGS: cargo-leptos would add its own flag to it a second time, and nothing
+  # would be shared.
   export AUDITLOG_RUSTFLAGS="--cfg erase_components"
   export LEPTOS_OUTPUT_NAME=auditlog
 }

@@ -2,10 +2,11 @@
 //! `q`): `field:value` terms set filters, bare words and `"quoted phrases"` are the free text.
 //!
 //! `action:mailbox.create` (or `action:mailbox.*`, the whole category), `category:auth`, `verb:delete`,
-//! `actor:ci-bot` (`-actor:ci-bot`: everyone else), `actor_type:api_token`, `target_type:domain`, `target_id:42`, `outcome:failure`,
-//! `source:mx2`, `ip:203.0.113.0/24` (or one address), `tenant:acme`, `created:>=2026-11-01`, `created:<2026-12-01`, `created:2026-11-01..2026-11-30`,
-//! `created:2026-11-01` (that day). A value with spaces is quoted: `actor:"Ana Lima"`. A word whose part
-//! before a colon is not a field name (`10:22`, `2001:db8::1`) is text.
+//! `actor:ci-bot` (`-actor:ci-bot`: everyone else), `actor_type:api_token`, `target_type:domain`,
+//! `target_id:42`, `outcome:failure`, `source:mx2`, `ip:203.0.113.0/24` (or one address), `tenant:acme`,
+//! `created:>=2026-11-01`, `created:<2026-12-01`, `created:2026-11-01..2026-11-30`, `created:2026-11-01` (that
+//! day). A value with spaces is quoted: `actor:"Ana Lima"`. A word whose part before a colon is not a field
+//! name (`10:22`, `2001:db8::1`) is text.
 
 use super::FieldError;
 

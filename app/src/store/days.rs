@@ -41,9 +41,10 @@ pub(super) enum Split {
 }
 
 /// True when the per-day counts hold `q`'s filters, so that it has a histogram: not for free text, a target
-/// id, an IP range of more than `MAX_BOUND_LIST` stored addresses, an actor within a tenant, an actor's name shared by events of the same key that do not all have it
-/// (to keep or to exclude), an excluded actor next to a kept one, or a range under two days (the index counts
-/// that quickly). Decided without reading anything.
+/// id, an IP range of more than `MAX_BOUND_LIST` stored addresses, two keys at once (an actor within a tenant,
+/// an address next to an actor or a tenant), an actor's name shared by events of the same key that do not all
+/// have it (to keep or to exclude), an excluded actor next to a kept one, or a range under two days (the index
+/// counts that quickly). Decided without reading anything.
 pub(super) fn counted_per_day(q: &AuditQuery, resolved: &Resolved) -> bool {
     let exact_actor = resolved.actor_keys().is_none_or(|(_, exact)| exact);
     let (first_day, end_day) = whole_days(q);

@@ -1,8 +1,8 @@
 //! What the event writer keeps beside the events, in the same transaction: the total (`event_count`), counts
 //! per value (`value_counts`) and per UTC day (`day_counts`), per day and combination of the filter columns
 //! (`day_cube`) and per actor key, tenant and address too (`KEYED_CUBES`), every actor's parts (`actors`), and
-//! the range of times in each block of row ids (`seq_blocks`). A transaction's events are summed in memory first (a few
-//! distinct keys among many events), then each key is written once.
+//! the range of times in each block of row ids (`seq_blocks`). A transaction's events are summed in memory
+//! first (a few distinct keys among many events), then each key is written once.
 
 use std::collections::HashSet;
 

@@ -12,7 +12,7 @@ use sqlx::QueryBuilder;
 use super::{
     caches::Combo,
     error::StoreError,
-    filter::MAX_BOUND_LIST,
+    filter::{MAX_BOUND_LIST, push_ips},
     handle::AuditStore,
     schema::{DAY_MS, WHO, day_cube, whole_days},
     sql::SqlSink,
@@ -56,6 +56,11 @@ enum Kept<'a> {
 }
 
 impl Kept<'_> {
+    /// What the combinations of `self` in `slice` are remembered under (`AuditStore::cubes`).
+    fn key(self, slice: Slice<'_>) -> String {
+        format!("{self:?}/{slice:?}")
+    }
+
     /// The first and last instant covered (inclusive, Unix ms).
     fn times(self) -> (i64, i64) {
         match self {
@@ -94,7 +99,7 @@ impl Slice<'_> {
             b.sql(" AND tenant = ").text(t.to_string());
         }
         if let Some(ips) = self.ips {
-            b.sql(" AND ip IN ").texts(ips);
+            push_ips(b, ips);
         }
     }
 }
@@ -195,7 +200,7 @@ impl AuditStore {
     /// slice's index, no further than that. Too many is remembered as a count (events only leave in a purge,
     /// which forgets every count).
     async fn few_enough(&self, what: Kept<'_>, slice: Slice<'_>) -> Result<bool, StoreError> {
-        let key = format!("{what:?}/{slice:?}");
+        let key = what.key(slice);
         if self.cubes.get(&key).is_some() {
             return Ok(true);
         }
@@ -221,7 +226,7 @@ impl AuditStore {
     /// that no event is counted twice or missed (and no transaction is left open by a request its client gave
     /// up on).
     async fn kept_combos(&self, what: Kept<'_>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
-        let key = format!("{what:?}/{slice:?}");
+        let key = what.key(slice);
         let (lo, hi) = what.times();
         let (mut combos, since) = match self.cubes.get(&key) {
             Some((kept, through)) => (kept.as_ref().clone(), Some(through)),

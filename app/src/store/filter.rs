@@ -342,8 +342,8 @@ pub(super) fn push_structured(b: &mut impl SqlSink, q: &AuditQuery, resolved: &R
 /// day nor held by the index.
 pub(super) const MAX_BOUND_LIST: usize = 500;
 
-/// The addresses of an IP range (see `MAX_BOUND_LIST`).
-fn push_ips(b: &mut impl SqlSink, ips: &[String]) {
+/// ` AND ip IN …`: the addresses of an IP range (see `MAX_BOUND_LIST`), on `events` or a keyed cube.
+pub(super) fn push_ips(b: &mut impl SqlSink, ips: &[String]) {
     if ips.len() <= MAX_BOUND_LIST {
         b.sql(" AND ip IN ").texts(ips);
     } else {

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-cargo leptos build
+cargo leptos build --split
 export LEPTOS_SITE_ROOT=target/site
 export AUDITLOG_DATABASE_URL="${AUDITLOG_DATABASE_URL:-sqlite://data/demo.db}"
 exec "${CARGO_TARGET_DIR:-target}/debug/auditlog" serve --demo "$@"

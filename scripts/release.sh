@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-cargo leptos build --release
+cargo leptos build --release --split
 target="${CARGO_TARGET_DIR:-target}"
 version=$(awk -F'"' '/^version = / {print $2; exit}' Cargo.toml)
 out=dist/auditlog

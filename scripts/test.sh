@@ -18,8 +18,8 @@ step "cargo test"
 RUSTFLAGS="$AUDITLOG_RUSTFLAGS" cargo test
 step "fuzz the HTTP API from its OpenAPI document (Schemathesis)"
 ./scripts/fuzz.sh --examples 50
-step "build the site (cargo leptos build)"
-cargo leptos build
+step "build the site (cargo leptos build --split)"
+cargo leptos build --split
 step "browser tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)
 # Last: it replaces the debug site with the release one.

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# The browser's download: builds the release WASM (wasm-opt, as `release.sh` ships it) and fails when its gzip
-# size is above the limit in `frontend/wasm-size-limit` (bytes). The tab's budget is 300 KB; while it is above
-# that, the limit is the present size plus a little, so that no change makes it larger unnoticed. Lower the
-# limit whenever a change makes the WASM smaller.
+# The browser's download: builds the release WASM (split, with wasm-opt, as `release.sh` ships it) and fails
+# when the gzip size of the main file, the one every page loads and all the audit log tab needs, is above the
+# limit in `frontend/wasm-size-limit` (bytes). The panel's other tabs are split into files of their own, loaded
+# when they are opened (the browser test `the_audit_log_tab_downloads_one_wasm_file` holds the tab to the main
+# file); their sizes are printed too. The tab's budget is 300 KB; while the main file is above that, the limit is
+# its present size plus a little, so that no change makes it larger unnoticed. Lower the limit whenever a change
+# makes the WASM smaller.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=$(tr -d '[:space:]' < frontend/wasm-size-limit)
-cargo leptos build --release --frontend-only > /dev/null 2>&1 || cargo leptos build --release --frontend-only
-size=$(gzip -9 -c target/site/pkg/auditlog.wasm | wc -c)
-printf 'wasm: %s bytes gzip (limit %s, budget 300000)\n' "$size" "$limit"
+build=(cargo leptos build --release --frontend-only --split)
+"${build[@]}" > /dev/null 2>&1 || "${build[@]}"
+gz() { gzip -9 -c "$1" | wc -c; }
+for chunk in target/site/pkg/*.wasm; do
+  [ "$chunk" = target/site/pkg/auditlog.wasm ] || printf 'wasm: %s %s bytes gzip (loaded when needed)\n' "${chunk##*/}" "$(gz "$chunk")"
+done
+size=$(gz target/site/pkg/auditlog.wasm)
+printf 'wasm: auditlog.wasm %s bytes gzip (limit %s, budget 300000)\n' "$size" "$limit"
 if [ "$size" -gt "$limit" ]; then
   echo "wasm: the release WASM grew past its limit: find what grew (twiggy top) or move it out of the browser" >&2
   exit 1

@@ -14,7 +14,7 @@ pub mod trust;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -91,8 +91,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=panel::Login ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/admin") view=panel::AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=panel::Overview ssr=SsrMode::Async/>
-                    <Route path=path!("users") view=panel::Users ssr=SsrMode::Async/>
-                    <Route path=path!("settings") view=panel::Settings ssr=SsrMode::Async/>
+                    <Route path=path!("users") view={Lazy::<panel::UsersPage>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view={Lazy::<panel::SettingsPage>::new()} ssr=SsrMode::Async/>
                     // Async: the server renders the whole tab, data included, so it works before (or without) the WASM.
                     <Route path=path!("audit-log") view=audit_log::AuditLogTab ssr=SsrMode::Async/>
                 </ParentRoute>

@@ -9,7 +9,8 @@ pub fn hydrate() {
     if !base.0.is_empty() {
         leptos::server_fn::client::set_server_url(base.0.clone().leak());
     }
-    leptos::mount::hydrate_body(move || {
+    // Lazy: the panel's other tabs are routes whose code is loaded when they are shown (`--split`).
+    leptos::mount::hydrate_lazy(move || {
         leptos::prelude::provide_context(base);
         app::App()
     });

@@ -10,9 +10,44 @@ pub use settings::Settings;
 pub use users::Users;
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Outlet};
+use leptos_router::{
+    LazyRoute,
+    components::{A, Outlet},
+    lazy_route,
+};
 
 use crate::api::current_user;
+
+/// The Users tab as a route whose code the browser loads when the tab is opened (`cargo leptos build
+/// --split`): it is not part of the download every page makes, which is the audit log's.
+pub struct UsersPage;
+
+#[lazy_route]
+impl LazyRoute for UsersPage {
+    fn data() -> Self {
+        UsersPage
+    }
+
+    fn view(this: Self) -> AnyView {
+        let UsersPage = this;
+        view! { <Users/> }.into_any()
+    }
+}
+
+/// The Settings tab (webhooks included), loaded like `UsersPage`.
+pub struct SettingsPage;
+
+#[lazy_route]
+impl LazyRoute for SettingsPage {
+    fn data() -> Self {
+        SettingsPage
+    }
+
+    fn view(this: Self) -> AnyView {
+        let SettingsPage = this;
+        view! { <Settings/> }.into_any()
+    }
+}
 
 /// Navigation (the `Audit Log` link only for admins), who is signed in, and the current tab.
 #[component]

@@ -1,10 +1,10 @@
 use leptos::prelude::*;
 
-use crate::model::{AppError, EventView};
+use crate::model::{AppError, EventDetail};
 
-/// One whole event, for the detail dialog, with the signed checkpoint that covers it (if one does yet).
+/// One whole event as the detail dialog shows it, with the signed checkpoint that covers it (if one does yet).
 #[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_event")]
-pub async fn get_event(id: String) -> Result<EventView, AppError> {
+pub async fn get_event(id: String) -> Result<EventDetail, AppError> {
     let (store, tenant) = super::guard::audit_reader().await?;
     let event = store
         .get_within(&id, tenant.as_deref())
@@ -14,5 +14,5 @@ pub async fn get_event(id: String) -> Result<EventView, AppError> {
         Some(index) => store.checkpoint_covering(index).await.map_err(super::guard::opaque)?,
         None => None,
     };
-    Ok(EventView { event, checkpoint })
+    Ok(crate::model::EventView { event, checkpoint }.into())
 }

@@ -1,13 +1,12 @@
 //! The detail dialog of the event named by `event=` in the URL: every field whole, details pretty-printed,
-//! and a Field / Before / After table when `details.changes` exists.
+//! and a Field / Before / After table when `details.changes` exists (as the server wrote them: `EventDetail`).
 
 use leptos::prelude::*;
-use serde_json::Value;
 
 use super::{href_for, query_navigator};
 use crate::{
     api::get_event,
-    model::{AuditQuery, EventView, FieldError},
+    model::{AuditQuery, EventDetail, FieldError},
 };
 
 #[component]
@@ -57,21 +56,13 @@ pub fn EventDetail(query: Memo<Result<AuditQuery, FieldError>>) -> impl IntoView
 }
 
 #[component]
-fn Dialog(view: EventView, close_href: String) -> impl IntoView {
-    let integrity = view.integrity();
-    let event = view.event;
-    let changes = event.changes();
-    let pretty = serde_json::to_string_pretty(&event.details).unwrap_or_default();
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".into(),
-        other => other.to_string(),
-    };
-    let diff = (!changes.is_empty()).then(|| {
-        let rows = changes
-            .iter()
+fn Dialog(view: EventDetail, close_href: String) -> impl IntoView {
+    let diff = (!view.changes.is_empty()).then(|| {
+        let rows = view
+            .changes
+            .into_iter()
             .map(|(field, from, to)| {
-                view! { <tr><th scope="row">{field.clone()}</th><td class="before">{text(from)}</td><td class="after">{text(to)}</td></tr> }
+                view! { <tr><th scope="row">{field}</th><td class="before">{from}</td><td class="after">{to}</td></tr> }
             })
             .collect_view();
         view! {
@@ -81,8 +72,11 @@ fn Dialog(view: EventView, close_href: String) -> impl IntoView {
             </table>
         }
     });
-    let target = event.target.clone();
-    let field = |name: &'static str, value: Option<String>| value.map(|v| view! { <dt>{name}</dt><dd>{v}</dd> });
+    let fields = view
+        .fields
+        .into_iter()
+        .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+        .collect_view();
     view! {
         <div class="dialog-backdrop">
             <div role="dialog" aria-modal="true" aria-labelledby="event-details-title" class="dialog">
@@ -90,28 +84,10 @@ fn Dialog(view: EventView, close_href: String) -> impl IntoView {
                     <h2 id="event-details-title">"Event details"</h2>
                     <a role="button" class="button secondary" href=close_href>"Close"</a>
                 </div>
-                <dl class="fields">
-                    {field("ID", Some(event.id.clone()))}
-                    {field("Timestamp", Some(event.timestamp.clone()))}
-                    {field("Received", Some(event.received_at.clone()))}
-                    {field("Action", Some(event.action.clone()))}
-                    {field("Outcome", Some(event.outcome.as_str().to_string()))}
-                    {field("Actor type", Some(event.actor.kind.as_str().to_string()))}
-                    {field("Actor ID", event.actor.id.clone())}
-                    {field("Actor name", event.actor.name.clone())}
-                    {field("Actor email", event.actor.email.clone())}
-                    {field("Target type", target.as_ref().map(|t| t.kind.clone()))}
-                    {field("Target ID", target.as_ref().and_then(|t| t.id.clone()))}
-                    {field("Target name", target.as_ref().and_then(|t| t.name.clone()))}
-                    {field("Source", Some(event.source.clone()))}
-                    {field("IP address", event.ip.clone())}
-                    {field("User agent", event.user_agent.clone())}
-                    {field("Recorded by", event.recorded_by.as_ref().map(|r| r.label()))}
-                    {field("Integrity", Some(integrity))}
-                </dl>
+                <dl class="fields">{fields}</dl>
                 {diff}
                 <h3>"Details"</h3>
-                <pre class="json">{pretty}</pre>
+                <pre class="json">{view.details}</pre>
             </div>
         </div>
     }

@@ -3,7 +3,7 @@
 //! naming the first problem otherwise. Without the WASM the button still posts, and the page shows how the
 //! check stands when it comes back.
 
-use leptos::{form::ActionForm, prelude::*};
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use super::timers;
 use crate::{
@@ -44,9 +44,12 @@ pub fn VerifyLog() -> impl IntoView {
                 let initial = first.await?;
                 Some(view! {
                     <div class="verify-log">
-                        <ActionForm action=start>
+                        <form method="post" action=crate::base_path().join(StartVerify::url()) on:submit=move |ev| {
+                            ev.prevent_default();
+                            start.dispatch(StartVerify {});
+                        }>
                             <button type="submit" class="secondary" disabled=running>"Verify log"</button>
-                        </ActionForm>
+                        </form>
                         {move || view! { <Shown status=status.get().or_else(|| Some(initial.clone()))/> }}
                     </div>
                 })
@@ -60,10 +63,10 @@ fn Shown(status: Option<VerifyStatus>) -> impl IntoView {
     let status = status?;
     if status.running {
         // Before the first report the total is unknown: an indeterminate bar.
-        let value = (status.total > 0).then_some(status.done as f64);
+        let value = (status.total > 0).then(|| status.done.to_string());
         return Some(
             view! {
-                <progress aria-label="Verifying the log" max=status.total.max(1) as f64 value=value></progress>
+                <progress aria-label="Verifying the log" max=status.total.max(1).to_string() value=value></progress>
             }
             .into_any(),
         );

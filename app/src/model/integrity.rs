@@ -1,5 +1,5 @@
-//! What the tab shows of the log's integrity: the checkpoint that covers an event (the detail dialog's
-//! `Integrity`), and a run of `Verify log`.
+//! What the tab shows of one event and of the log's integrity: the detail dialog (with the checkpoint that
+//! covers the event, its `Integrity`), and a run of `Verify log`.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,67 @@ pub struct CheckpointRef {
 pub struct EventView {
     pub event: Event,
     pub checkpoint: Option<CheckpointRef>,
+}
+
+/// The detail dialog as text, made on the server from an `EventView`: each field with its label (a field the
+/// event does not have is left out), the rows of the diff of `details.changes`, and the details
+/// pretty-printed. The browser only shows it, so its download holds neither the event's types nor JSON values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    /// `(label, text)`, in the dialog's order.
+    pub fields: Vec<(String, String)>,
+    /// `(field, before, after)`; `—` for a side without a value.
+    pub changes: Vec<(String, String, String)>,
+    pub details: String,
+}
+
+impl From<EventView> for EventDetail {
+    fn from(view: EventView) -> EventDetail {
+        use serde_json::Value;
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            Value::Null => "—".into(),
+            other => other.to_string(),
+        };
+        let integrity = view.integrity();
+        let e = view.event;
+        let changes = e
+            .changes()
+            .iter()
+            .map(|(f, from, to)| (f.clone(), text(from), text(to)))
+            .collect();
+        let details = serde_json::to_string_pretty(&e.details).unwrap_or_default();
+        let target = e.target.as_ref();
+        let fields = [
+            ("ID", Some(e.id.clone())),
+            ("Timestamp", Some(e.timestamp.clone())),
+            ("Received", Some(e.received_at.clone())),
+            ("Action", Some(e.action.clone())),
+            ("Outcome", Some(e.outcome.as_str().to_string())),
+            ("Actor type", Some(e.actor.kind.as_str().to_string())),
+            ("Actor ID", e.actor.id.clone()),
+            ("Actor name", e.actor.name.clone()),
+            ("Actor email", e.actor.email.clone()),
+            ("Target type", target.map(|t| t.kind.clone())),
+            ("Target ID", target.and_then(|t| t.id.clone())),
+            ("Target name", target.and_then(|t| t.name.clone())),
+            ("Source", Some(e.source.clone())),
+            ("Tenant", e.tenant.clone()),
+            ("IP address", e.ip.clone()),
+            ("User agent", e.user_agent.clone()),
+            ("Recorded by", e.recorded_by.as_ref().map(|r| r.label())),
+            ("Integrity", Some(integrity)),
+        ];
+        let fields = fields
+            .into_iter()
+            .filter_map(|(label, value)| Some((label.to_string(), value?)))
+            .collect();
+        EventDetail {
+            fields,
+            changes,
+            details,
+        }
+    }
 }
 
 impl EventView {
@@ -99,4 +160,69 @@ pub struct PurgeOutcome {
     pub deleted: u64,
     pub first_log_index: Option<u64>,
     pub last_log_index: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detail_dialog_lists_present_fields_in_order_with_the_diff_as_text() {
+        let event: Event = serde_json::from_value(serde_json::json!({
+            "id": "01JB8Q4K7N2X5S3V9T0R1C6M2D", "timestamp": "2026-12-04T10:00:00.000Z",
+            "received_at": "2026-12-04T10:00:01.000Z", "action": "user.update", "outcome": "success",
+            "actor": {"type": "user", "id": "u1", "email": "zoe@acme.com"}, "source": "panel",
+            "tenant": "acme", "ip": "203.0.113.7", "log_index": 1233,
+            "details": {"changes": {"role": {"from": "viewer", "to": "admin"}, "quota": {"from": null, "to": 5}}},
+        }))
+        .unwrap();
+        let checkpoint = Some(CheckpointRef {
+            tree_size: 2000,
+            made_at: "2026-12-04T10:00:02Z".into(),
+        });
+        let detail = EventDetail::from(EventView { event, checkpoint });
+        let labels: Vec<&str> = detail.fields.iter().map(|(label, _)| label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "ID",
+                "Timestamp",
+                "Received",
+                "Action",
+                "Outcome",
+                "Actor type",
+                "Actor ID",
+                "Actor email",
+                "Source",
+                "Tenant",
+                "IP address",
+                "Integrity"
+            ]
+        );
+        let field = |name: &str| {
+            detail
+                .fields
+                .iter()
+                .find(|(label, _)| label == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(field("IP address"), Some("203.0.113.7"));
+        assert_eq!(field("Tenant"), Some("acme"));
+        assert_eq!(
+            field("Integrity"),
+            Some("Log index 1,233, in the signed checkpoint of 2,000 events (2026-12-04T10:00:02Z)")
+        );
+        assert_eq!(
+            detail.changes,
+            [
+                ("role".to_string(), "viewer".to_string(), "admin".to_string()),
+                ("quota".to_string(), "—".to_string(), "5".to_string())
+            ]
+        );
+        assert!(
+            detail.details.starts_with("{\n  \"changes\": {\n"),
+            "{}",
+            detail.details
+        );
+    }
 }

@@ -311,10 +311,7 @@ fn range_value(q: &AuditQuery) -> &'static str {
 
 /// A time bound to the minute, UTC, as a `datetime-local` input shows it (`2026-11-01T08:30`).
 fn minute_of(bound: &Option<TimeBound>) -> String {
-    bound
-        .as_ref()
-        .map(|b| time::from_millis(b.millis).format("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
+    bound.as_ref().map(|b| time::input_minute(b.millis)).unwrap_or_default()
 }
 
 /// The form's fields as a canonical query string (defaults and empty fields dropped). With `tz=local`, `From`

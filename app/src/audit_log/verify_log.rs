@@ -16,14 +16,8 @@ const POLL_MS: u32 = 500;
 
 #[component]
 pub fn VerifyLog() -> impl IntoView {
-    let start = ServerAction::<StartVerify>::new();
     let first = Resource::new(|| (), |_| async { verification_status().await.ok().flatten() });
     let status = RwSignal::new(None::<VerifyStatus>);
-    Effect::new(move |_| {
-        if let Some(Ok(s)) = start.value().get() {
-            status.set(Some(s));
-        }
-    });
     let running = Memo::new(move |_| status.get().is_some_and(|s| s.running));
     // While a check runs, ask how far it got; each run of the effect drops the previous interval.
     Effect::new(move |_previous: Option<Option<timers::Interval>>| {
@@ -46,7 +40,11 @@ pub fn VerifyLog() -> impl IntoView {
                     <div class="verify-log">
                         <form method="post" action=crate::base_path().join(StartVerify::url()) on:submit=move |ev| {
                             ev.prevent_default();
-                            start.dispatch(StartVerify {});
+                            leptos::task::spawn_local(async move {
+                                if let Ok(s) = crate::api::start_verify().await {
+                                    status.set(Some(s));
+                                }
+                            });
                         }>
                             <button type="submit" class="secondary" disabled=running>"Verify log"</button>
                         </form>

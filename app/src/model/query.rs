@@ -1,7 +1,6 @@
 //! `AuditQuery`: the one query type of the list, the API, export and the viewer's URL. It is parsed from URL
 //! parameters (naming the bad one) and written back to them, so a URL is the whole state of a view.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -755,16 +754,10 @@ pub fn parse_start(field: &str, value: &str) -> Result<i64, FieldError> {
 /// (`2026-11-01T08:30`, as a `datetime-local` input sends it); or a whole UTC day. A `to` covers its whole last
 /// unit (day, minute, second): `to=2026-11-01T08:30` ends at 08:30:59.999.
 fn parse_bound(field: &str, value: &str, end: bool) -> Result<TimeBound, FieldError> {
-    let utc = |t: chrono::NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).timestamp_millis();
-    let last_of = |unit_millis: i64| if end { unit_millis - 1 } else { 0 };
     let millis = if let Some(t) = time::parse_rfc3339(value) {
         time::to_millis(t)
-    } else if let Ok(t) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S") {
-        utc(t) + last_of(1_000)
-    } else if let Ok(t) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M") {
-        utc(t) + last_of(60_000)
-    } else if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        utc(day.and_time(NaiveTime::MIN)) + last_of(86_400_000)
+    } else if let Some((start, unit)) = time::parse_utc(value) {
+        start + if end { unit - 1 } else { 0 }
     } else {
         return Err(FieldError::filter(
             field,

@@ -227,44 +227,14 @@ impl AuditStore {
     /// up on).
     async fn kept_combos(&self, what: Kept<'_>, slice: Slice<'_>) -> Result<Vec<Combo>, StoreError> {
         let key = what.key(slice);
-        let (lo, hi) = what.times();
         let (mut combos, since) = match self.cubes.get(&key) {
             Some((kept, through)) => (kept.as_ref().clone(), Some(through)),
             None => (Vec::new(), None),
         };
-        let mut b = match (since, what) {
-            // Only the events inserted since, in those times: by row id (an actor's or a tenant's index would
-            // read all of its events).
-            (Some(through), _) => {
-                let mut b = QueryBuilder::new(format!("{} events NOT INDEXED WHERE seq > ", kept_event_combos()));
-                b.int(through);
-                b.push(" AND ts >= ").int(lo);
-                b.push(" AND ts <= ").int(hi);
-                b
-            }
-            // The whole cube of those days.
-            (None, Kept::Cube(cube, first_day, end_day)) => {
-                let mut b = QueryBuilder::new(format!(
-                    "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n, {HEAD} AS last \
-                     FROM {cube} WHERE day >= "
-                ));
-                b.int(first_day.unwrap_or(i64::MIN / DAY_MS))
-                    .sql(" AND day < ")
-                    .int(end_day.unwrap_or(i64::MAX / DAY_MS));
-                b
-            }
-            // A slice no cube holds: its events.
-            (None, Kept::Events(..)) => {
-                let mut b = QueryBuilder::new(format!("{} events WHERE ts >= ", kept_event_combos()));
-                b.int(lo).sql(" AND ts <= ").int(hi);
-                b
-            }
-        };
-        slice.push(&mut b, since.is_none() && matches!(what, Kept::Cube(..)));
-        b.push(GROUPED);
-        // A row of no combination (no action is empty): the last row id also when nothing matched.
-        b.push(format!(" UNION ALL SELECT '', '', '', '', '', 0, {HEAD}"));
-        let rows = b.build_query_as::<Counted>().fetch_all(&self.read).await?;
+        let rows = kept_statement(what, slice, since)
+            .build_query_as::<Counted>()
+            .fetch_all(&self.read)
+            .await?;
         let last = rows.iter().map(|r| r.last).max().unwrap_or(0);
         combos.extend(rows.into_iter().map(|r| r.combo).filter(|c| !c.action.is_empty()));
         let merged = merge(combos);
@@ -285,6 +255,45 @@ impl AuditStore {
         b.push(GROUPED);
         Ok(b.build_query_as::<Combo>().fetch_all(&self.read).await?)
     }
+}
+
+/// The statement `kept_combos` reads `what` in `slice` with: the combinations of the events inserted after
+/// row `since` when some are kept, else of the whole cube's days or of the slice's events; each row with the
+/// log's last row id, and one row of no combination so that the last row id is read also when nothing matched.
+fn kept_statement(what: Kept<'_>, slice: Slice<'_>, since: Option<i64>) -> QueryBuilder<'static, sqlx::Sqlite> {
+    let (lo, hi) = what.times();
+    let mut b = match (since, what) {
+        // Only the events inserted since, in those times: by row id (an actor's or a tenant's index would
+        // read all of its events).
+        (Some(through), _) => {
+            let mut b = QueryBuilder::new(format!("{} events NOT INDEXED WHERE seq > ", kept_event_combos()));
+            b.int(through);
+            b.push(" AND ts >= ").int(lo);
+            b.push(" AND ts <= ").int(hi);
+            b
+        }
+        // The whole cube of those days.
+        (None, Kept::Cube(cube, first_day, end_day)) => {
+            let mut b = QueryBuilder::new(format!(
+                "SELECT action, outcome, actor_type, target_type, source, SUM(n) AS n, {HEAD} AS last \
+                 FROM {cube} WHERE day >= "
+            ));
+            b.int(first_day.unwrap_or(i64::MIN / DAY_MS))
+                .sql(" AND day < ")
+                .int(end_day.unwrap_or(i64::MAX / DAY_MS));
+            b
+        }
+        // A slice no cube holds: its events.
+        (None, Kept::Events(..)) => {
+            let mut b = QueryBuilder::new(format!("{} events WHERE ts >= ", kept_event_combos()));
+            b.int(lo).sql(" AND ts <= ").int(hi);
+            b
+        }
+    };
+    slice.push(&mut b, since.is_none() && matches!(what, Kept::Cube(..)));
+    b.push(GROUPED);
+    b.push(format!(" UNION ALL SELECT '', '', '', '', '', 0, {HEAD}"));
+    b
 }
 
 /// Adds up the events of equal combinations.
@@ -349,4 +358,60 @@ fn keeps(q: &AuditQuery, c: &Combo, menu: Menu) -> bool {
         && (menu == Menu::ActorType || actor_type.is_none_or(|t| t.as_str() == c.actor_type))
         && (menu == Menu::TargetType || target_type.as_ref().is_none_or(|t| *t == c.target_type))
         && (menu == Menu::Source || source.as_ref().is_none_or(|s| *s == c.source))
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::*;
+
+    /// The live counts of an address next to an actor, which no cube holds, are grouped from `events_by_address`
+    /// alone: reading each event's row cost a random read apiece from a cold disk (1.5 s at 1M). SQLite
+    /// opens the table beside an index on an expression, but reads no column of it (the statement's
+    /// bytecode). (For a range of several addresses next to one actor SQLite may prefer the actor's index.)
+    #[tokio::test]
+    async fn an_address_next_to_an_actor_is_grouped_from_the_address_index_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AuditStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        let whos = ["zoe@acme.com".to_string()];
+        let ips = ["203.0.113.7".to_string()];
+        let slice = Slice {
+            whos: Some(&whos),
+            tenant: None,
+            ips: Some(&ips),
+        };
+        assert_eq!(slice.cube(), None);
+        let root = |name: &'static str| {
+            sqlx::query_scalar::<_, i64>("SELECT rootpage FROM sqlite_master WHERE name = ?")
+                .bind(name)
+                .fetch_one(&store.read)
+        };
+        let (events, by_ip) = (root("events").await.unwrap(), root("events_by_address").await.unwrap());
+        for what in [Kept::Events(None, None), Kept::Events(Some(0), Some(DAY_MS))] {
+            // Unbound parameters are NULL: the bytecode does not depend on them.
+            let code: Vec<(String, i64, i64)> =
+                sqlx::query(&format!("EXPLAIN {}", kept_statement(what, slice, None).sql()))
+                    .fetch_all(&store.read)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|op| (op.get(1), op.get(2), op.get(3)))
+                    .collect();
+            let cursors_on = |root: i64| -> Vec<i64> {
+                code.iter()
+                    .filter(|(op, _, p2)| op == "OpenRead" && *p2 == root)
+                    .map(|(_, cursor, _)| *cursor)
+                    .collect()
+            };
+            assert!(!cursors_on(by_ip).is_empty(), "{code:?}");
+            let table = cursors_on(events);
+            let table_reads = code
+                .iter()
+                .filter(|(op, cursor, _)| op == "Column" && table.contains(cursor));
+            assert_eq!(table_reads.count(), 0, "{code:?}");
+        }
+    }
 }

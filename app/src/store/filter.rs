@@ -21,7 +21,7 @@ pub(super) struct Resolved {
     /// The last event the target-id index holds (rows above it are checked directly).
     pub target_indexed_through: i64,
     /// The stored addresses in the query's IP range (`ip`), sorted: the range is read as these through
-    /// `events_by_ip`.
+    /// `events_by_address`.
     pub ips: Option<Vec<String>>,
     pub text: TextPlan,
 }

@@ -12,7 +12,6 @@ pub mod store;
 pub mod trust;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
@@ -54,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     api::guard::expose_nonce();
     let base = base_path().0;
+    let css = format!("{base}/pkg/auditlog.css");
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -63,7 +63,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="auditlog-base" content=base.clone()/>
                 <link rel="icon" href="data:,"/>
                 <HydrationScripts options root=base/>
-                <MetaTags/>
+                <link rel="stylesheet" id="leptos" href=css/>
+                <title>"Admin · auditlog"</title>
             </head>
             <body>
                 <App/>
@@ -75,7 +76,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The demo admin panel, with the audit log mounted at `/admin/audit-log` the way a host app would mount it.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     // Effects run only in the browser, after hydration: browser tests wait for this mark.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -84,8 +84,6 @@ pub fn App() -> impl IntoView {
     });
     let base = base_path();
     view! {
-        <Stylesheet id="leptos" href=base.join("/pkg/auditlog.css")/>
-        <Title text="Admin · auditlog"/>
         <Router base=base.0>
             <Routes fallback=panel::NotFound>
                 <Route path=path!("/login") view=panel::Login ssr=SsrMode::Async/>

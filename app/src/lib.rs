@@ -52,8 +52,9 @@ pub fn base_path() -> BasePath {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     api::guard::expose_nonce();
-    let base = base_path().0;
-    let css = format!("{base}/pkg/auditlog.css");
+    let base = base_path();
+    let css = base.join("/pkg/auditlog.css");
+    let base = base.0;
     view! {
         <!DOCTYPE html>
         <html lang="en">

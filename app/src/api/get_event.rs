@@ -14,5 +14,5 @@ pub async fn get_event(id: String) -> Result<EventDetail, AppError> {
         Some(index) => store.checkpoint_covering(index).await.map_err(super::guard::opaque)?,
         None => None,
     };
-    Ok(crate::model::EventView { event, checkpoint }.into())
+    Ok(EventDetail::new(event, checkpoint.as_ref()))
 }

@@ -482,14 +482,19 @@ fn target_from_json(v: &Value) -> Result<Target, FieldError> {
     })
 }
 
+/// A JSON value as a person reads it: a string without its quotes, `null` as `null_text`, anything else as JSON.
+pub fn value_text(v: &Value, null_text: &str) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => null_text.into(),
+        other => other.to_string(),
+    }
+}
+
 /// A one-line digest of `details`: the changed fields with their new values, else the top-level members.
 pub fn summarize(details: &Map<String, Value>) -> String {
     const MAX: usize = 160;
-    let scalar = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "∅".into(),
-        other => other.to_string(),
-    };
+    let scalar = |v: &Value| value_text(v, "∅");
     let mut parts: Vec<String> = Vec::new();
     if let Some(Value::Object(changes)) = details.get("changes") {
         for (field, change) in changes {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Event;
+use super::{Event, event::value_text};
 
 /// A signed checkpoint, as the tab names it: its tree size and when it was signed (RFC 3339, UTC).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -12,16 +12,10 @@ pub struct CheckpointRef {
     pub made_at: String,
 }
 
-/// One event for the detail dialog, with the latest checkpoint when it covers the event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EventView {
-    pub event: Event,
-    pub checkpoint: Option<CheckpointRef>,
-}
-
-/// The detail dialog as text, made on the server from an `EventView`: each field with its label (a field the
-/// event does not have is left out), the rows of the diff of `details.changes`, and the details
-/// pretty-printed. The browser only shows it, so its download holds neither the event's types nor JSON values.
+/// The detail dialog as text, made on the server from the event and the latest checkpoint when it covers the
+/// event: each field with its label (a field the event does not have is left out), the rows of the diff of
+/// `details.changes`, and the details pretty-printed. The browser only shows it, so its download holds neither
+/// the event's types nor JSON values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventDetail {
     /// `(label, text)`, in the dialog's order.
@@ -31,20 +25,13 @@ pub struct EventDetail {
     pub details: String,
 }
 
-impl From<EventView> for EventDetail {
-    fn from(view: EventView) -> EventDetail {
-        use serde_json::Value;
-        let text = |v: &Value| match v {
-            Value::String(s) => s.clone(),
-            Value::Null => "—".into(),
-            other => other.to_string(),
-        };
-        let integrity = view.integrity();
-        let e = view.event;
+impl EventDetail {
+    pub fn new(e: Event, checkpoint: Option<&CheckpointRef>) -> EventDetail {
+        let text = |v: &serde_json::Value| value_text(v, "—");
         let changes = e
             .changes()
-            .iter()
-            .map(|(f, from, to)| (f.clone(), text(from), text(to)))
+            .into_iter()
+            .map(|(field, from, to)| (field, text(&from), text(&to)))
             .collect();
         let details = serde_json::to_string_pretty(&e.details).unwrap_or_default();
         let target = e.target.as_ref();
@@ -66,7 +53,7 @@ impl From<EventView> for EventDetail {
             ("IP address", e.ip.clone()),
             ("User agent", e.user_agent.clone()),
             ("Recorded by", e.recorded_by.as_ref().map(|r| r.label())),
-            ("Integrity", Some(integrity)),
+            ("Integrity", Some(integrity(e.log_index, checkpoint))),
         ];
         let fields = fields
             .into_iter()
@@ -80,21 +67,19 @@ impl From<EventView> for EventDetail {
     }
 }
 
-impl EventView {
-    /// The dialog's `Integrity` line.
-    pub fn integrity(&self) -> String {
-        let Some(index) = self.event.log_index else {
-            return "Not in the log".into();
-        };
-        let place = format!("Log index {}", super::page::thousands(index));
-        match &self.checkpoint {
-            Some(cp) => format!(
-                "{place}, in the signed checkpoint of {} events ({})",
-                super::page::thousands(cp.tree_size),
-                cp.made_at
-            ),
-            None => format!("{place}, not yet in a signed checkpoint (one is signed within seconds)"),
-        }
+/// The dialog's `Integrity` line for the event at `log_index`, with the latest checkpoint when it covers it.
+fn integrity(log_index: Option<u64>, checkpoint: Option<&CheckpointRef>) -> String {
+    let Some(index) = log_index else {
+        return "Not in the log".into();
+    };
+    let place = format!("Log index {}", super::page::thousands(index));
+    match checkpoint {
+        Some(cp) => format!(
+            "{place}, in the signed checkpoint of {} events ({})",
+            super::page::thousands(cp.tree_size),
+            cp.made_at
+        ),
+        None => format!("{place}, not yet in a signed checkpoint (one is signed within seconds)"),
     }
 }
 
@@ -176,11 +161,11 @@ mod tests {
             "details": {"changes": {"role": {"from": "viewer", "to": "admin"}, "quota": {"from": null, "to": 5}}},
         }))
         .unwrap();
-        let checkpoint = Some(CheckpointRef {
+        let checkpoint = CheckpointRef {
             tree_size: 2000,
             made_at: "2026-12-04T10:00:02Z".into(),
-        });
-        let detail = EventDetail::from(EventView { event, checkpoint });
+        };
+        let detail = EventDetail::new(event, Some(&checkpoint));
         let labels: Vec<&str> = detail.fields.iter().map(|(label, _)| label.as_str()).collect();
         assert_eq!(
             labels,

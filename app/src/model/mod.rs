@@ -24,7 +24,7 @@ pub mod wire;
 pub use catalog::ActionCatalog;
 pub use error::{AppError, FieldError};
 pub use event::{ActionKey, Actor, ActorType, Event, NewEvent, Outcome, Target, ValidEvent};
-pub use integrity::{CheckpointRef, EventDetail, EventView, PurgeOutcome, VerifyOutcome, VerifyStatus};
+pub use integrity::{CheckpointRef, EventDetail, PurgeOutcome, VerifyOutcome, VerifyStatus};
 pub use page::{EventPage, EventRow, FacetCounts, Facets};
 pub use query::{AuditQuery, SortKey, SortOrder};
 pub use recorded_by::{RecordedBy, RecorderKind};

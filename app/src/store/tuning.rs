@@ -70,8 +70,9 @@ pub struct Tuning {
     pub from_end_pages: u64,
     /// The menus' live counts of events no cube counts (two keys at once: an actor within a tenant, an
     /// address range next to an actor or a tenant) are grouped from at most this many events; with more, the
-    /// menus show no counts. Grouping reads each event's row: 14,383 took 38–96 ms at 1M with the file
-    /// cached and 1.5 s from disk, 143,746 took 5.1 s at 10M from disk.
+    /// menus show no counts. An address next to an actor is grouped from the address index alone (14,383 in
+    /// 36–46 ms at 1M from a cold disk); other pairs read each event's row. Grouping 143,746 took 5.1 s at 10M
+    /// from disk.
     pub live_count_rows: i64,
 
     // ---- Export ----

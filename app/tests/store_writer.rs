@@ -29,6 +29,67 @@ async fn concurrent_writers_never_see_database_is_locked() {
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panel_change_goes_ahead_of_the_events_queued_before_it() {
+    let (store, _d) = open().await;
+    let by = |name: &str| NewEvent {
+        action: "settings.update".into(),
+        actor: Some(Actor::system(name)),
+        ..NewEvent::default()
+    };
+    // A change that holds the writer until it is let go.
+    let (let_go, held) = std::sync::mpsc::channel::<()>();
+    let gate = {
+        let (store, event) = (store.clone(), by("gate"));
+        tokio::spawn(async move {
+            store
+                .update_setting_recorded("smtp_relay", "relay8.example.com", move |_| {
+                    held.recv().unwrap();
+                    Some(event)
+                })
+                .await
+                .unwrap();
+        })
+    };
+    // 20 batches of events queue behind it, then a second change.
+    let batches: Vec<_> = (0..20)
+        .map(|b| {
+            let store = store.clone();
+            let events = (0..500)
+                .map(|i| ev("mailbox.create", &format!("{b}-{i}"), "2026-03-01T00:00:00Z"))
+                .collect();
+            tokio::spawn(async move { store.record_batch(events).await.unwrap() })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let second = {
+        let (store, event) = (store.clone(), by("second"));
+        tokio::spawn(async move {
+            store
+                .update_setting_recorded("smtp_relay", "relay9.example.com", move |_| Some(event))
+                .await
+                .unwrap();
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let_go.send(()).unwrap();
+    gate.await.unwrap();
+    second.await.unwrap();
+    for b in batches {
+        b.await.unwrap();
+    }
+    // In commit order: the gate, the second change, then the 10,000 events.
+    let changes = store.list(&q("action=settings.update")).await.unwrap();
+    let mut places = Vec::new();
+    for entry in &changes.entries {
+        let event = store.get(&entry.id).await.unwrap();
+        places.push((event.actor.name.clone().unwrap(), event.log_index.unwrap()));
+    }
+    places.sort_by_key(|(_, at)| *at);
+    assert_eq!(places, [("gate".to_string(), 0), ("second".to_string(), 1)]);
+    assert_eq!(store.count(&q("")).await.unwrap(), 10_002);
+}
+
 #[tokio::test]
 async fn a_change_and_the_event_that_records_it_are_stored_together_or_not_at_all() {
     use app::{model::Role, store::StoreError};

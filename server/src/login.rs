@@ -4,7 +4,7 @@
 use app::{
     api::guard::RequestMeta,
     model::{NewEvent, recorded},
-    store::{AuditStore, SignInAttempt},
+    store::{AuditStore, SignInAttempt, StoreError},
 };
 use axum::{
     Form,
@@ -105,17 +105,19 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let now = chrono::Utc::now().timestamp_millis();
     let ip = from.ip.clone().unwrap_or_else(|| "unknown".into());
     let policy = state.security.brute_force;
-    // The attempt counts as a failure before the password is checked: parallel attempts cannot all be judged.
-    let (ids, account_failures) = match state.store.begin_sign_in(&ip, &form.email, now, policy).await {
-        Ok(SignInAttempt::Blocked(until)) => return too_many(until - now, &base),
-        Ok(SignInAttempt::Judge { ids, account_failures }) => (ids, account_failures),
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    // The attempt counts as a failure before its verdict is used: parallel attempts cannot all be judged.
+    let count = state.store.begin_sign_in(&ip, &form.email, now, policy);
+    let check = state.store.authenticate(&form.email, &form.password);
+    let (ids, account_failures, user) = match counted_then_judged(count, check).await {
+        Ok(Counted::Blocked(until)) => return too_many(until - now, &base),
+        Ok(Counted::Judged {
+            ids,
+            account_failures,
+            verdict: Ok(user),
+        }) => (ids, account_failures, user),
+        Ok(Counted::Judged { verdict: Err(e), .. }) | Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     tokio::time::sleep(account_slowdown(account_failures, policy.max_failures)).await;
-    let user = match state.store.authenticate(&form.email, &form.password).await {
-        Ok(user) => user,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
-    };
     match user {
         Some(user) => signed_in(&state, &user, ids, &from, &form.next).await,
         None => {
@@ -134,6 +136,47 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
                 Err(e) => crate::error::ApiError::from(e).into_response(),
             }
         }
+    }
+}
+
+/// What `counted_then_judged` found.
+enum Counted<T> {
+    /// The attempt was not counted: sign-in from its address group is blocked until then (Unix ms).
+    Blocked(i64),
+    /// The attempt was counted (`ids`, see `SignInAttempt::Judge`) and the password checked.
+    Judged {
+        ids: Vec<i64>,
+        account_failures: u32,
+        verdict: T,
+    },
+}
+
+/// Counts an attempt (`count`, through the event writer) while its password is checked (`check`), so that a
+/// sign-in waits for the slower of the two rather than for both in turn. The verdict is only kept once the
+/// attempt has been counted; when the attempt is blocked instead, `check` is dropped, and a hash still
+/// waiting for its turn (`hashing_turns`) is never computed.
+async fn counted_then_judged<T>(
+    count: impl Future<Output = Result<SignInAttempt, StoreError>>,
+    check: impl Future<Output = T>,
+) -> Result<Counted<T>, StoreError> {
+    let (mut count, mut check) = (std::pin::pin!(count), std::pin::pin!(check));
+    let mut verdict = None;
+    let attempt = loop {
+        tokio::select! {
+            attempt = &mut count => break attempt?,
+            v = &mut check, if verdict.is_none() => verdict = Some(v),
+        }
+    };
+    match attempt {
+        SignInAttempt::Blocked(until) => Ok(Counted::Blocked(until)),
+        SignInAttempt::Judge { ids, account_failures } => Ok(Counted::Judged {
+            ids,
+            account_failures,
+            verdict: match verdict {
+                Some(v) => v,
+                None => check.await,
+            },
+        }),
     }
 }
 

@@ -1044,7 +1044,12 @@ async fn over_https_through_the_proxy_the_session_cookie_is_host_only_and_hsts_i
 
 #[tokio::test]
 async fn slow_searches_holding_every_read_connection_do_not_hold_up_the_panels_sign_in_check() {
-    let app = TestApp::start().await;
+    // As many scans at once as there are searches, so that they hold every read connection.
+    let app = TestApp::start_tuned(app::store::Tuning {
+        scans_at_once: 8,
+        ..app::store::Tuning::default()
+    })
+    .await;
     // Many rows, written straight into the file: a two-character search reads every one of them.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.dir.path().join("audit.db").display()))
         .await

@@ -139,17 +139,37 @@ pub(super) type CubeCache = Kept<(Arc<Vec<Combo>>, i64)>;
 mod tests {
     use super::*;
 
+    /// Resident memory of this process, in bytes (Linux).
+    fn resident_bytes() -> usize {
+        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+        let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+        pages * 4096
+    }
+
     #[test]
     fn keys_are_kept_as_digests_whatever_their_length() {
-        let kept: Kept<(u64, i64)> = Kept::new(2);
-        let long = "q=".to_string() + &"x".repeat(100_000);
-        kept.put(&long, 7, 1);
+        let kept: Kept<(u64, i64)> = Kept::new(10_000);
+        let long = |i: usize| format!("q={i}&") + &"x".repeat(50_000);
+        kept.put(long(0), 7, 1);
         kept.put("q=x", 8, 1);
-        assert_eq!(kept.get(&long), Some((7, 1)));
+        assert_eq!(kept.get(&long(0)), Some((7, 1)));
         assert_eq!(kept.get("q=x"), Some((8, 1)));
-        assert_eq!(std::mem::size_of::<Digest16>(), 16);
-        // A third key past the limit starts the map over.
+        // 4,000 keys of 50 KB: 200 MB if the keys were kept as they came, a few hundred KB as digests.
+        let before = resident_bytes();
+        for i in 1..=4_000 {
+            kept.put(long(i), i as u64, 1);
+        }
+        let grown = resident_bytes().saturating_sub(before);
+        assert!(grown < 64 << 20, "kept 4,000 long keys in {grown} bytes");
+        assert_eq!(kept.get(&long(4_000)), Some((4_000, 1)));
+    }
+
+    #[test]
+    fn a_key_past_the_limit_starts_the_map_over() {
+        let kept: Kept<(u64, i64)> = Kept::new(2);
+        kept.put("q=x", 8, 1);
+        kept.put("q=z", 7, 1);
         kept.put("q=y", 9, 1);
-        assert_eq!((kept.get(&long), kept.get("q=y")), (None, Some((9, 1))));
+        assert_eq!((kept.get("q=x"), kept.get("q=y")), (None, Some((9, 1))));
     }
 }

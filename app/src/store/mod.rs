@@ -42,6 +42,7 @@ mod sql;
 mod tokens;
 mod tuning;
 mod viewers;
+mod wal;
 mod webhooks;
 mod writer;
 

@@ -1,5 +1,5 @@
 //! Sign-in blocks: failed sign-ins counted per address group (`ip::block_key`) and per account, before the
-//! password is checked, and the blocks they lead to.
+//! verdict on the password is used, and the blocks they lead to.
 
 use rusqlite::OptionalExtension;
 
@@ -133,8 +133,8 @@ impl AuditStore {
         Ok(until)
     }
 
-    /// Counts a sign-in attempt from `ip` for `account` as a failure before its password is checked, so that
-    /// parallel attempts cannot all be judged before the first failure is counted. `Blocked(until)` when the
+    /// Counts a sign-in attempt from `ip` for `account` as a failure before the verdict on its password is
+    /// used, so that parallel attempts cannot all be judged before the first failure is counted. `Blocked(until)` when the
     /// address group is blocked, or already has `max_failures` attempts in the window (then it is not
     /// judged at all); otherwise the attempt, with how many failures the account had in the window (for a
     /// slowdown). A success takes its attempt back (`sign_in_succeeded`).
@@ -146,7 +146,7 @@ impl AuditStore {
         policy: BruteForcePolicy,
     ) -> Result<SignInAttempt, StoreError> {
         let (group, account) = (block_key(ip), account_key(account));
-        // On the event writer's connection, in order with every other write: no wait for the database's write
+        // On the event writer's connection, ahead of the events queued there: no wait for the database's write
         // lock, which the writer holds while events pour in.
         self.change(move |tx| Ok((begin(tx, (&group, &account), now, policy)?, None)))
             .await

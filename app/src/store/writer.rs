@@ -13,7 +13,6 @@ use std::{
         Arc,
         atomic::{AtomicBool, AtomicI64, Ordering},
     },
-    time::Duration,
 };
 
 use rusqlite::{Connection, TransactionBehavior, functions::FunctionFlags};
@@ -30,6 +29,7 @@ use super::{
     schema::now_millis,
     sql::open_connection,
     tuning::Tuning,
+    wal,
 };
 use crate::{
     model::{RecordedBy, ValidEvent},
@@ -61,6 +61,8 @@ enum Job {
     /// (`wal_checkpoint(TRUNCATE)`), when no reader holds an older snapshot: at close, so that no WAL stays
     /// beside the database.
     Truncate(oneshot::Sender<Result<(), StoreError>>),
+    /// Wakes the writer to look at its urgent queue (`Writer::urgent`).
+    Wake,
 }
 
 /// One batch of a retention purge: at most `limit` of the oldest events before `cutoff` (Unix ms) whose row
@@ -81,6 +83,9 @@ pub(super) type ChangeFn = Box<dyn FnOnce(&rusqlite::Transaction) -> Result<Vec<
 #[derive(Clone, Debug)]
 pub(super) struct Writer {
     tx: mpsc::Sender<Job>,
+    /// Changes to the panel's tables (a sign-in's, a user's), taken before any insert still queued: a
+    /// sign-in waits for the commit under way at most, not for the groups of events queued behind it.
+    urgent: mpsc::UnboundedSender<Job>,
     /// When the last insert committed (Unix ms).
     last_insert: Arc<AtomicI64>,
     /// Background work waits until inserts have paused for this long (`Tuning::quiet`).
@@ -98,6 +103,7 @@ impl std::fmt::Debug for Job {
             Job::Checkpoint(_) => f.write_str("Checkpoint"),
             Job::Purge(batch, _) => f.debug_tuple("Purge").field(batch).finish(),
             Job::Truncate(_) => f.write_str("Truncate"),
+            Job::Wake => f.write_str("Wake"),
         }
     }
 }
@@ -115,12 +121,7 @@ impl Writer {
         log.checkpoint(&mut conn)?;
         // Checkpoints run on a thread of their own, mostly; the writer's own are rare (see `checkpoints`).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 32000;")?;
-        let checkpointer = open_connection(path, false, 2_048)?;
-        let (committed, commits) = std::sync::mpsc::sync_channel(1);
-        let every = tuning.checkpoint_every;
-        std::thread::Builder::new()
-            .name("auditlog-checkpoint".into())
-            .spawn(move || checkpoints(&checkpointer, &commits, every))?;
+        let committed = wal::spawn_checkpoints(path, tuning.checkpoint_every)?;
         let (tx, rx) = mpsc::channel(1_024);
         let ticks = tx.clone();
         let interval = tuning.log_checkpoint_interval;
@@ -145,11 +146,13 @@ impl Writer {
             recorders: HashMap::default(),
             purging,
         };
+        let (urgent, urgent_rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("auditlog-writer".into())
-            .spawn(move || thread.run(conn, rx))?;
+            .spawn(move || thread.run(conn, rx, urgent_rx))?;
         Ok(Writer {
             tx,
+            urgent,
             last_insert,
             quiet_ms: tuning.quiet.as_millis() as i64,
             committed: committed_seq,
@@ -182,7 +185,12 @@ impl Writer {
     /// Runs `change` and stores the events it returns in one transaction; returns once it is committed.
     pub(super) async fn change(&self, change: ChangeFn) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.ask(Job::Change(change, reply), answer).await
+        self.urgent
+            .send(Job::Change(change, reply))
+            .map_err(|_| StoreError::WriterGone)?;
+        // When the queue is full the writer is busy, and looks at the urgent queue before its next group.
+        let _ = self.tx.try_send(Job::Wake);
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Signs a checkpoint of everything committed so far (when anything was since the last); returns once it
@@ -210,26 +218,6 @@ impl Writer {
     }
 }
 
-/// Copies committed pages from the WAL into the database file (a PASSIVE checkpoint: it never blocks the
-/// writer or a reader) after commits, on its own connection and thread. Inside the writer's commits this
-/// reading, writing and syncing of files was about a fifth of the writer's time during an import.
-///
-/// The writer keeps SQLite's automatic checkpoint all the same (every 32,000 pages, 125 MiB, of WAL): under steady
-/// writes a checkpoint on another connection is never quite complete when the writer starts its next
-/// transaction, and only then does SQLite start the WAL over from its beginning; without it the WAL grew for
-/// as long as the writes went on, each new page of it costing the file system more (single-event ingest fell
-/// by a third). By then this thread has copied almost every page, so the writer's own checkpoint is short.
-///
-/// Ends when the writer does; SQLite checkpoints once more when the last connection closes.
-fn checkpoints(conn: &Connection, commits: &std::sync::mpsc::Receiver<()>, every: Duration) {
-    while commits.recv().is_ok() {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; the next commit retries it");
-        }
-        std::thread::sleep(every);
-    }
-}
-
 /// The writer thread's state.
 struct Thread {
     /// When the last insert committed (Unix ms), for `Writer::busy`.
@@ -248,11 +236,17 @@ struct Thread {
 }
 
 impl Thread {
-    fn run(mut self, mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    fn run(mut self, mut conn: Connection, mut rx: mpsc::Receiver<Job>, mut urgent: mpsc::UnboundedReceiver<Job>) {
         // A job taken from the queue while grouping inserts, to run next.
         let mut held: Option<Job> = None;
-        while let Some(job) = held.take().or_else(|| rx.blocking_recv()) {
+        while let Some(job) = urgent
+            .try_recv()
+            .ok()
+            .or_else(|| held.take())
+            .or_else(|| rx.blocking_recv())
+        {
             match job {
+                Job::Wake => {}
                 Job::Insert(first) => {
                     let (group, next) = self.group(first, &mut rx);
                     held = next;

@@ -105,6 +105,12 @@ pub async fn login(State(state): State<AppState>, req: Request) -> Response {
     let now = chrono::Utc::now().timestamp_millis();
     let ip = from.ip.clone().unwrap_or_else(|| "unknown".into());
     let policy = state.security.brute_force;
+    // A blocked address is refused before anything else: its attempts cost no password hash.
+    match state.store.ip_blocked_until(&ip, now).await {
+        Ok(Some(until)) => return too_many(until - now, &base),
+        Ok(None) => {}
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    }
     // The attempt counts as a failure before its verdict is used: parallel attempts cannot all be judged.
     let count = state.store.begin_sign_in(&ip, &form.email, now, policy);
     let check = state.store.authenticate(&form.email, &form.password);

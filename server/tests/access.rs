@@ -893,6 +893,23 @@ async fn thirty_parallel_wrong_passwords_from_one_address_are_judged_at_most_fiv
     let judged = app.store.count(&q("action=auth.login&outcome=failure")).await.unwrap();
     assert!(judged <= 5, "{judged} attempts were judged");
     assert_eq!(app.store.count(&q("action=auth.ip_blocked")).await.unwrap(), 1);
+    // Once the address is blocked, its attempts are refused before their password is hashed.
+    let checked = app.store.password_checks();
+    let attempts = (0..30).map(|i| {
+        app.client
+            .post(app.url("/login"))
+            .form(&[("email", "pat@example.com"), ("password", &format!("again-{i}"))])
+            .send()
+    });
+    for answer in futures::future::join_all(attempts).await {
+        assert_eq!(answer.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.store.password_checks(),
+        checked,
+        "passwords hashed for a blocked address"
+    );
 }
 
 #[tokio::test]

@@ -86,6 +86,8 @@ pub struct AuditStore {
     /// The row id of the last event in the archive files (`i64::MAX` without them): the retention purge
     /// deletes none after it.
     pub(super) archived: Arc<std::sync::atomic::AtomicI64>,
+    /// Passwords checked against their hash (each an Argon2 run), for `password_checks`.
+    pub(super) password_checks: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AuditStore {
@@ -169,6 +171,7 @@ impl AuditStore {
             exporters: Arc::default(),
             webhooks_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
             archived: Arc::new(std::sync::atomic::AtomicI64::new(i64::MAX)),
+            password_checks: Arc::default(),
             catalog: Arc::new(ActionCatalog::built_in()),
             tuning,
         })

@@ -5,6 +5,11 @@ use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
 use rand::{Rng, distributions::Alphanumeric};
 use rusqlite::{OptionalExtension, params};
 use sqlx::FromRow;
@@ -109,11 +114,15 @@ async fn hash_password(password: String) -> Result<String, StoreError> {
     .map_err(|e| StoreError::Hashing(e.to_string()))
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
+/// Checks `password` against `hash`, counting the Argon2 run in `checks` (and `password_checks_total`).
+async fn verify_password(password: String, hash: String, checks: &Arc<AtomicU64>) -> bool {
     let Ok(_turn) = hashing_turns().acquire().await else {
         return false;
     };
+    let checks = checks.clone();
     tokio::task::spawn_blocking(move || {
+        checks.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("password_checks_total").increment(1);
         PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     })
     .await
@@ -200,7 +209,7 @@ impl AuditStore {
                 .create_user_recorded(email, "", role, password, move |user| record(None, user, true))
                 .await;
         };
-        let same_password = verify_password(password.to_string(), hash).await;
+        let same_password = verify_password(password.to_string(), hash, &self.password_checks).await;
         let new_hash = match same_password {
             true => None,
             false => Some(hash_password(password.to_string()).await?),
@@ -311,12 +320,18 @@ impl AuditStore {
             Some(row) => row,
             None => (String::new(), dummy_hash().await?),
         };
-        let ok = verify_password(password.to_string(), hash).await;
+        let ok = verify_password(password.to_string(), hash, &self.password_checks).await;
         if ok && !id.is_empty() {
             Ok(Some(self.user(&id).await?))
         } else {
             Ok(None)
         }
+    }
+
+    /// How many passwords this store has checked against their hash since it was opened (each an Argon2 run,
+    /// also counted in the metric `password_checks_total`).
+    pub fn password_checks(&self) -> u64 {
+        self.password_checks.load(Ordering::Relaxed)
     }
 
     /// How long a new session lasts: the panel's `session_timeout_minutes` setting, or `SESSION_TTL_MS` when

@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-cargo leptos build --release --split
+./scripts/wasm_release.sh
+cargo leptos build --release --server-only
 target="${CARGO_TARGET_DIR:-target}"
 version=$(awk -F'"' '/^version = / {print $2; exit}' Cargo.toml)
 out=dist/auditlog

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The browser's download: builds the release WASM (split, with wasm-opt, as `release.sh` ships it) and fails
+# The browser's download: builds the release WASM (`wasm_release.sh`, as `release.sh` ships it) and fails
 # when the gzip size of the main file, the one every page loads and all the audit log tab needs, is above the
 # limit in `frontend/wasm-size-limit` (bytes). The panel's other tabs are split into files of their own, loaded
 # when they are opened (the browser test `the_audit_log_tab_downloads_one_wasm_file` holds the tab to the main
@@ -9,8 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=$(tr -d '[:space:]' < frontend/wasm-size-limit)
-build=(cargo leptos build --release --frontend-only --split)
-"${build[@]}" > /dev/null 2>&1 || "${build[@]}"
+./scripts/wasm_release.sh > /dev/null 2>&1 || ./scripts/wasm_release.sh
 gz() { gzip -9 -c "$1" | wc -c; }
 for chunk in target/site/pkg/*.wasm; do
   [ "$chunk" = target/site/pkg/auditlog.wasm ] || printf 'wasm: %s %s bytes gzip (loaded when needed)\n' "${chunk##*/}" "$(gz "$chunk")"

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::model::{AppError, EventDetail};
 
 /// One whole event as the detail dialog shows it, with the signed checkpoint that covers it (if one does yet).
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_event")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_event")]
 pub async fn get_event(id: String) -> Result<EventDetail, AppError> {
     let (store, tenant) = super::guard::audit_reader().await?;
     let event = store

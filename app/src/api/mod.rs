@@ -1,5 +1,6 @@
 //! Server functions: one per file, each a thin shim over the store behind the audit access check.
 
+mod answer;
 mod current_user;
 mod get_event;
 mod get_facets;
@@ -9,6 +10,7 @@ mod users;
 mod verify_log;
 mod webhooks;
 
+pub use answer::{Answer, JsonText};
 pub use current_user::{CurrentUser, current_user};
 pub use get_event::{GetEvent, get_event};
 pub use get_facets::{GetFacetCounts, GetFacets, get_facet_counts, get_facets};

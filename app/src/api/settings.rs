@@ -10,13 +10,13 @@ use crate::model::AppError;
 use crate::model::recorded::{setting_changed, token_event};
 use crate::model::{ip::IpBlock, token::ApiToken};
 
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_settings")]
 pub async fn list_settings() -> Result<Vec<(String, String)>, AppError> {
     let (store, _) = super::guard::signed_in()?;
     store.settings().await.map_err(super::guard::opaque)
 }
 
-#[server(prefix = "/api/fn", endpoint = "update_setting")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "update_setting")]
 pub async fn update_setting(key: String, value: String) -> Result<(), AppError> {
     let (store, by) = super::guard::signed_in()?;
     let value = value.trim().to_string();
@@ -43,7 +43,7 @@ pub async fn update_setting(key: String, value: String) -> Result<(), AppError> 
 }
 
 /// How many days the audit log keeps events; `None`: forever. Admins only.
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_retention")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "get_retention")]
 pub async fn get_retention() -> Result<Option<u32>, AppError> {
     let (store, _) = super::guard::admin()?;
     store.retention_days().await.map_err(super::guard::opaque)
@@ -51,7 +51,7 @@ pub async fn get_retention() -> Result<Option<u32>, AppError> {
 
 /// Sets the retention from the Settings tab's `Keep events for`: a number of days, or empty for forever.
 /// Recorded as `settings.update`; the purge follows within moments. Admins only.
-#[server(prefix = "/api/fn", endpoint = "set_retention")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "set_retention")]
 pub async fn set_retention(days: String) -> Result<(), AppError> {
     let (store, by) = super::guard::admin()?;
     let days = match days.trim() {
@@ -70,14 +70,14 @@ pub async fn set_retention(days: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_tokens")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_tokens")]
 pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
     let (store, _) = super::guard::admin()?;
     store.list_tokens().await.map_err(super::guard::opaque)
 }
 
 /// Creates a token and returns it: the only time it is shown.
-#[server(prefix = "/api/fn", endpoint = "create_token")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "create_token")]
 pub async fn create_token(name: String, scopes: String, tenant: Option<String>) -> Result<String, AppError> {
     use crate::model::token::Scopes;
     let (store, by) = super::guard::admin()?;
@@ -96,7 +96,7 @@ pub async fn create_token(name: String, scopes: String, tenant: Option<String>) 
     Ok(created.plaintext)
 }
 
-#[server(prefix = "/api/fn", endpoint = "revoke_token")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     let (store, by) = super::guard::admin()?;
     let meta = super::guard::request_meta();
@@ -114,7 +114,7 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
 }
 
 /// The addresses blocked from signing in after failed attempts, now. Admins only.
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_ip_blocks")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_ip_blocks")]
 pub async fn list_ip_blocks() -> Result<Vec<IpBlock>, AppError> {
     let (store, _) = super::guard::admin()?;
     let now = crate::model::time::to_millis(chrono::Utc::now());
@@ -123,7 +123,7 @@ pub async fn list_ip_blocks() -> Result<Vec<IpBlock>, AppError> {
 
 /// Lifts the block of a blocked address (as `list_ip_blocks` names it), recorded as `auth.ip_unblocked`.
 /// Admins only; an address that is not blocked is a 404.
-#[server(prefix = "/api/fn", endpoint = "unblock_ip")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "unblock_ip")]
 pub async fn unblock_ip(address: String) -> Result<(), AppError> {
     let (store, by) = super::guard::admin()?;
     let meta = super::guard::request_meta();

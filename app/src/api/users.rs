@@ -9,13 +9,13 @@ use crate::model::User;
 #[cfg(feature = "ssr")]
 use crate::model::recorded::user_event;
 
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_users")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<User>, AppError> {
     let (store, _) = super::guard::signed_in()?;
     store.list_users().await.map_err(super::guard::opaque)
 }
 
-#[server(prefix = "/api/fn", endpoint = "create_user")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "create_user")]
 pub async fn create_user(email: String, name: String, role: String, password: String) -> Result<User, AppError> {
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
@@ -34,7 +34,7 @@ pub async fn create_user(email: String, name: String, role: String, password: St
         .map_err(super::guard::opaque)
 }
 
-#[server(prefix = "/api/fn", endpoint = "update_user")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "update_user")]
 pub async fn update_user(id: String, name: String, role: String) -> Result<(), AppError> {
     use crate::model::Role;
     let (store, by) = super::guard::admin()?;
@@ -59,7 +59,7 @@ pub async fn update_user(id: String, name: String, role: String) -> Result<(), A
     Ok(())
 }
 
-#[server(prefix = "/api/fn", endpoint = "delete_user")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "delete_user")]
 pub async fn delete_user(id: String) -> Result<(), AppError> {
     let (store, by) = super::guard::admin()?;
     if by.id == id {

@@ -67,7 +67,7 @@ fn changer(by: &crate::model::User) -> crate::store::Changer {
     }
 }
 
-#[server(input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_webhooks")]
+#[server(output = crate::api::Answer, input = leptos::server_fn::codec::GetUrl, prefix = "/api/fn", endpoint = "list_webhooks")]
 pub async fn list_webhooks() -> Result<Vec<WebhookEntry>, AppError> {
     let (store, _) = super::guard::admin()?;
     let mut entries = Vec::new();
@@ -83,7 +83,7 @@ pub async fn list_webhooks() -> Result<Vec<WebhookEntry>, AppError> {
 
 /// Adds an endpoint from the form (`actions`: one pattern per line; `enabled`: the checkbox, present when
 /// ticked); returns its secret, shown this once.
-#[server(prefix = "/api/fn", endpoint = "add_webhook")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "add_webhook")]
 pub async fn add_webhook(
     url: String,
     description: String,
@@ -134,7 +134,7 @@ pub enum WebhookOutcome {
 /// `replay` (every matching event received since `from`, a UTC date and time as the form's `datetime-local`
 /// sends it, or RFC 3339, delivered again in order). One server function for all of them: each one more would
 /// add its own code to the browser's WASM.
-#[server(prefix = "/api/fn", endpoint = "webhook_action")]
+#[server(output = crate::api::Answer, prefix = "/api/fn", endpoint = "webhook_action")]
 pub async fn webhook_action(id: String, act: String, from: Option<String>) -> Result<WebhookOutcome, AppError> {
     use crate::model::{FieldError, webhook::WebhookPatch};
     let (store, by) = super::guard::admin()?;

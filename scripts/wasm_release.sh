@@ -3,7 +3,7 @@
 # and optimised, the JS, the CSS) into target/site, for wasm_size.sh, release.sh and the Dockerfile. The WASM is
 # built by nightly Rust with the standard library rebuilt for size: panics abort without formatting a message,
 # no file and line in panic locations, `{:?}` prints nothing (the browser shows neither), `optimize_for_size` in
-# std. 368 KB gzip with stable Rust, 328 KB so. Debug builds, the tests and the server stay on stable; the
+# std: 40 KB gzip less than stable Rust gives (11%). Debug builds, the tests and the server stay on stable; the
 # server renders the same views whichever compiler built the WASM. Installs what the nightly toolchain lacks
 # (rust-src, the wasm32 target) first. Arguments go to cargo leptos.
 set -euo pipefail

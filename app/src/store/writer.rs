@@ -313,6 +313,8 @@ impl Thread {
                     size += next.rows.len();
                     group.push(next);
                 }
+                // The urgent queue is looked at before the next group anyway: a wake-up does not end this one.
+                Ok(Job::Wake) => {}
                 Ok(other) => return (group, Some(other)),
                 Err(_) => break,
             }

@@ -2,11 +2,8 @@
 //! `serde_json::from_str`, the way the page's resources read what the server rendered into it. With `Json`
 //! (`from_slice`) the WASM held a second copy of the JSON decoder of every answer type: 42 KB before gzip.
 
-use leptos::server_fn::{
-    Bytes, ContentType, Decodes, Encodes, Format, FormatType,
-    codec::Post,
-    serde::{Serialize, de::DeserializeOwned},
-};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType, codec::Post};
+use serde::{Serialize, de::DeserializeOwned};
 
 /// JSON read from text (see the module).
 pub struct JsonText;
@@ -31,8 +28,7 @@ impl<T: DeserializeOwned> Decodes<T> for JsonText {
     type Error = serde_json::Error;
 
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
-        let text =
-            std::str::from_utf8(&bytes).map_err(<serde_json::Error as leptos::server_fn::serde::de::Error>::custom)?;
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
         serde_json::from_str(text)
     }
 }

@@ -1,15 +1,15 @@
 //! Panel users (Argon2id password hashes), sessions (only a hash of the cookie value is stored), sign-in
 //! failures and IP blocks, and the demo panel's settings.
 
-use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
-    password_hash::{SaltString, rand_core::OsRng},
-};
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
 };
 
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
 use rand::{Rng, distributions::Alphanumeric};
 use rusqlite::{OptionalExtension, params};
 use sqlx::FromRow;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The browser's download: builds the release WASM (`wasm_release.sh`, as `release.sh` ships it) and fails
 # when the gzip size of the main file, the one every page loads and all the audit log tab needs, is above the
-# limit in `frontend/wasm-size-limit` (bytes). The panel's other tabs are split into files of their own, loaded
-# when they are opened (the browser test `the_audit_log_tab_downloads_one_wasm_file` holds the tab to the main
-# file); their sizes are printed too. The tab's budget is 300 KB; while the main file is above that, the limit is
-# its present size plus a little, so that no change makes it larger unnoticed. Lower the limit whenever a change
-# makes the WASM smaller.
+# limit in `frontend/wasm-size-limit` (bytes). The panel's Users and Settings pages load files of their own
+# besides (the browser test `the_audit_log_tab_downloads_one_wasm_file` holds the tab to the main file); their
+# sizes are printed too. The tab's budget is 300 KB; the limit is the main file's present size plus a little, so
+# that no change makes it larger unnoticed. Lower it whenever a change makes the WASM smaller; raise it only
+# knowingly, and never above the budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=$(tr -d '[:space:]' < frontend/wasm-size-limit)

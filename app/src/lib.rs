@@ -2,6 +2,7 @@
 //! types (`model`), server functions (`api`) and, on the server, the SQLite store (`store`).
 #![forbid(unsafe_code)]
 
+mod address;
 pub mod api;
 pub mod audit_log;
 pub mod model;
@@ -12,11 +13,8 @@ pub mod store;
 pub mod trust;
 
 use leptos::prelude::*;
-use leptos_router::{
-    Lazy, SsrMode,
-    components::{ParentRoute, Route, Router, Routes},
-    path,
-};
+
+pub use address::{Address, Page, use_address};
 
 /// Where the app is served below its origin: `""` at the root, or a prefix such as `/admin/audit` for a host
 /// whose reverse proxy passes one path to it (`--base-path`). The server provides it to each request; the
@@ -74,28 +72,61 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The demo admin panel, with the audit log mounted at `/admin/audit-log` the way a host app would mount it.
+/// The demo admin panel, with the audit log at `/admin/audit-log` the way a host app would mount it: the page
+/// at the request's path, rendered whole on the server (its data included, so it works before or without the
+/// WASM).
 #[component]
 pub fn App() -> impl IntoView {
-    // Effects run only in the browser, after hydration: browser tests wait for this mark.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-    let base = base_path();
-    view! {
-        <Router base=base.0>
-            <Routes fallback=panel::NotFound>
-                <Route path=path!("/login") view=panel::Login ssr=SsrMode::Async/>
-                <ParentRoute path=path!("/admin") view=panel::AdminLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=panel::Overview ssr=SsrMode::Async/>
-                    <Route path=path!("users") view={Lazy::<panel::UsersPage>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("settings") view={Lazy::<panel::SettingsPage>::new()} ssr=SsrMode::Async/>
-                    // Async: the server renders the whole tab, data included, so it works before (or without) the WASM.
-                    <Route path=path!("audit-log") view=audit_log::AuditLogTab ssr=SsrMode::Async/>
-                </ParentRoute>
-            </Routes>
-        </Router>
+    let page = use_address().page();
+    match page {
+        Page::Users => panel::users_page(),
+        Page::Settings => panel::settings_page(),
+        page => main_page(page),
     }
+}
+
+/// The pages whose code is in the WASM file every page loads: the audit log tab's, and the small ones.
+pub fn main_page(page: Page) -> AnyView {
+    match page {
+        Page::Login => view! { <panel::Login/> }.into_any(),
+        Page::Overview => view! { <panel::AdminLayout><panel::Overview/></panel::AdminLayout> }.into_any(),
+        Page::AuditLog => view! { <panel::AdminLayout><audit_log::AuditLogTab/></panel::AdminLayout> }.into_any(),
+        // Users and Settings never come here: `App` and `hydrate` send them to their own functions.
+        Page::Users | Page::Settings | Page::NotFound => view! { <panel::NotFound/> }.into_any(),
+    }
+}
+
+/// Hydrates the server-rendered page. The Users and Settings pages' code is in WASM files of their own
+/// (`cargo leptos build --split`), loaded first on those pages only.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    // Tasks (loading a page's own file, the views' resources) run on the browser's event loop; an error only
+    // says it was set already.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    // Under a base path (`--base-path`), server functions are called below it too.
+    let base = BasePath::from_page();
+    if !base.0.is_empty() {
+        leptos::server_fn::client::set_server_url(base.0.clone().leak());
+    }
+    match Page::at(&address::window_path(&base)) {
+        Page::Users => leptos::task::spawn_local(panel::hydrate_users(base)),
+        Page::Settings => leptos::task::spawn_local(panel::hydrate_settings(base)),
+        page => hydrate_with(base, move || main_page(page)),
+    }
+}
+
+/// Hydrates the page `view` renders, with what every page is given.
+#[cfg(feature = "hydrate")]
+pub(crate) fn hydrate_with(base: BasePath, view: impl FnOnce() -> AnyView + 'static) {
+    leptos::mount::hydrate_body(move || {
+        provide_context(Address::of_window(&base));
+        provide_context(base);
+        // Browser tests wait for this mark.
+        Effect::new(|_| {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        });
+        view()
+    });
 }

@@ -16,7 +16,7 @@ test('Back returns to the previous filters and a reload keeps them', async ({ pa
   await page.reload();
   await expect(tab.status).toHaveText('Showing 1–2 of 2 events');
   await expect(tab.outcome).toHaveValue('failure');
-  // Back after a reload is handled by the router, which listens once the reloaded page has hydrated.
+  // Back after a reload is followed by the tab, which listens once the reloaded page has hydrated.
   await tab.waitForHydration();
   await page.goBack();
   await expect(tab.status).toHaveText('Showing 1–7 of 7 events');

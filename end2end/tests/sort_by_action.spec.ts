@@ -11,6 +11,8 @@ test('the Action header sorts ascending then descending and says so', async ({ p
   await tab.waitForHydration();
   const header = tab.columnHeader('Action');
   await expect(header).toHaveAttribute('aria-sort', 'none');
+  // The tab's links change the address in place: the page is not loaded again, and Back undoes a step.
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }));
   await header.getByRole('button', { name: 'Action', exact: true }).click();
   await expect(header).toHaveAttribute('aria-sort', 'descending');
   await expect(tab.rows.first()).toContainText('zulu.delete');
@@ -18,4 +20,8 @@ test('the Action header sorts ascending then descending and says so', async ({ p
   await expect(header).toHaveAttribute('aria-sort', 'ascending');
   await expect(tab.rows.first()).toContainText('alpha.create');
   await expect(tab.rows.last()).toContainText('zulu.delete');
+  expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true);
+  await page.goBack();
+  await expect(header).toHaveAttribute('aria-sort', 'descending');
+  await expect(tab.rows.first()).toContainText('zulu.delete');
 });

@@ -18,22 +18,15 @@ pub use app::BasePath;
 /// The longest page the server renders, read whole to give its server-function forms the prefix.
 const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
-/// In a page's or a server function's reactive context: the request's base path (`app::base_path` reads it),
-/// and the page's URL with it, which the app's router (whose `base` it is) expects.
+/// In a page's or a server function's reactive context: the request's base path (`app::base_path` reads it).
 pub fn provide_for_request() {
     use leptos::prelude::{provide_context, use_context};
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return;
     };
-    let Some(base) = parts.extensions.get::<BasePath>().cloned() else {
-        return;
-    };
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    provide_context(leptos_router::location::RequestUrl::new(&format!(
-        "http://leptos.dev{}{path}",
-        base.0
-    )));
-    provide_context(base);
+    if let Some(base) = parts.extensions.get::<BasePath>().cloned() {
+        provide_context(base);
+    }
 }
 
 /// A base path as configured: `""` (none) or `/segment[/segment…]` of letters, digits, `-`, `_`, `.` and `~`,

@@ -1,6 +1,6 @@
 //! Every route in one list.
 
-use app::{App, shell};
+use app::{Page, shell};
 use axum::{
     Router,
     extract::State,
@@ -9,7 +9,6 @@ use axum::{
     routing::{MethodRouter, delete, get, patch, post, put},
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
 use crate::{access, export, ingest, log, login, openapi, read, settings, state::AppState, webhooks};
@@ -53,24 +52,16 @@ pub fn http_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
 /// Every route the server answers: the plain routes, the pages of the app, and the server functions.
 pub fn inventory() -> Vec<(Method, String)> {
     let mut all: Vec<(Method, String)> = http_routes().into_iter().map(|(m, p, _)| (m, p.to_string())).collect();
-    all.extend(app_routes().iter().map(|r| (Method::GET, r.path().to_string())));
+    all.extend(Page::PATHS.iter().map(|(path, _)| (Method::GET, path.to_string())));
     all.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, m)| (m, p.to_string())));
     all
-}
-
-/// The app's pages, listed once per process. Listing them renders the app with resource loading suppressed
-/// through a process-wide flag (leptos_server's `SuppressResourceLoad`): a page rendered by another router
-/// of the same process at that moment would wait forever on its resources (leptos issue #4773). Tests start
-/// many servers in one process; listing once, before any of them serves, closes that window.
-fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
-    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 pub fn router(state: AppState) -> Router {
     // Measurements recorded before the first scrape count too.
     crate::telemetry::metrics();
-    let routes = app_routes();
+    // The pages' reactive tasks run on tokio (an error only says it was set already).
+    let _ = any_spawner::Executor::init_tokio();
     let store = state.store.clone();
     let webhooks = app::api::Webhooks(std::sync::Arc::new(state.webhooks.clone()));
     let options = state.leptos_options.clone();
@@ -91,8 +82,17 @@ pub fn router(state: AppState) -> Router {
         provide_context(webhooks.clone());
         crate::base::provide_for_request();
     };
+    // Each page rendered whole, its data loaded, before the first byte is sent.
+    let page = leptos_axum::render_app_async_with_context(context.clone(), move || shell(options.clone()));
+    for (path, _) in Page::PATHS {
+        router = router.route(path, get(page.clone()));
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let context = context.clone();
+        let call = move |req| leptos_axum::handle_server_fns_with_context(context, req);
+        router = router.route(path, MethodRouter::new().on(method_filter(&method), call));
+    }
     let router = router
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .route_layer(axum::middleware::from_fn(crate::telemetry::track_requests))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
@@ -114,6 +114,11 @@ pub fn router(state: AppState) -> Router {
             .nest(&base.0.clone(), router)
             .layer(axum::middleware::from_fn_with_state(base, crate::base::under_base)),
     }
+}
+
+/// The axum filter of a server function's method.
+fn method_filter(method: &Method) -> axum::routing::MethodFilter {
+    axum::routing::MethodFilter::try_from(method.clone()).expect("server functions use standard methods")
 }
 
 /// `200 ok` when the database answers.

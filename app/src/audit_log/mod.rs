@@ -13,11 +13,11 @@ mod verify_log;
 mod views;
 
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, hooks::use_location, hooks::use_navigate};
 
 use crate::{
     api::{get_facet_counts, get_facets, list_events},
     model::{AppError, AuditQuery, EventPage, FacetCounts, Facets, page::thousands},
+    use_address,
 };
 
 /// How often `Auto-refresh` reloads the table.
@@ -26,8 +26,8 @@ const AUTO_REFRESH_MS: u32 = 10_000;
 /// The tab. Reads its state from the URL and renders it; every control changes the URL.
 #[component]
 pub fn AuditLogTab() -> impl IntoView {
-    let location = use_location();
-    let query = Memo::new(move |_| AuditQuery::from_query_string(&location.search.get()));
+    let address = use_address();
+    let query = Memo::new(move |_| AuditQuery::from_query_string(&address.query()));
     let page = Resource::new(
         move || query.get(),
         |q| async move {
@@ -66,7 +66,7 @@ pub fn AuditLogTab() -> impl IntoView {
     });
 
     view! {
-        <section class="audit-log">
+        <section class="audit-log" on:click=move |ev| follow_in_place(ev, address)>
             <div class="audit-log-head">
                 <h1>"Audit Log"</h1>
                 <verify_log::VerifyLog/>
@@ -157,27 +157,34 @@ fn error_text(e: &AppError) -> String {
     }
 }
 
-/// A function that navigates to this tab's own path with a new query string (the tab may be mounted
-/// anywhere). Call it while rendering; call what it returns from handlers.
+/// A function that shows this tab's own path (the tab may be mounted anywhere) with a new query string, as a
+/// new history entry. Call it while rendering; call what it returns from handlers.
 pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
     navigator(false)
 }
 
-/// `query_navigator`, adding a history entry or (`replace`) replacing the current one. The path is the one
-/// the browser shows, base path included, so the router is told not to resolve it against its base again.
+/// `query_navigator`, adding a history entry or (`replace`) replacing the current one.
 fn navigator(replace: bool) -> impl Fn(&str) + Clone + 'static {
-    let navigate = use_navigate();
-    let path = use_location().pathname;
-    move |qs: &str| {
-        let path = path.get_untracked();
-        let url = if qs.is_empty() { path } else { format!("{path}?{qs}") };
-        let options = NavigateOptions {
-            replace,
-            resolve: false,
-            ..NavigateOptions::default()
-        };
-        navigate(&url, options);
+    let address = use_address();
+    move |qs: &str| address.go(qs, replace)
+}
+
+/// The tab's links (`?…`: the pager, sorting, details, chips) change the query in place, without loading the
+/// page again; a click that asks for more (a new tab or window) is left to the browser.
+fn follow_in_place(ev: leptos::ev::MouseEvent, address: crate::Address) {
+    use leptos::wasm_bindgen::JsCast;
+    if ev.default_prevented() || ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
+        return;
     }
+    let link = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("a[href^='?']").ok().flatten());
+    let Some(href) = link.and_then(|a| a.get_attribute("href")) else {
+        return;
+    };
+    ev.prevent_default();
+    address.go(&href[1..], false);
 }
 
 /// Turns auto-refresh on or off by replacing the URL's state (not a new history entry). Call it while

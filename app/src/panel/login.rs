@@ -1,17 +1,18 @@
 //! `/login`: a plain form posted to the server, so signing in works before (or without) the WASM.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+
+use crate::use_address;
 
 #[component]
 pub fn Login() -> impl IntoView {
-    let query = use_query_map();
-    let failed = move || query.read().get("error").is_some();
-    let next = move || query.read().get("next").unwrap_or_else(|| "/admin".into());
+    let address = use_address();
+    let failed = address.param("error").is_some();
+    let next = address.param("next").unwrap_or_else(|| "/admin".into());
     view! {
         <main class="login">
             <h1>"Sign in"</h1>
-            {move || failed().then(|| view! { <p role="alert" class="error">"Invalid email or password"</p> })}
+            {failed.then(|| view! { <p role="alert" class="error">"Invalid email or password"</p> })}
             <form method="post" action=crate::base_path().join("/login")>
                 <input type="hidden" name="next" value=next/>
                 <label for="login-email">"Email"</label>

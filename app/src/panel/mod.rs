@@ -10,55 +10,44 @@ pub use settings::Settings;
 pub use users::Users;
 
 use leptos::prelude::*;
-use leptos_router::{
-    LazyRoute,
-    components::{A, Outlet},
-    lazy_route,
-};
 
-use crate::api::current_user;
+use crate::{Page, api::current_user, use_address};
 
-/// The Users tab as a route whose code the browser loads when the tab is opened (`cargo leptos build
-/// --split`): it is not part of the download every page makes, which is the audit log's.
-pub struct UsersPage;
-
-#[lazy_route]
-impl LazyRoute for UsersPage {
-    fn data() -> Self {
-        UsersPage
-    }
-
-    fn view(this: Self) -> AnyView {
-        let UsersPage = this;
-        view! { <Users/> }.into_any()
-    }
+/// The Users page. In the browser its code is in a WASM file of its own, which only this page loads
+/// (`hydrate_users`): it is not part of the download every page makes, which is the audit log's.
+pub fn users_page() -> AnyView {
+    view! { <AdminLayout><Users/></AdminLayout> }.into_any()
 }
 
-/// The Settings tab (webhooks included), loaded like `UsersPage`.
-pub struct SettingsPage;
+/// The Settings page (webhooks included), split like `users_page`.
+pub fn settings_page() -> AnyView {
+    view! { <AdminLayout><Settings/></AdminLayout> }.into_any()
+}
 
-#[lazy_route]
-impl LazyRoute for SettingsPage {
-    fn data() -> Self {
-        SettingsPage
-    }
+/// Hydrates the Users page: the browser loads this function's file (and with it the page's code) first.
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn hydrate_users(base: crate::BasePath) {
+    crate::hydrate_with(base, users_page);
+}
 
-    fn view(this: Self) -> AnyView {
-        let SettingsPage = this;
-        view! { <Settings/> }.into_any()
-    }
+/// Hydrates the Settings page, loaded like `hydrate_users`.
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn hydrate_settings(base: crate::BasePath) {
+    crate::hydrate_with(base, settings_page);
 }
 
 /// Navigation (the `Audit Log` link only for admins), who is signed in, and the current tab.
 #[component]
-pub fn AdminLayout() -> impl IntoView {
+pub fn AdminLayout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| async move { current_user().await.ok().flatten() });
     // `embed=1`: the tab alone, for a host that frames it or gives it a page of its own.
-    let embedded = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("embed").as_deref() == Some("1"));
+    let embedded = use_address().param("embed").as_deref() == Some("1");
     if embedded {
         return view! {
             <main class="panel-main embedded">
-                <Outlet/>
+                {children()}
             </main>
         }
         .into_any();
@@ -74,10 +63,10 @@ pub fn AdminLayout() -> impl IntoView {
                         let who = user.map(|u| format!("{} ({})", u.email, u.role.as_str())).unwrap_or_default();
                         view! {
                             <nav aria-label="Admin">
-                                <A href="/admin" exact=true>"Overview"</A>
-                                <A href="/admin/users">"Users"</A>
-                                <A href="/admin/settings">"Settings"</A>
-                                {is_admin.then(|| view! { <A href="/admin/audit-log">"Audit Log"</A> })}
+                                <NavLink page=Page::Overview label="Overview"/>
+                                <NavLink page=Page::Users label="Users"/>
+                                <NavLink page=Page::Settings label="Settings"/>
+                                {is_admin.then(|| view! { <NavLink page=Page::AuditLog label="Audit Log"/> })}
                             </nav>
                             <form class="signed-in" method="post" action=crate::base_path().join("/logout")>
                                 <span>{who}</span>
@@ -88,11 +77,18 @@ pub fn AdminLayout() -> impl IntoView {
                 </Suspense>
             </header>
             <main class="panel-main">
-                <Outlet/>
+                {children()}
             </main>
         </div>
     }
     .into_any()
+}
+
+/// A link to one of the pages, marked when it is the current one.
+#[component]
+fn NavLink(page: Page, label: &'static str) -> impl IntoView {
+    let current = use_address().is(page).then_some("page");
+    view! { <a href=crate::base_path().join(page.path()) aria-current=current>{label}</a> }
 }
 
 #[component]

@@ -170,7 +170,9 @@ fn navigator(replace: bool) -> impl Fn(&str) + Clone + 'static {
 }
 
 /// The tab's links (`?…`: the pager, sorting, details, chips) change the query in place, without loading the
-/// page again; a click that asks for more (a new tab or window) is left to the browser.
+/// page again; a click that asks for more (a new tab or window) is left to the browser. The listener is on the
+/// tab's own element (Leptos attaches events to their element unless built with its `delegation` feature), so
+/// it runs before a host's router, which listens on the window, would handle the same click.
 fn follow_in_place(ev: leptos::ev::MouseEvent, address: crate::Address) {
     use leptos::wasm_bindgen::JsCast;
     if ev.default_prevented() || ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {

@@ -34,12 +34,8 @@ impl Page {
             .map_or("/admin", |(path, _)| *path)
     }
 
-    /// The page at `path` (below the base path); a trailing `/` names the same page.
+    /// The page at `path` (below the base path), exactly as the server routes it.
     pub fn at(path: &str) -> Page {
-        let path = match path.strip_suffix('/') {
-            Some(trimmed) if !trimmed.is_empty() => trimmed,
-            _ => path,
-        };
         Page::PATHS
             .iter()
             .find(|(p, _)| *p == path)
@@ -167,10 +163,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_path_names_its_page_with_or_without_a_trailing_slash() {
+    fn each_path_names_its_page_and_no_other_path_does() {
         for (path, page) in Page::PATHS {
             assert_eq!(Page::at(path), page);
-            assert_eq!(Page::at(&format!("{path}/")), page);
+            assert_eq!(Page::path(page), path);
+            assert_eq!(Page::at(&format!("{path}/")), Page::NotFound);
         }
         assert_eq!(Page::at("/"), Page::NotFound);
         assert_eq!(Page::at("/admin/nope"), Page::NotFound);

@@ -52,7 +52,8 @@ pub struct Address {
 }
 
 impl Address {
-    /// The address of the request being rendered (the server: below the base path, as the router saw it).
+    /// The address of the request being rendered (on the server: below the base path, which axum's nesting
+    /// takes off).
     #[cfg(feature = "ssr")]
     pub fn of_request() -> Address {
         let uri = use_context::<axum::http::request::Parts>().map(|parts| parts.uri);
@@ -80,6 +81,7 @@ impl Address {
         }
     }
 
+    /// The page at this address.
     pub fn page(&self) -> Page {
         self.path.with_value(|p| Page::at(p))
     }

@@ -24,12 +24,12 @@ test('auto-refresh is kept in the URL, so a reload keeps it', async ({ page, req
   await tab.goto(`source=${source}`);
   await tab.waitForHydration();
   await tab.autoRefresh.check();
-  await expect(page).toHaveURL(/refresh=on/);
+  await expect(page).toHaveURL(/refresh=1/);
   await page.reload();
   await tab.waitForHydration();
   await expect(tab.autoRefresh).toBeChecked();
   await ingest(request, [{ action: 'backup.create', source, actor: { type: 'system', name: 'backup' } }]);
   await expect(tab.status).toHaveText('Showing 1–2 of 2 events', { timeout: 15_000 });
   await tab.autoRefresh.uncheck();
-  await expect(page).not.toHaveURL(/refresh=on/);
+  await expect(page).not.toHaveURL(/refresh=/);
 });

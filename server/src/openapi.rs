@@ -225,7 +225,7 @@ pub struct Filters {
     cursor: Option<String>,
     /// `exact` counts every match of a free-text search; `capped` (the default) stops at 10,000.
     count: Option<String>,
-    /// The tab's auto-refresh (`on` or `off`); the API ignores it.
+    /// The tab's auto-refresh (`1` or `0`); the API ignores it.
     refresh: Option<String>,
     /// The tab's time zone (`utc` or `local`); the API ignores it (its times are UTC).
     tz: Option<String>,

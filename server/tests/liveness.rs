@@ -55,7 +55,7 @@ async fn the_server_keeps_answering_while_many_clients_load_the_tab_and_leave() 
 
     let pages = [
         "/admin/audit-log?source=s1&outcome=failure",
-        "/admin/audit-log?source=s2&sort=action&refresh=on",
+        "/admin/audit-log?source=s2&sort=action&refresh=1",
         "/admin/audit-log?q=dns&page_size=10",
         "/admin/audit-log",
     ];

@@ -190,7 +190,7 @@ fn hidden_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
         ("tenant", q.tenant.clone().filter(|_| facets.tenants.is_empty())),
         ("sort", Some(q.sort.as_str().to_string())),
         ("order", Some(q.order.as_str().to_string())),
-        ("refresh", q.auto_refresh.then(|| "on".to_string())),
+        ("refresh", q.auto_refresh.then(|| "1".to_string())),
         ("embed", q.embed.then(|| "1".to_string())),
     ];
     kept.into_iter()

@@ -54,7 +54,7 @@ pub fn AuditLogTab() -> impl IntoView {
     Effect::new(move |_| counts.refetch());
     let loading = ArcRwSignal::new(false);
     let pending = RwSignal::from(loading.clone());
-    // Auto-refresh lives in the URL (`refresh=on`), like every other part of the view: a reload keeps it.
+    // Auto-refresh lives in the URL (`refresh=1`), like every other part of the view: a reload keeps it.
     let auto_refresh = Memo::new(move |_| query.get().is_ok_and(|q| q.auto_refresh));
     let set_auto_refresh = refresh_switch(query);
     // The interval lives in the effect's own state (effects run only in the browser): each run drops the

@@ -121,7 +121,7 @@ pub struct AuditQuery {
     pub event: Option<String>,
     /// `count=exact`: count every match of a free-text search (otherwise it stops at `TEXT_COUNT_CAP`).
     pub exact_count: bool,
-    /// `refresh=on`: the viewer reloads the page every few seconds (not a filter; part of the URL state, so
+    /// `refresh=1`: the viewer reloads the page every few seconds (not a filter; part of the URL state, so
     /// that a reload keeps it).
     pub auto_refresh: bool,
     /// `tz=local`: the viewer shows times in the browser's time zone (not a filter).
@@ -377,7 +377,11 @@ impl AuditQuery {
                     Some(Cursor::decode(value).ok_or_else(|| FieldError::filter(key, "is not a valid cursor"))?)
             }
             "count" => self.exact_count = choice(key, value, &[("exact", true), ("capped", false)])?,
-            "refresh" => self.auto_refresh = choice(key, value, &[("on", true), ("off", false)])?,
+            // `on` and `off`: what links written before `1` and `0` carry.
+            "refresh" => {
+                let words = [("1", true), ("0", false), ("on", true), ("off", false)];
+                self.auto_refresh = choice(key, value, &words)?
+            }
             "embed" => self.embed = choice(key, value, &[("1", true), ("0", false)])?,
             "tz" => self.zone = choice(key, value, &[("utc", Zone::Utc), ("local", Zone::Local)])?,
             "event" => {
@@ -445,7 +449,7 @@ impl AuditQuery {
         push("cursor", cursor.as_deref());
         push("event", self.event.as_deref());
         push("count", self.exact_count.then_some("exact"));
-        push("refresh", self.auto_refresh.then_some("on"));
+        push("refresh", self.auto_refresh.then_some("1"));
         push("tz", (self.zone != Zone::Utc).then_some(self.zone.as_str()));
         push("embed", self.embed.then_some("1"));
         out
@@ -911,10 +915,14 @@ mod tests {
 
     #[test]
     fn auto_refresh_is_part_of_the_url_but_not_of_the_filters() {
-        let q = parse("action=a.b&refresh=on").unwrap();
+        let q = parse("action=a.b&refresh=1").unwrap();
         assert!(q.auto_refresh);
-        assert_eq!(q.to_query_string(), "action=a.b&refresh=on");
+        assert_eq!(q.to_query_string(), "action=a.b&refresh=1");
         assert_eq!(q.filters_key(), parse("action=a.b").unwrap().filters_key());
+        // Links written with the older words still work, and are written anew with `1`.
+        let older = parse("action=a.b&refresh=on").unwrap();
+        assert_eq!(older.to_query_string(), "action=a.b&refresh=1");
+        assert!(!parse("refresh=0").unwrap().auto_refresh && !parse("refresh=off").unwrap().auto_refresh);
         assert_eq!(parse("refresh=sometimes").unwrap_err().field, "refresh");
     }
 

@@ -15,4 +15,12 @@ test('changing the page size refetches with that many rows', async ({ page, requ
   await expect(tab.status).toHaveText('Showing 1–10 of 30 events');
   await expect(page).toHaveURL(/page_size=10/);
   await expect(page.getByText('Page 1 of 3')).toBeVisible();
+
+  // The pager's next page starts at its top, as a loaded page would, though the page was not loaded again.
+  await page.setViewportSize({ width: 1000, height: 400 });
+  await tab.nextPage.scrollIntoViewIfNeeded();
+  await expect(tab.heading).not.toBeInViewport();
+  await tab.nextPage.click();
+  await expect(tab.status).toHaveText('Showing 11–20 of 30 events');
+  await expect(tab.heading).toBeInViewport();
 });

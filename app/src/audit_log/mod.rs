@@ -172,7 +172,8 @@ fn navigator(replace: bool) -> impl Fn(&str) + Clone + 'static {
 /// The tab's links (`?…`: the pager, sorting, details, chips) change the query in place, without loading the
 /// page again; a click that asks for more (a new tab or window) is left to the browser. The listener is on the
 /// tab's own element (Leptos attaches events to their element unless built with its `delegation` feature), so
-/// it runs before a host's router, which listens on the window, would handle the same click.
+/// it runs before a host's router, which listens on the window, would handle the same click. A page of the
+/// pager starts at its top, as a loaded page would: the tab is scrolled back into view when its top is above.
 fn follow_in_place(ev: leptos::ev::MouseEvent, address: crate::Address) {
     use leptos::wasm_bindgen::JsCast;
     if ev.default_prevented() || ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
@@ -182,11 +183,16 @@ fn follow_in_place(ev: leptos::ev::MouseEvent, address: crate::Address) {
         .target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .and_then(|el| el.closest("a[href^='?']").ok().flatten());
-    let Some(href) = link.and_then(|a| a.get_attribute("href")) else {
+    let Some((link, href)) = link.and_then(|a| a.get_attribute("href").map(|href| (a, href))) else {
         return;
     };
     ev.prevent_default();
     address.go(&href[1..], false);
+    let paged = link.closest("nav.pager").ok().flatten().is_some();
+    let tab = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+    if let Some(tab) = tab.filter(|tab| paged && tab.get_bounding_client_rect().top() < 0.0) {
+        tab.scroll_into_view();
+    }
 }
 
 /// Turns auto-refresh on or off by replacing the URL's state (not a new history entry). Call it while

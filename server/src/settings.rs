@@ -9,8 +9,8 @@ use crate::{auth::Caller, error::ApiError, state::AppState};
 /// How long events are kept.
 #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Retention {
-    /// Days, 1 to 36,500; `null`: forever.
-    #[schema(minimum = 1, maximum = 36_500)]
+    /// Days, 1 to 36,500; `null`: forever. Required (`null` too must be said).
+    #[schema(minimum = 1, maximum = 36_500, required = true)]
     pub days: Option<u32>,
 }
 

@@ -219,7 +219,7 @@ pub async fn rotate_secret(
     path = "/api/v1/webhooks/{id}/replay",
     tag = "webhooks",
     params(("id" = String, Path, description = "The endpoint's id")),
-    request_body(content = Object, description = "`{\"from\": \"2026-12-01T00:00:00Z\"}`"),
+    request_body(content = ReplayFrom),
     responses(
         (status = 200, description = "The endpoint, about to deliver again from that time", body = Webhook),
         crate::openapi::BadRequest,
@@ -370,6 +370,15 @@ pub struct WebhookInput {
     outcome: Option<app::model::webhook::OutcomeFilter>,
     format: Option<app::model::webhook::WebhookFormat>,
     enabled: Option<bool>,
+}
+
+/// The body of `POST /api/v1/webhooks/{id}/replay`: `{"from": "2026-12-01T00:00:00Z"}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads `from` itself, to name it in its error
+pub struct ReplayFrom {
+    /// Every matching event received since this time is delivered again, in order.
+    #[schema(format = DateTime, example = "2026-12-01T00:00:00Z")]
+    from: String,
 }
 
 /// `POST /api/v1/webhooks`: the endpoint and its secret.

@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::{href_for, query_navigator};
+use super::href_for;
 use crate::{
     api::get_event,
     model::{AuditQuery, EventDetail, FieldError},
+    use_address,
 };
 
 #[component]
@@ -25,11 +26,11 @@ pub fn EventDetail(query: Memo<Result<AuditQuery, FieldError>>) -> impl IntoView
         let q = query.get().unwrap_or_default();
         href_for(&AuditQuery { event: None, ..q })
     };
-    let navigate = query_navigator();
+    let address = use_address();
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" && id.get_untracked().is_some() {
             let q = query.get_untracked().unwrap_or_default();
-            navigate(&AuditQuery { event: None, ..q }.to_query_string());
+            address.go(&AuditQuery { event: None, ..q }.to_query_string(), false);
         }
     });
     on_cleanup(move || handle.remove());

@@ -2,12 +2,15 @@
 
 use leptos::prelude::*;
 
-use super::{href_for, query_navigator};
-use crate::model::{AuditQuery, EventPage, EventRow, Facets, LogView, SortKey, SortOrder, Zone, time};
+use super::href_for;
+use crate::{
+    model::{AuditQuery, EventPage, EventRow, Facets, LogView, SortKey, SortOrder, Zone, time},
+    use_address,
+};
 
 #[component]
 pub fn EventTable(q: AuditQuery, page: EventPage, facets: Facets) -> impl IntoView {
-    let navigate = query_navigator();
+    let address = use_address();
     let sign_ins = q.view == LogView::SignIns;
     let rows = page
         .entries
@@ -18,17 +21,14 @@ pub fn EventTable(q: AuditQuery, page: EventPage, facets: Facets) -> impl IntoVi
                 ..q.clone()
             };
             let detail_qs = detail.to_query_string();
-            let open = {
-                let navigate = navigate.clone();
-                move |ev: leptos::ev::MouseEvent| {
-                    // A click on the row's own link or button is handled by that element.
-                    let on_control = ev
-                        .target()
-                        .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-                        .is_some_and(|el| el.closest("a, button").ok().flatten().is_some());
-                    if !on_control {
-                        navigate(&detail_qs);
-                    }
+            let open = move |ev: leptos::ev::MouseEvent| {
+                // A click on the row's own link or button is handled by that element.
+                let on_control = ev
+                    .target()
+                    .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                    .is_some_and(|el| el.closest("a, button").ok().flatten().is_some());
+                if !on_control {
+                    address.go(&detail_qs, false);
                 }
             };
             let detail_href = href_for(&detail);

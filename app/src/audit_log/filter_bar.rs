@@ -5,9 +5,10 @@ use leptos::{html, prelude::*, wasm_bindgen::JsCast};
 
 use std::time::Duration;
 
-use super::{href_for, local_time, menus, query_navigator};
-use crate::model::{
-    ActorType, AuditQuery, FacetCounts, Facets, LogView, Outcome, TimeRange, Zone, query::TimeBound, syntax, time,
+use super::{href_for, local_time, menus};
+use crate::{
+    model::{ActorType, AuditQuery, FacetCounts, Facets, Outcome, TimeRange, Zone, query::TimeBound, syntax, time},
+    use_address,
 };
 
 const SEARCH_DEBOUNCE_MS: u64 = 300;
@@ -15,7 +16,7 @@ const SEARCH_DEBOUNCE_MS: u64 = 300;
 #[component]
 pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> impl IntoView {
     let form = NodeRef::<html::Form>::new();
-    let navigate = query_navigator();
+    let address = use_address();
     let pending_search = StoredValue::new(None::<TimeoutHandle>);
     // A mistake in the search syntax, shown under the box; nothing is sent while there is one.
     let syntax_error = RwSignal::new(None::<Mistake>);
@@ -33,7 +34,7 @@ pub fn FilterBar(q: AuditQuery, facets: Facets, counts: Option<FacetCounts>) -> 
             match form_query_string(&form) {
                 Ok(qs) => {
                     syntax_error.set(None);
-                    navigate(&qs);
+                    address.go(&qs, false);
                 }
                 Err(message) => syntax_error.set(Some(message)),
             }
@@ -180,18 +181,21 @@ fn select_field(
 /// Hidden fields for what `q` holds that no control of the bar shows (the filters it has no control for yet,
 /// the sort, auto-refresh), so that submitting the bar keeps them.
 fn hidden_fields(q: &AuditQuery, facets: &Facets) -> impl IntoView + use<> {
+    // Each value as the URL writes it (sort and order even at their defaults).
+    let pairs = q.to_pairs();
+    let written = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
     let kept = [
-        ("view", (q.view != LogView::All).then(|| q.view.as_str().to_string())),
+        ("view", written("view")),
         // The Action select shows a category only when no action is chosen.
-        ("category", q.category.clone().filter(|_| !q.actions.is_empty())),
-        ("target_id", q.target_id.clone()),
-        ("ip", q.ip.map(|r| r.to_string())),
+        ("category", written("category").filter(|_| !q.actions.is_empty())),
+        ("target_id", written("target_id")),
+        ("ip", written("ip")),
         // Shown by the Tenant select only where the log has tenants to offer.
-        ("tenant", q.tenant.clone().filter(|_| facets.tenants.is_empty())),
+        ("tenant", written("tenant").filter(|_| facets.tenants.is_empty())),
         ("sort", Some(q.sort.as_str().to_string())),
         ("order", Some(q.order.as_str().to_string())),
-        ("refresh", q.auto_refresh.then(|| "1".to_string())),
-        ("embed", q.embed.then(|| "1".to_string())),
+        ("refresh", written("refresh")),
+        ("embed", written("embed")),
     ];
     kept.into_iter()
         .filter_map(|(name, value)| value.map(|value| view! { <input type="hidden" name=name value=value/> }))

@@ -157,18 +157,6 @@ fn error_text(e: &AppError) -> String {
     }
 }
 
-/// A function that shows this tab's own path (the tab may be mounted anywhere) with a new query string, as a
-/// new history entry. Call it while rendering; call what it returns from handlers.
-pub(crate) fn query_navigator() -> impl Fn(&str) + Clone + 'static {
-    navigator(false)
-}
-
-/// `query_navigator`, adding a history entry or (`replace`) replacing the current one.
-fn navigator(replace: bool) -> impl Fn(&str) + Clone + 'static {
-    let address = use_address();
-    move |qs: &str| address.go(qs, replace)
-}
-
 /// The tab's links (`?…`: the pager, sorting, details, chips) change the query in place, without loading the
 /// page again; a click that asks for more (a new tab or window) is left to the browser. The listener is on the
 /// tab's own element (Leptos attaches events to their element unless built with its `delegation` feature), so
@@ -198,10 +186,10 @@ fn follow_in_place(ev: leptos::ev::MouseEvent, address: crate::Address) {
 /// Turns auto-refresh on or off by replacing the URL's state (not a new history entry). Call it while
 /// rendering; call what it returns from handlers.
 fn refresh_switch(query: Memo<Result<AuditQuery, crate::model::FieldError>>) -> impl Fn(bool) + Clone + 'static {
-    let navigate = navigator(true);
+    let address = use_address();
     move |on: bool| {
         let Ok(q) = query.get_untracked() else { return };
-        navigate(&AuditQuery { auto_refresh: on, ..q }.to_query_string());
+        address.go(&AuditQuery { auto_refresh: on, ..q }.to_query_string(), true);
     }
 }
 

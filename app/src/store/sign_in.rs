@@ -134,10 +134,10 @@ impl AuditStore {
     }
 
     /// Counts a sign-in attempt from `ip` for `account` as a failure before the verdict on its password is
-    /// used, so that parallel attempts cannot all be judged before the first failure is counted. `Blocked(until)` when the
-    /// address group is blocked, or already has `max_failures` attempts in the window (then it is not
-    /// judged at all); otherwise the attempt, with how many failures the account had in the window (for a
-    /// slowdown). A success takes its attempt back (`sign_in_succeeded`).
+    /// used, so that parallel attempts cannot all be judged before the first failure is counted.
+    /// `Blocked(until)` when the address group is blocked, or already has `max_failures` attempts in the window
+    /// (then it is not judged at all); otherwise the attempt, with how many failures the account had in the
+    /// window (for a slowdown). A success takes its attempt back (`sign_in_succeeded`).
     pub async fn begin_sign_in(
         &self,
         ip: &str,
